@@ -2,6 +2,7 @@ package aip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -88,6 +89,9 @@ func Across[T any](req ListRequest, list ListFunc[T]) ([]T, string, error) {
 	var out []T
 	for ; i < len(ids); i++ {
 		items, next, err := list(ids[i], int32(size-len(out)), inner)
+		if errors.Is(err, errLeftOut) {
+			items, next, err = nil, "", nil
+		}
 		if err != nil {
 			return nil, "", err
 		}
@@ -170,7 +174,7 @@ func listAcross[Req ListRequest, Resp any, T any](ctx context.Context, req Req, 
 		if err != nil {
 			if Skip(ctx, region, err) {
 				unreachable = append(unreachable, "regions/"+region)
-				return nil, "", nil
+				return nil, "", errLeftOut
 			}
 			return nil, "", err
 		}
@@ -191,7 +195,9 @@ func ListAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, re
 }
 
 // listAllRegions is ListAllRegions in region id order, or in the merged
-// order of m when m is not nil (MergeAcross).
+// order of m when m is not nil (MergeAcross). A merged list's page spans
+// every region, so a region left out on one page is named in unreachable
+// on that page and on every later one, not read again (mergeAcross).
 func listAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, req Req, list func(context.Context, Req) (Resp, error), m *Merge) (Resp, error) {
 	var zero Resp
 	desc := zero.ProtoReflect().Descriptor()
@@ -201,10 +207,13 @@ func listAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, re
 		return zero, fmt.Errorf("aip: %s is not a standard List response across regions", desc.FullName())
 	}
 	walk := Across[protoreflect.Value]
+	var leftOut []string // by a merged list, on an earlier page
 	if m != nil {
 		walk = func(req ListRequest, list ListFunc[protoreflect.Value]) ([]protoreflect.Value, string, error) {
-			return MergeAcross(req, m.Desc, func(v protoreflect.Value) string { return m.Position(v.Message().Interface()) },
+			items, next, out, err := mergeAcross(req, m.Desc, func(v protoreflect.Value) string { return m.Position(v.Message().Interface()) },
 				func(v protoreflect.Value) int { return proto.Size(v.Message().Interface()) }, list)
+			leftOut = out
+			return items, next, err
 		}
 	}
 	values, next, unreachable, err := listAcross(ctx, req, list, func(r Resp) ([]protoreflect.Value, string) {
@@ -219,6 +228,10 @@ func listAllRegions[Req ListRequest, Resp proto.Message](ctx context.Context, re
 	if err != nil {
 		return zero, err
 	}
+	for _, id := range leftOut {
+		unreachable = append(unreachable, "regions/"+id)
+	}
+	slices.Sort(unreachable)
 	out := zero.ProtoReflect().New()
 	l := out.Mutable(items).List()
 	for _, v := range values {

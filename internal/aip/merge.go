@@ -1,7 +1,7 @@
 package aip
 
 import (
-	"cmp"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,29 +30,40 @@ type Merge struct {
 // A merged national token is its own version: the key of the national
 // request (requestKey), then, for each region not yet read to its end, its
 // id and the position in its list the next page resumes after ("" for its
-// start), each length-prefixed as positions are any bytes.
+// start), each length-prefixed as positions are any bytes, or its id and
+// "!" for a region left out (unreachable) on an earlier page.
 const mergeTokenVersion = 'm'
 
-// mergeState is where a merged national list stands: the position of each
-// region still to read ("" for its start). A region read to its end is not
-// in it.
-type mergeState map[string]string
+// leftOutMark is a left-out region's length in a merged token.
+const leftOutMark = "!"
+
+// mergeState is where a merged national list stands: at holds the position
+// of each region still to read ("" for its start), out the regions left
+// out on an earlier page (ids, in id order), which each later page names
+// in unreachable without reading them: their items there would come
+// before what was answered since. A region read to its end is in neither.
+type mergeState struct {
+	at  map[string]string
+	out []string
+}
 
 func encodeMerge(key string, st mergeState) string {
 	var b strings.Builder
 	for _, id := range RegionIDs() {
-		if pos, ok := st[id]; ok {
+		if pos, ok := st.at[id]; ok {
 			b.WriteString(id + ":" + strconv.Itoa(len(pos)) + ":" + pos)
+		} else if slices.Contains(st.out, id) {
+			b.WriteString(id + ":" + leftOutMark + ":")
 		}
 	}
 	return encodeKeyed(mergeTokenVersion, key, b.String())
 }
 
 func decodeMerge(key, token string) (mergeState, error) {
-	st := mergeState{}
+	st := mergeState{at: map[string]string{}}
 	if token == "" {
 		for _, id := range RegionIDs() {
-			st[id] = ""
+			st.at[id] = ""
 		}
 		return st, nil
 	}
@@ -62,142 +73,216 @@ func decodeMerge(key, token string) (mergeState, error) {
 		// (ListMeetings did): Across's token for this very request is
 		// one of that earlier version, not a foreign one.
 		if _, _, aerr := decodeAcross(key, token); aerr == nil {
-			return nil, errOutOfDate()
+			return mergeState{}, errOutOfDate()
 		}
-		return nil, err
+		return mergeState{}, err
 	}
 	bad := ErrForeignToken()
 	for rest != "" {
 		id, after, ok := strings.Cut(rest, ":")
 		size, pos, ok2 := strings.Cut(after, ":")
-		n, err := strconv.Atoi(size)
 		_, known := territory.LookupRegion(id)
-		if _, seen := st[id]; !ok || !ok2 || err != nil || n < 0 || n > len(pos) || !known || seen {
-			return nil, bad
+		_, seen := st.at[id]
+		if !ok || !ok2 || !known || seen || slices.Contains(st.out, id) {
+			return mergeState{}, bad
 		}
-		st[id], rest = pos[:n], pos[n:]
+		if size == leftOutMark {
+			st.out, rest = append(st.out, id), pos
+			continue
+		}
+		n, err := strconv.Atoi(size)
+		if err != nil || n < 0 || n > len(pos) {
+			return mergeState{}, bad
+		}
+		st.at[id], rest = pos[:n], pos[n:]
 	}
-	if len(st) == 0 {
-		return nil, bad
+	if len(st.at) == 0 {
+		return mergeState{}, bad
 	}
 	return st, nil
 }
 
-// merged is an item a region's page answered, with its place in the
-// merged order.
-type merged[T any] struct {
-	item     T
-	region   string
-	position string
-}
+// errLeftOut is what the ListFunc of a national List answers for a region
+// it leaves out (Skip), having named it in unreachable: Across passes over
+// the region, MergeAcross also keeps it out of the later pages.
+var errLeftOut = errors.New("aip: region left out of a national list")
 
 // MergeAcross pages a list over every region in one order, by the
-// position of its items (position), descending when desc (see Merge): each
-// page reads, from every region not yet read to its end, at most a page
-// of the national page's size after that region's position, and answers
-// the first of them in the merged order, as many as its size and
-// MaxPageBytes allow (bytes is an item's size as answered: each region's
-// page is within MaxPageBytes, the merged answer is bounded here). An
-// item is answered only when no region could still hold one before it: a
-// region whose page ended short of its end (full, or at its scan budget)
-// bounds the national page at the position its page reached. Its page
-// token holds each region's position and is bound to req as Across's is.
-// An error of one region's list is returned as it is.
+// position of its items (position), descending when desc (see Merge), as
+// a merge of the regions' lists: each page reads, from every region not
+// yet read to its end, a few items after that region's position (a share
+// of the page, firstRead), and answers the first of them in the merged
+// order, as many as its size and MaxPageBytes allow (bytes is an item's
+// size as answered: each region's page is within MaxPageBytes, the merged
+// answer is bounded here). A region whose items read are all answered
+// before the page is full is read again, for what the page still lacks,
+// before any item after them is answered: so a page holds about its own
+// size of items beyond the 21 shares, where reading a whole page of each
+// region held and read again on the next page up to 21 pages. An item is
+// answered only when no region could still hold one before it: a region
+// whose page ended at its scan budget with no item bounds the national
+// page at the position its page reached. Its page token holds each
+// region's position and is bound to req as Across's is. An error of one
+// region's list is returned as it is.
 func MergeAcross[T any](req ListRequest, desc bool, position func(T) string, bytes func(T) int, list ListFunc[T]) ([]T, string, error) {
+	items, next, _, err := mergeAcross(req, desc, position, bytes, list)
+	return items, next, err
+}
+
+// mergeAcross is MergeAcross, which also keeps out of the listing's later
+// pages a region its list answers errLeftOut for (its items there would
+// come before what they answer), and returns in leftOut the regions left
+// out on an earlier page (ids), for the page to name them too. The token
+// ends with the last region read, whatever is left out.
+func mergeAcross[T any](req ListRequest, desc bool, position func(T) string, bytes func(T) int, list ListFunc[T]) (items []T, token string, leftOut []string, err error) {
 	size, err := PageSize(req.GetPageSize())
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	key := requestKey(req)
 	st, err := decodeMerge(key, req.GetPageToken())
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	var found []merged[T]
-	regions := map[string]*regionRead{}
-	bound, bounded := "", false
+	m := merging[T]{req: req, desc: desc, position: position, list: list, first: firstRead(size)}
 	for _, id := range RegionIDs() {
-		pos, ok := st[id]
-		if !ok {
-			continue
-		}
-		items, token, err := list(id, int32(size), regionalToken(req, id, pos))
-		if err != nil {
-			return nil, "", err
-		}
-		r := &regionRead{at: pos, left: len(items)}
-		regions[id] = r
-		for _, it := range items {
-			found = append(found, merged[T]{it, id, position(it)})
-		}
-		if token == "" {
-			continue
-		}
-		// The region has more, after where its page reached: no item
-		// beyond that may be answered on this page.
-		if r.reached, err = DecodeToken(paging.Page(req, "regions/"+id, 0, token)); err != nil {
-			return nil, "", err
-		}
-		r.more = true
-		if !bounded || before(desc, r.reached, bound) {
-			bound, bounded = r.reached, true
+		if pos, ok := st.at[id]; ok {
+			m.regions = append(m.regions, &regionRead[T]{id: id, at: pos, reached: pos, more: true})
 		}
 	}
-	slices.SortStableFunc(found, compareIn[T](desc))
 	var out []T
 	page := PageOf(size)
-	for _, f := range found {
-		n := bytes(f.item)
-		if bounded && before(desc, bound, f.position) || !page.fits(n) {
+	for len(out) < size {
+		r, err := m.next(size - len(out))
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if r == nil {
+			break
+		}
+		n := bytes(r.items[0])
+		if !page.fits(n) {
 			break
 		}
 		page.take(n)
-		out = append(out, f.item)
-		r := regions[f.region]
-		r.at = f.position
-		r.left--
+		out = append(out, r.items[0])
+		r.at, r.items = position(r.items[0]), r.items[1:]
 	}
-	next := mergeState{}
-	for id, r := range regions {
+	next := mergeState{at: map[string]string{}, out: st.out}
+	for _, r := range m.regions {
 		switch {
-		case r.left > 0:
-			next[id] = r.at
+		case r.leftOut:
+			next.out = append(next.out, r.id)
+		case len(r.items) > 0:
+			next.at[r.id] = r.at
 		case r.more:
-			// Every item it answered is on the page: it resumes where its
+			// Every item it read is on the page: it resumes where its
 			// page reached, past what its filter left out, so that every
 			// page moves on.
-			next[id] = r.reached
+			next.at[r.id] = r.reached
 		}
 	}
-	if len(next) == 0 {
-		return out, "", nil
+	if len(next.at) == 0 {
+		return out, "", st.out, nil
 	}
-	return out, encodeMerge(key, next), nil
+	return out, encodeMerge(key, next), st.out, nil
 }
 
-// regionRead is what a page of MergeAcross read of one region: at is the
-// position it resumes after, left the items of its page not answered,
-// more whether its list holds more than its page, and reached where its
-// page ended then.
-type regionRead struct {
-	at, reached string
-	left        int
-	more        bool
+// firstRead is how many items a merged page of size first reads of each
+// region: its share of the page, at least one.
+func firstRead(size int) int {
+	n := len(RegionIDs())
+	return max(1, (size+n-1)/n)
 }
 
-// compareIn orders the items of a merged page: by position, newest first
-// when desc, then by region id.
-func compareIn[T any](desc bool) func(a, b merged[T]) int {
-	return func(a, b merged[T]) int {
-		c := strings.Compare(a.position, b.position)
-		if desc {
-			c = -c
+// merging is one page of MergeAcross being filled.
+type merging[T any] struct {
+	req      ListRequest
+	desc     bool
+	position func(T) string
+	list     ListFunc[T]
+	first    int // the items first read of each region (firstRead)
+	regions  []*regionRead[T]
+	// bound, once bounded, is the position no item after which may be
+	// answered: where a region's page reached, that ended at its scan
+	// budget with no item.
+	bound   string
+	bounded bool
+}
+
+// regionRead is what a page of MergeAcross read of one region: items, the
+// ones read and not answered yet, in order; at, the position the next
+// page resumes after when some are left; more, whether its list holds
+// more than it read, and reached, where its last page ended then;
+// leftOut, that its list left it out (errLeftOut).
+type regionRead[T any] struct {
+	id                  string
+	items               []T
+	at, reached         string
+	more, read, leftOut bool
+}
+
+// next returns the region whose first item read is the next of the
+// merged page, nil when none may be: every region read to its end, or
+// the next item after the page's bound. A region whose items read are all
+// answered and that has more is read first (want items, what the page
+// still lacks; at first its share), since it may hold the next one;
+// once the page is bounded, only a region not read yet is: one that
+// holds more and no item read bounds the page where its page reached.
+func (m *merging[T]) next(want int) (*regionRead[T], error) {
+	var best *regionRead[T]
+	for _, r := range m.regions {
+		if len(r.items) == 0 && r.more && !(m.bounded && r.read) {
+			if err := m.read(r, want); err != nil {
+				return nil, err
+			}
 		}
-		if c != 0 {
-			return c
+		if len(r.items) == 0 && r.more && (!m.bounded || before(m.desc, r.reached, m.bound)) {
+			m.bound, m.bounded = r.reached, true
 		}
-		return cmp.Compare(a.region, b.region)
+		if len(r.items) > 0 && (best == nil || m.before(r, best)) {
+			best = r
+		}
 	}
+	if best == nil || m.bounded && before(m.desc, m.bound, m.position(best.items[0])) {
+		return nil, nil
+	}
+	return best, nil
+}
+
+// read reads r's next items after where its last page reached: want, or
+// its share of the page on its first read.
+func (m *merging[T]) read(r *regionRead[T], want int) error {
+	n := want
+	if !r.read {
+		n = m.first
+	}
+	r.read = true
+	items, token, err := m.list(r.id, int32(n), regionalToken(m.req, r.id, r.reached))
+	if errors.Is(err, errLeftOut) {
+		r.leftOut, r.more = true, false
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.items, r.at, r.more = items, r.reached, token != ""
+	if !r.more {
+		return nil
+	}
+	// The region has more, after where its page reached.
+	r.reached, err = DecodeToken(paging.Page(m.req, "regions/"+r.id, 0, token))
+	return err
+}
+
+// before reports whether a's first item comes before b's in the merged
+// order: by position, newest first when desc, then by region id.
+func (m *merging[T]) before(a, b *regionRead[T]) bool {
+	pa, pb := m.position(a.items[0]), m.position(b.items[0])
+	if pa != pb {
+		return before(m.desc, pa, pb)
+	}
+	return a.id < b.id
 }
 
 // before reports whether position a comes before b, in descending order

@@ -1,6 +1,7 @@
 package aip_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -141,5 +142,63 @@ func TestMergeAcrossRefusesAnEarlierVersionsToken(t *testing.T) {
 	_, _, err = aip.MergeAcross(other, false, func(s string) string { return s }, func(s string) int { return len(s) }, list)
 	if e := errs.As(err); e == nil || len(e.Violations) != 1 || strings.Contains(e.Violations[0].Description, "earlier version") {
 		t.Errorf("Across's token of another request: got %v, want it refused as not this request's", err)
+	}
+}
+
+// TestMergeAcrossReadsAboutItsPage: a merged national page of 50 over 21
+// regions of 100 items each reads (and holds) about its own size of items
+// beyond each region's share of the page, not a page of each region: the
+// first of every region, and what the page still lacks of a region whose
+// items read it answered. Every item is answered once, in order, whether
+// the regions' items interleave or follow one another.
+func TestMergeAcrossReadsAboutItsPage(t *testing.T) {
+	const size, each = 50, 100
+	ids := aip.RegionIDs()
+	for _, layout := range []string{"interleaved", "one after another"} {
+		t.Run(layout, func(t *testing.T) {
+			in := map[string][]string{}
+			var all []string
+			for i, id := range ids {
+				for j := range each {
+					k := j*len(ids) + i // interleaved
+					if layout != "interleaved" {
+						k = i*each + j
+					}
+					r := fmt.Sprintf("%05d", k)
+					in[id] = append(in[id], r)
+					all = append(all, r)
+				}
+			}
+			slices.Sort(all)
+			read := 0
+			list := func(region string, n int32, token string) ([]string, string, error) {
+				items, next, err := byPosition(in, false)(region, n, token)
+				read += len(items)
+				return items, next, err
+			}
+			share := (size + len(ids) - 1) / len(ids)
+			var got []string
+			token := ""
+			for pages := 1; ; pages++ {
+				if pages > len(all) {
+					t.Fatal("paging does not end")
+				}
+				read = 0
+				page, next, err := aip.MergeAcross(national(size, token), false, func(s string) string { return s }, func(s string) int { return len(s) }, list)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if limit := size + len(ids)*share; read > limit {
+					t.Errorf("page %d read %d items for %d answered; want at most %d", pages, read, len(page), limit)
+				}
+				got = append(got, page...)
+				if token = next; token == "" {
+					break
+				}
+			}
+			if !slices.Equal(got, all) {
+				t.Errorf("listed %d items, want the %d in order", len(got), len(all))
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -196,4 +197,117 @@ func BenchmarkCreateCalendarToken(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// BenchmarkFilteredMeetings lists a region's benchHeld meetings held
+// (real bbolt file, the real service) filtered by a kind none of them has:
+// page=first is one call of the default page, which reads at most its
+// scan budget of index entries (aip.MinScan) and ends with a next page
+// token; page=every reads every page of the default size to the
+// listing's end, as a client does.
+//
+//	go test -run '^$' -bench BenchmarkFilteredMeetings -benchmem -count 6 ./internal/meetings/
+func BenchmarkFilteredMeetings(b *testing.B) {
+	svc, ctx := seedHeld(b)
+	req := &famiv1.ListMeetingsRequest{Parent: parent, Kind: famiv1.MeetingKind_MEETING_KIND_WORKSHOP}
+	b.Run("page=first", func(b *testing.B) {
+		for b.Loop() {
+			if res, err := svc.ListMeetings(ctx, req); err != nil || len(res.GetMeetings()) != 0 {
+				b.Fatalf("listed %d workshops, %v; want none", len(res.GetMeetings()), err)
+			}
+		}
+	})
+	b.Run("page=every", func(b *testing.B) {
+		for b.Loop() {
+			req := proto.CloneOf(req)
+			for {
+				res, err := svc.ListMeetings(ctx, req)
+				if err != nil || len(res.GetMeetings()) != 0 {
+					b.Fatalf("listed %d workshops, %v; want none", len(res.GetMeetings()), err)
+				}
+				if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+					break
+				}
+			}
+		}
+	})
+}
+
+// nationalEach is the number of meetings of each region in
+// BenchmarkNationalMeetings.
+const nationalEach = 200
+
+// BenchmarkNationalMeetings lists the meetings of regions/- (real bbolt
+// files, the real service, the ministry) over the 21 regions of
+// nationalEach meetings each, their start times interleaved: page=first
+// is the first national page of the default size (and its token's
+// length), page=every every page to the listing's end.
+//
+//	go test -run '^$' -bench BenchmarkNationalMeetings -benchmem -count 6 ./internal/meetings/
+func BenchmarkNationalMeetings(b *testing.B) {
+	ids := aip.RegionIDs()
+	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: ids})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	clock := &fakeclock.Clock{}
+	start := time.Date(2025, 1, 2, 10, 0, 0, 0, rome)
+	clock.Set(start)
+	reg := registry.New(st, nil)
+	svc := meetings.New(st, meetings.Options{Now: clock.Now})
+	admin := func(region string) context.Context {
+		return principal.With(b.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region, DisplayName: "Admin"})
+	}
+	for _, region := range ids {
+		ctx, p := admin(region), "regions/"+region
+		udp := p + "/partners/udp"
+		if _, err := reg.Partners().CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: p, PartnerId: "udp",
+			Partner: &famiv1.Partner{DisplayName: "UdP", Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := reg.Networks().CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: p, NetworkId: "rete", Network: &famiv1.Network{
+			DisplayName: "Rete", LeadPartner: udp, Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sideBySide(b, len(ids)*nationalEach, func(i int) error {
+		region := ids[i%len(ids)]
+		at := start.Add(time.Duration(i) * time.Hour)
+		_, err := svc.CreateMeeting(admin(region), &famiv1.CreateMeetingRequest{Parent: "regions/" + region, MeetingId: fmt.Sprintf("m%05d", i), Meeting: &famiv1.Meeting{
+			Networks: []string{"regions/" + region + "/networks/rete"}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo",
+			StartTime: timestamppb.New(at), EndTime: timestamppb.New(at.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Sala"}})
+		return err
+	})
+	ctx := principal.With(b.Context(), principal.Principal{Subject: "test:ministry", Role: principal.Ministry, DisplayName: "Ministero"})
+	req := &famiv1.ListMeetingsRequest{Parent: aip.AllRegions}
+	b.Run("page=first", func(b *testing.B) {
+		token := 0
+		for b.Loop() {
+			res, err := svc.ListMeetings(ctx, req)
+			if err != nil || len(res.GetMeetings()) != aip.DefaultPageSize {
+				b.Fatalf("listed %d meetings, %v; want %d", len(res.GetMeetings()), err, aip.DefaultPageSize)
+			}
+			token = len(res.GetNextPageToken())
+		}
+		b.ReportMetric(float64(token), "token-bytes")
+	})
+	b.Run("page=every", func(b *testing.B) {
+		for b.Loop() {
+			req, n := proto.CloneOf(req), 0
+			for {
+				res, err := svc.ListMeetings(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += len(res.GetMeetings())
+				if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+					break
+				}
+			}
+			if n != len(ids)*nationalEach {
+				b.Fatalf("listed %d meetings; want %d", n, len(ids)*nationalEach)
+			}
+		}
+	})
 }

@@ -109,7 +109,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 		}
 		scan(tx, f.from, f.to, after, func(k, val string) bool {
 			if !f.match(decodeMeetingAttrs(val)) {
-				return true
+				return page.Skip(k)
 			}
 			mt := &famiv1.Meeting{}
 			if ferr = tx.Get(aip.Name(region, resource.Meetings, keyID(k)), mt); ferr != nil {
@@ -190,7 +190,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 		ix.scan(tx, "", to, after, func(k, val string) bool {
 			due, meetingID, itemID, ok := splitItemKey(k)
 			if !ok {
-				return true
+				return page.Skip(k)
 			}
 			if ix == openItems {
 				// The open index has no attributes: read them from the
@@ -198,7 +198,7 @@ func (s *Service) ListActionItems(ctx context.Context, req *famiv1.ListActionIte
 				val, _ = tx.IndexGet(allItems.keys, k)
 			}
 			if !f.match(decodeItemAttrs(val)) {
-				return true
+				return page.Skip(k)
 			}
 			return p.add(k, due, meetingID, itemID)
 		})
@@ -224,8 +224,9 @@ type itemPage struct {
 }
 
 // add adds the item itemID of meeting meetingID, due on due, at key k of
-// the index. It reports whether the page has room for more (false on an
-// error, kept in err).
+// the index. It reports whether the page reads on (false on an error, kept
+// in err): an entry naming no item of its meeting is passed over against
+// the page's scan budget (aip.Page.Skip), as a filtered one is.
 func (p *itemPage) add(k, due, meetingID, itemID string) bool {
 	mt, ok := p.meetings[meetingID]
 	if !ok {
@@ -251,8 +252,9 @@ func (p *itemPage) add(k, due, meetingID, itemID string) bool {
 			return false
 		}
 		p.res.ActionItems = append(p.res.ActionItems, item)
+		return true
 	}
-	return true
+	return p.page.Skip(k)
 }
 
 // splitItemKey splits "{due}\x00{meeting id}\x00{item id}".

@@ -3,7 +3,11 @@ package server_test
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -124,4 +128,113 @@ func TestNationalPageWithinOneScanBudget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFilteredMeetingListsPageWithinTheirScanBudget: ListMeetings (of a
+// region and of regions/-) and ListActionItems filtered to what one
+// meeting (or item) among more than aip.MinScan has, the last, answer on
+// every surface a first page that ends at the scan budget, empty, with a
+// next page token, and paging on reaches the one exactly once: the index
+// entries their filters pass over count against the budget as every
+// List's do.
+func TestFilteredMeetingListsPageWithinTheirScanBudget(t *testing.T) {
+	const n, perMeeting = aip.MinScan + 200, 200
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	admin := newSurface(t, ts, "grpc")
+	seedPartner(t, ctx, admin)
+	seedPartners(t, ctx, admin, famiv1.PartnerKind_PARTNER_KIND_OTHER, "caritas")
+	net := seedNetwork(t, ctx, admin, "caritas").GetName()
+	first := ts.Clock.Now().Truncate(time.Hour).Add(-n * 5 * time.Hour)
+	workshop := famiv1.MeetingKind_MEETING_KIND_WORKSHOP
+	var wg sync.WaitGroup
+	errc := make(chan error, 16)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				start := first.Add(time.Duration(i) * 5 * time.Hour)
+				kind := famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE
+				if i == n-1 {
+					kind = workshop
+				}
+				if _, err := admin.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: fmt.Sprintf("m%05d", i), Meeting: &famiv1.Meeting{
+					Networks: []string{net}, Kind: kind, Title: "Tavolo", StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)),
+					Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}}); err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	// 200 action items a meeting, all of udp-milano but the last, of
+	// caritas.
+	for m := range n / perMeeting {
+		var items []*famiv1.ActionItem
+		for i := range perMeeting {
+			owner := "udp-milano"
+			if m*perMeeting+i == n-1 {
+				owner = "caritas"
+			}
+			due := first.AddDate(0, 0, m*perMeeting+i).Format(time.DateOnly)
+			items = append(items, &famiv1.ActionItem{Id: fmt.Sprintf("a%03d", i), Description: "Azione", Owner: partnerName(owner), DueDate: due})
+		}
+		mustOK(admin.RecordMinutes(ctx, &famiv1.RecordMinutesRequest{Name: lombardia + fmt.Sprintf("/meetings/m%05d", m), Minutes: "Verbale", ActionItems: items}))(t, "minutes")
+	}
+	lastMeeting := fmt.Sprintf("m%05d", n-1)
+	lastItem := fmt.Sprintf("m%05d/a%03d", (n-1)/perMeeting, (n-1)%perMeeting)
+	for _, kind := range surfaceKinds {
+		t.Run(kind, func(t *testing.T) {
+			s, ministry := newSurface(t, ts, kind), newSurfaceFor(t, ts, kind, ministrySpec)
+			for _, c := range []struct {
+				what string
+				page func(token string) ([]string, string)
+				want string
+			}{
+				{"meetings", func(token string) ([]string, string) {
+					res := mustOK(s.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: lombardia, Kind: workshop, PageToken: token}))(t, "meetings")
+					return meetingIDs(res.GetMeetings()), res.GetNextPageToken()
+				}, lastMeeting},
+				{"meetings of regions/-", func(token string) ([]string, string) {
+					res := mustOK(ministry.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: aip.AllRegions, Kind: workshop, PageToken: token}))(t, "national meetings")
+					return meetingIDs(res.GetMeetings()), res.GetNextPageToken()
+				}, lastMeeting},
+				{"action items", func(token string) ([]string, string) {
+					res := mustOK(s.ListActionItems(ctx, &famiv1.ListActionItemsRequest{Parent: lombardia, Owner: partnerName("caritas"), PageToken: token}))(t, "action items")
+					var ids []string
+					for _, it := range res.GetActionItems() {
+						ids = append(ids, resource.ID(it.GetMeeting())+"/"+it.GetActionItem().GetId())
+					}
+					return ids, res.GetNextPageToken()
+				}, lastItem},
+			} {
+				var pages [][]string
+				for token := ""; ; {
+					var ids []string
+					ids, token = c.page(token)
+					pages = append(pages, ids)
+					if token == "" || len(pages) > n {
+						break
+					}
+				}
+				// The budget's 1,000 entries, then the rest.
+				if len(pages) != 2 || len(pages[0]) != 0 || !slices.Equal(pages[1], []string{c.want}) {
+					t.Errorf("%s: pages of %v; want two, the first empty with a next page token, the second [%s]", c.what, pages, c.want)
+				}
+			}
+		})
+	}
+}
+
+// meetingIDs are the ids of meetings.
+func meetingIDs(meetings []*famiv1.Meeting) []string {
+	var ids []string
+	for _, m := range meetings {
+		ids = append(ids, resource.ID(m.GetName()))
+	}
+	return ids
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -8,10 +9,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/opendata"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
@@ -266,4 +270,54 @@ func TestOpenDataNamesARegionDamagedUnderItsLists(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "archivio danneggiato o in ripristino per Lombardia.") {
 		t.Errorf("after a restart: status %d, body %q; want 503 naming Lombardia", res.StatusCode, body)
 	}
+}
+
+// TestMergedNationalPagesNameALeftOutRegion: a national ListMeetings
+// (regions/-), whose every page merges the regions' meetings by time,
+// leaves out on its first page a region whose first meeting is damaged,
+// and names it in unreachable on that page and on every later one, on
+// every surface: each of them lacks that region's meetings too. The other
+// regions' meetings are answered once each, in order.
+func TestMergedNationalPagesNameALeftOutRegion(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		first := ts.Clock.Now().Truncate(time.Hour).AddDate(0, 0, -30)
+		var want []string // toscana's two, then veneto's
+		for i, r := range unreachableRegions {
+			admin := newSurfaceFor(t, ts, kind, regionAdminSpec(r))
+			for j := range 2 {
+				start := first.AddDate(0, 0, 3*j+i)
+				title := fmt.Sprintf("Focus %s %d", r, j)
+				if r == "lombardia" && j == 0 {
+					title = "MARKER-meeting-lombardia"
+				}
+				m := mustOK(admin.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: "regions/" + r, MeetingId: fmt.Sprintf("m%d", j), Meeting: &famiv1.Meeting{
+					Kind: famiv1.MeetingKind_MEETING_KIND_FOCUS_GROUP, Title: title, StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)),
+					Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/f"}}))(t, title)
+				if r != "lombardia" {
+					want = append(want, m.GetName())
+				}
+			}
+		}
+		// By time: toscana's first (day 1), veneto's (2), then their
+		// second ones (4 and 5).
+		want = []string{want[0], want[2], want[1], want[3]}
+		bolttest.Damage(t, ts.DataDir, "lombardia", "MARKER-meeting-lombardia")
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		req := &famiv1.ListMeetingsRequest{Parent: aip.AllRegions, PageSize: 1}
+		var got []string
+		for page := 1; ; page++ {
+			res := mustOK(ministry.ListMeetings(ctx, req))(t, fmt.Sprintf("national meetings, page %d", page))
+			for _, m := range res.GetMeetings() {
+				got = append(got, m.GetName())
+			}
+			wantUnreachable(t, fmt.Sprintf("page %d", page), res.GetUnreachable(), "regions/lombardia")
+			if req.PageToken = res.GetNextPageToken(); req.PageToken == "" || page > 10 {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("national meetings without lombardia: got %v, want %v", got, want)
+		}
+	})
 }

@@ -116,8 +116,12 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 				case date > to:
 					done = true
 					return false
-				case date < from || (after != "" && pos <= after) || !f.match(v):
+				case date < from || (after != "" && pos <= after):
 					return true
+				case !f.match(v):
+					// Left out: read on, within the page's scan budget.
+					done = !page.Skip(pos)
+					return !done
 				}
 				e := &famiv1.SupportEntry{}
 				if ferr = tx.Get(aip.Name(region, resource.SupportEntries, pos[11:]), e); ferr != nil {

@@ -1,0 +1,146 @@
+package meetings_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/store/storetest"
+)
+
+// scanned is the number of meetings (and of action items) the scan
+// budget tests store: more than a page of the default size may read
+// (aip.MinScan), so that a filter keeping none of them ends its first
+// page at the budget.
+const scanned = aip.MinScan + 200
+
+// listPages pages list to its end with req, setting each page token in
+// req in turn (setToken), and returns the items of each page (get).
+func listPages[Req any, Resp interface{ GetNextPageToken() string }](t *testing.T,
+	list func(context.Context, Req) (Resp, error), ctx context.Context, req Req, setToken func(string), get func(Resp) []string) [][]string {
+	t.Helper()
+	var pages [][]string
+	for token := ""; ; {
+		setToken(token)
+		res, err := list(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, get(res))
+		if token = res.GetNextPageToken(); token == "" || len(pages) > scanned {
+			return pages
+		}
+	}
+}
+
+// TestFilteredMeetingListsStopAtTheScanBudget: ListMeetings and
+// ListActionItems filtered to what a big region holds none of, but one
+// meeting (or item) after all the others, count the index entries their
+// filter passes over against the page's scan budget (aip.Page.Skip), as
+// docs/limits.md says every List does: the first page reads at most
+// aip.MinScan entries and ends empty with a next page token (it read the
+// whole region and answered the one at once before), and paging on
+// reaches the one exactly once, in both orders.
+func TestFilteredMeetingListsStopAtTheScanBudget(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	start := at(t, "2026-03-10 10:00")
+	meetingAt := func(i int) *famiv1.Meeting {
+		mt := e.meeting()
+		mt.StartTime = timestamppb.New(start.Add(time.Duration(i) * 5 * time.Hour))
+		mt.EndTime = timestamppb.New(mt.GetStartTime().AsTime().Add(time.Hour))
+		if i == scanned-1 {
+			mt.Kind = famiv1.MeetingKind_MEETING_KIND_WORKSHOP
+		}
+		return mt
+	}
+	sideBySide(t, scanned, func(i int) error {
+		_, err := e.svc.CreateMeeting(c, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%05d", i), Meeting: meetingAt(i)})
+		return err
+	})
+	e.Clock.Set(start.Add(scanned * 5 * time.Hour))
+	// The action items: 200 a meeting, due a day apart, all of udp-bergamo
+	// but the last of the last meeting, of caritas.
+	const perMeeting = 200
+	for m := range scanned / perMeeting {
+		var items []*famiv1.ActionItem
+		for i := range perMeeting {
+			owner := "udp-bergamo"
+			if n := m*perMeeting + i; n == scanned-1 {
+				owner = "caritas"
+			}
+			due := start.AddDate(0, 0, m*perMeeting+i).Format(time.DateOnly)
+			items = append(items, &famiv1.ActionItem{Id: fmt.Sprintf("a%03d", i), Description: "Azione", Owner: partnerName(owner), DueDate: due})
+		}
+		if _, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: meetingName(fmt.Sprintf("m%05d", m)), Minutes: "Verbale", ActionItems: items}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted := &storetest.ReadCounter{Store: e.Store}
+	svc := meetings.New(counted, meetings.Options{Now: e.Clock.Now})
+	workshop := famiv1.MeetingKind_MEETING_KIND_WORKSHOP
+	meetingIDs := func(res *famiv1.ListMeetingsResponse) []string {
+		var ids []string
+		for _, mt := range res.GetMeetings() {
+			ids = append(ids, idOfName(mt.GetName()))
+		}
+		return ids
+	}
+	itemIDs := func(res *famiv1.ListActionItemsResponse) []string {
+		var ids []string
+		for _, it := range res.GetActionItems() {
+			ids = append(ids, idOfName(it.GetMeeting())+"/"+it.GetActionItem().GetId())
+		}
+		return ids
+	}
+	needle := fmt.Sprintf("m%05d/a%03d", (scanned-1)/perMeeting, (scanned-1)%perMeeting)
+	for _, tc := range []struct {
+		name  string
+		pages func() [][]string
+		want  string
+		first bool // the one is the first entry read: on the first page
+	}{
+		{"meetings oldest first", func() [][]string {
+			req := &famiv1.ListMeetingsRequest{Parent: parent, Kind: workshop}
+			return listPages(t, svc.ListMeetings, e.admin(), req, func(s string) { req.PageToken = s }, meetingIDs)
+		}, fmt.Sprintf("m%05d", scanned-1), false},
+		{"meetings newest first", func() [][]string {
+			req := &famiv1.ListMeetingsRequest{Parent: parent, Kind: workshop, OrderBy: "start_time desc"}
+			return listPages(t, svc.ListMeetings, e.admin(), req, func(s string) { req.PageToken = s }, meetingIDs)
+		}, fmt.Sprintf("m%05d", scanned-1), true},
+		{"action items", func() [][]string {
+			req := &famiv1.ListActionItemsRequest{Parent: parent, Owner: partnerName("caritas")}
+			return listPages(t, svc.ListActionItems, e.admin(), req, func(s string) { req.PageToken = s }, itemIDs)
+		}, needle, false},
+		{"action items of a partner", func() [][]string {
+			req := &famiv1.ListActionItemsRequest{Parent: parent, Owner: partnerName("caritas"), Partner: partnerName("udp-bergamo")}
+			return listPages(t, svc.ListActionItems, e.admin(), req, func(s string) { req.PageToken = s }, itemIDs)
+		}, needle, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			counted.Since()
+			pages := tc.pages()
+			reads := counted.Since()
+			found := slices.Concat(pages...)
+			if !slices.Equal(found, []string{tc.want}) {
+				t.Errorf("found %v; want %s once", found, tc.want)
+			}
+			// Two pages: the budget's 1,000 entries, then the rest.
+			if len(pages) != 2 || !tc.first && len(pages[0]) != 0 {
+				t.Errorf("pages of %v; want two, the first empty with a next page token", pages)
+			}
+			// Every entry is read once, and a page reads a few keys
+			// besides (the months, the record answered).
+			if reads > 2*scanned {
+				t.Errorf("%d reads for %d pages of %d entries", reads, len(pages), scanned)
+			}
+		})
+	}
+}
