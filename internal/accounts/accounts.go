@@ -123,9 +123,12 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err := rev.prune(ctx, sys, opts.Now()); err != nil {
 		return nil, fmt.Errorf("prune expired revocations: %w", err)
 	}
-	records, err := indexTokenRecords(ctx, sys)
+	records, revoked, err := indexTokenRecords(ctx, sys)
 	if err != nil {
 		return nil, fmt.Errorf("index the records of service tokens: %w", err)
+	}
+	if err := rev.restore(ctx, sys, revoked, opts.Now()); err != nil {
+		return nil, fmt.Errorf("restore the revocations of service tokens: %w", err)
 	}
 	err = pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) {
 		return pruneTokenRecords(tx, opts.Now(), opts.ServiceTokenRetention)

@@ -621,6 +621,43 @@ func (r *revocations) prune(ctx context.Context, sys store.System, now time.Time
 	return pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) { return pruneExpired(tx, now) }, r.forget)
 }
 
+// restore writes again, at the start, the revocation entries that the
+// records of revoked service tokens still within their lifetime say and
+// the list lacks (revoked, from indexTokenRecords: jti -> expiry), in the
+// store first, then here. A service token's revocation is in two records,
+// its entry and its record's revoke time (markRevoked, in one
+// transaction): an entry lost (a damaged one deleted, which stops the
+// start until it is, ADR 12) would otherwise let the token back in until
+// it expires, up to a year on.
+func (r *revocations) restore(ctx context.Context, sys store.System, revoked map[string]time.Time, now time.Time) error {
+	var missing []string
+	r.mu.RLock()
+	for jti, exp := range revoked {
+		if _, held := r.jtis[jti]; !held && !auth.Expired(exp, now) {
+			missing = append(missing, jti)
+		}
+	}
+	r.mu.RUnlock()
+	slices.Sort(missing)
+	for batch := range slices.Chunk(missing, pruneBatch) {
+		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+			for _, jti := range batch {
+				if err := putRevoked(tx, jti, revoked[jti]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, jti := range batch {
+			r.addJTI(jti, revoked[jti])
+		}
+	}
+	return nil
+}
+
 // forget drops revoked token ids the store no longer holds.
 func (r *revocations) forget(jtis []string) {
 	if len(jtis) == 0 {
