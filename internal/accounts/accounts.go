@@ -410,9 +410,13 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		return nil, err
 	}
 	key := accountKey(region, req.GetAccountId())
-	// The account's credential gets its generation record with it
-	// (revocations.open), so that a record missing later is a loss
-	// (revocations.Revoked, recordGenerations).
+	// The account's credential gets its generation record with it, so
+	// that a record missing later is a loss (revocations.Revoked,
+	// recordGenerations): a first generation, the time, or one above what
+	// a deleted account of that username left (revocations.bump). Never 0:
+	// a token of generation 0 is accepted where its credential has no
+	// record, so the tokens of a deleted account whose record is then lost
+	// would be valid again until they expired (a calendar feed's, a year).
 	var commit func()
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		old, err := tx.Get(bucketAccounts, key)
@@ -429,7 +433,7 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		if err := tx.Put(bucketPasswords, key, []byte(hash)); err != nil {
 			return err
 		}
-		commit, err = s.revoked.open(tx, subjectOf(req.GetAccountId()), region, s.now())
+		_, commit, err = s.revoked.bump(tx, subjectOf(req.GetAccountId()), region, s.now())
 		return err
 	})
 	if err != nil {

@@ -131,6 +131,76 @@ func TestADeletedGenerationRevivesNoToken(t *testing.T) {
 	})
 }
 
+// TestADeletedAccountsLostRecordRevivesNoToken: on bbolt and on etcd,
+// the tokens of a deleted account stay refused after its generation
+// record is lost too (a damaged one deleted), at every start after: the
+// account had a first generation above 0 from its creation, and a token
+// naming one where its credential has no record is refused. It was
+// created with generation 0, and a token of generation 0 with no record
+// is accepted (a token signed with none for a subject that has no
+// account): the deleted account's sessions, and its calendar feed
+// addresses for up to two years, were valid again.
+func TestADeletedAccountsLostRecordRevivesNoToken(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		a := e.startVerifying(t)
+		_, err := a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		session := map[string]string{"the session of the deleted account": a.login(password)}
+		if _, err := a.svc.DeleteAccount(as(t.Context(), "lombardia"), &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}); err != nil {
+			t.Fatal(err)
+		}
+		a.want("after the deletion", false, session)
+		deleteGeneration(t, e.st, credential)
+		for _, when := range []string{"at the start after the record's loss", "at the start after that"} {
+			e.now = e.now.Add(time.Minute)
+			e.startVerifying(t).want(when, false, session)
+		}
+	})
+}
+
+// TestALostMarkRevivesNoToken: on bbolt and on etcd, the upgrade's mark
+// lost (accounts_migrations/generations, a damaged one deleted) with an
+// account's generation record does not make the next start take itself
+// for the upgrade and give the account generation 0: another account's
+// generation, a time, tells the upgrade done, and the session its new
+// password revoked stays refused; the mark is written again. The start
+// wrote 0, below every generation the lost record held, and the revoked
+// session was valid again.
+func TestALostMarkRevivesNoToken(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		a := e.startVerifying(t)
+		for _, id := range []string{"lbianchi", "mrossi"} {
+			_, err := a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: id, Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		revoked := map[string]string{"the session of the first password": a.login(password)}
+		a.setPassword("a second long password")
+		a.want("after a new password", false, revoked)
+		deleteGeneration(t, e.st, credential)
+		err := e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Delete("accounts_migrations", "generations") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, when := range []string{"at the start after the losses", "at the start after that"} {
+			e.now = e.now.Add(time.Minute)
+			e.startVerifying(t).want(when, false, revoked)
+		}
+		err = e.st.SystemView(t.Context(), func(tx store.SystemTx) error {
+			if v, err := tx.Get("accounts_migrations", "generations"); v == nil || err != nil {
+				t.Errorf("the mark after the start: %v, %v; want it written again", v, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestStartGivesAnAccountItsGeneration, on bbolt and on etcd: an
 // account that a famid of an earlier version made has no generation
 // record (it got one only when its password changed). The upgrade's
