@@ -234,13 +234,20 @@ func parseLoginName(login string) (region, username string, ok bool) {
 // within its region (which the token also names).
 func subjectOf(username string) string { return principal.AccountPrefix + username }
 
+// maxLoginName bounds a login name as typed: a username (64 characters
+// at most, usernamePattern) @ a region id (21, friuli-venezia-giulia),
+// with room for the spaces around it that loginName trims. It was 64, the
+// username's own bound, and the accounts with the longest usernames could
+// not log in.
+const maxLoginName = 128
+
 // errLogin is the single answer to a failed login, whichever part was wrong.
 var errLogin = errs.LoginFailed.New("wrong username or password (a username reads name@region, e.g. mrossi@lombardia)")
 
 // Login implements fami.v1.AuthService.
 func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
 	var v errs.Violations
-	check.Text(&v, "username", req.GetUsername(), true, 64, false)
+	check.Text(&v, "username", req.GetUsername(), true, maxLoginName, false)
 	check.Text(&v, "password", req.GetPassword(), true, 256, false)
 	if err := v.Err(); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package accounts_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -128,6 +129,27 @@ func TestClientLimitCountsAnIPv6Slash64(t *testing.T) {
 	for _, addr := range []string{"2001:db8:0:2::1", "192.0.2.1", "::ffff:192.0.2.2"} {
 		if err := login(s, addr, owner, password); err != nil {
 			t.Errorf("from %s, outside that /64: %v, want a token", addr, err)
+		}
+	}
+}
+
+// TestLoginWithTheLongestUsername: an account whose username is as long
+// as CreateAccount allows (64 characters) logs in as name@region, also
+// with spaces around it. The login name was bounded at 64 characters,
+// the username's own bound, and was refused as too long.
+func TestLoginWithTheLongestUsername(t *testing.T) {
+	s := newService(t)
+	long := "m" + strings.Repeat("r", 62) + "i"
+	admin := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	if _, err := s.CreateAccount(admin, &famiv1.CreateAccountRequest{
+		Parent: "regions/lombardia", AccountId: long, Password: password,
+		Account: &famiv1.Account{DisplayName: "Long", Role: famiv1.Role_ROLE_CONSULTANT},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{long + "@lombardia", "  " + long + "@lombardia  "} {
+		if err := login(s, "192.0.2.1", name, password); err != nil {
+			t.Errorf("login as %q: %v, want a token", name, err)
 		}
 	}
 }
