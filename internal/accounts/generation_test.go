@@ -30,6 +30,15 @@ func (e *tokenEnv) startVerifying(t *testing.T) *started {
 	return &started{t, svc, auth.NewVerifier(e.keys, svc.Revocations(), func() time.Time { return e.now })}
 }
 
+// createAccount creates the region admin id of lombardia, with password.
+func (s *started) createAccount(id string) {
+	s.t.Helper()
+	_, err := s.svc.CreateAccount(as(s.t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: id, Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 func (s *started) login(pw string) string {
 	s.t.Helper()
 	res, err := s.svc.Login(principal.WithClientAddr(s.t.Context(), "192.0.2.1"), &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: pw})
@@ -106,10 +115,7 @@ func deleteGeneration(t *testing.T, sys store.System, key string) {
 func TestADeletedGenerationRevivesNoToken(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		a := e.startVerifying(t)
-		_, err := a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a.createAccount("mrossi")
 		first := a.login(password)
 		a.setPassword("a second long password")
 		second := a.login("a second long password")
@@ -143,10 +149,7 @@ func TestADeletedGenerationRevivesNoToken(t *testing.T) {
 func TestADeletedAccountsLostRecordRevivesNoToken(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		a := e.startVerifying(t)
-		_, err := a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a.createAccount("mrossi")
 		session := map[string]string{"the session of the deleted account": a.login(password)}
 		if _, err := a.svc.DeleteAccount(as(t.Context(), "lombardia"), &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}); err != nil {
 			t.Fatal(err)
@@ -171,12 +174,8 @@ func TestADeletedAccountsLostRecordRevivesNoToken(t *testing.T) {
 func TestALostMarkRevivesNoToken(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		a := e.startVerifying(t)
-		for _, id := range []string{"lbianchi", "mrossi"} {
-			_, err := a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: id, Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+		a.createAccount("lbianchi")
+		a.createAccount("mrossi")
 		revoked := map[string]string{"the session of the first password": a.login(password)}
 		a.setPassword("a second long password")
 		a.want("after a new password", false, revoked)
