@@ -6,6 +6,7 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -123,9 +124,12 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 	if err := rev.prune(ctx, sys, opts.Now()); err != nil {
 		return nil, fmt.Errorf("prune expired revocations: %w", err)
 	}
-	records, err := indexTokenRecords(ctx, sys)
+	records, revoked, err := indexTokenRecords(ctx, sys)
 	if err != nil {
 		return nil, fmt.Errorf("index the records of service tokens: %w", err)
+	}
+	if err := rev.restore(ctx, sys, revoked, opts.Now()); err != nil {
+		return nil, fmt.Errorf("restore the revocations of service tokens: %w", err)
 	}
 	err = pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) {
 		return pruneTokenRecords(tx, opts.Now(), opts.ServiceTokenRetention)
@@ -190,6 +194,28 @@ func loginName(s string) string {
 	}, strings.TrimSpace(s))
 }
 
+// clientOf is the client a login comes from, as the login limits count
+// it and know the paths of successful logins: an IPv4 address (an
+// IPv4-mapped IPv6 one read as such), or an IPv6 address's /64. One line
+// or host (a home router, a cloud VM) is given a whole /64 and may send
+// from any address in it, as its privacy addresses do: counted address by
+// address, it held 2^64 client budgets, and the per-client limit, the
+// bound on one client trying many usernames, bound nothing.
+func clientOf(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	if ip = ip.Unmap().WithZone(""); ip.Is4() {
+		return ip.String()
+	}
+	prefix, err := ip.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return prefix.String()
+}
+
 // parseLoginName splits a login name, {username}@{region}; ok is false for
 // anything that cannot name an account.
 func parseLoginName(login string) (region, username string, ok bool) {
@@ -208,19 +234,26 @@ func parseLoginName(login string) (region, username string, ok bool) {
 // within its region (which the token also names).
 func subjectOf(username string) string { return principal.AccountPrefix + username }
 
+// maxLoginName bounds a login name as typed: a username (64 characters
+// at most, usernamePattern) @ a region id (21, friuli-venezia-giulia),
+// with room for the spaces around it that loginName trims. It was 64, the
+// username's own bound, and the accounts with the longest usernames could
+// not log in.
+const maxLoginName = 128
+
 // errLogin is the single answer to a failed login, whichever part was wrong.
 var errLogin = errs.LoginFailed.New("wrong username or password (a username reads name@region, e.g. mrossi@lombardia)")
 
 // Login implements fami.v1.AuthService.
 func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.LoginResponse, error) {
 	var v errs.Violations
-	check.Text(&v, "username", req.GetUsername(), true, 64, false)
+	check.Text(&v, "username", req.GetUsername(), true, maxLoginName, false)
 	check.Text(&v, "password", req.GetPassword(), true, 256, false)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	user, client := loginName(req.GetUsername()), principal.ClientAddr(ctx)
+	user, client := loginName(req.GetUsername()), clientOf(principal.ClientAddr(ctx))
 	// An attempt is spent from the client address's budget, then from the
 	// username's, before the password is checked, and given back if it was
 	// right. The address comes first, so attempts it refuses never spend
@@ -407,9 +440,13 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		return nil, err
 	}
 	key := accountKey(region, req.GetAccountId())
-	// The account's credential gets its generation record with it
-	// (revocations.open), so that a record missing later is a loss
-	// (revocations.Revoked, recordGenerations).
+	// The account's credential gets its generation record with it, so
+	// that a record missing later is a loss (revocations.Revoked,
+	// recordGenerations): a first generation, the time, or one above what
+	// a deleted account of that username left (revocations.bump). Never 0:
+	// a token of generation 0 is accepted where its credential has no
+	// record, so the tokens of a deleted account whose record is then lost
+	// would be valid again until they expired (a calendar feed's, a year).
 	var commit func()
 	err = s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		old, err := tx.Get(bucketAccounts, key)
@@ -426,7 +463,7 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 		if err := tx.Put(bucketPasswords, key, []byte(hash)); err != nil {
 			return err
 		}
-		commit, err = s.revoked.open(tx, subjectOf(req.GetAccountId()), region, s.now())
+		_, commit, err = s.revoked.bump(tx, subjectOf(req.GetAccountId()), region, s.now())
 		return err
 	})
 	if err != nil {

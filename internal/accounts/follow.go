@@ -226,8 +226,9 @@ func (n *named) tokens(tx store.SystemTx, keys []string, known map[string]struct
 // revocation above all, is reported again after it, and the first notice
 // needs no reload of its own. Opened before following, the accounts had
 // to read every record twice, at New and at that notice, not to miss what
-// was written in between. after is called after each notice, the first
-// included, with what following it answered (nil for the first).
+// was written in between. after is called after each notice followed,
+// with what following it answered; not after the first, which opened the
+// accounts and followed nothing.
 // OpenFollowing returns once the accounts are open, with open's error, or
 // SystemChanged's when the following ends before its first notice.
 func OpenFollowing(ctx context.Context, shared store.SharedSystem, open func() (*Service, error), after func(store.SystemChange, error)) (*Service, <-chan struct{}, error) {
@@ -254,7 +255,6 @@ func OpenFollowing(ctx context.Context, shared store.SharedSystem, open func() (
 			}
 			acc = opening
 			opened <- nil
-			after(change, nil)
 		})
 		select {
 		case opened <- err: // ended before the first notice

@@ -268,26 +268,35 @@ func TestOpenFollowingReadsOnce(t *testing.T) {
 		}
 		return acc, err
 	}
-	followed := make(chan error, 64)
+	type notice struct {
+		change store.SystemChange
+		err    error
+	}
+	followed := make(chan notice, 64)
 	ctx, cancel := context.WithCancel(t.Context())
-	acc, done, err := accounts.OpenFollowing(ctx, p.shared, revokedDuring, func(_ store.SystemChange, err error) { followed <- err })
+	acc, done, err := accounts.OpenFollowing(ctx, p.shared, revokedDuring, func(c store.SystemChange, err error) { followed <- notice{c, err} })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { cancel(); <-done }()
-	if err := <-followed; err != nil {
-		t.Fatalf("the first notice: %v", err)
-	}
 	if reads := p.counted.Since(); reads >= alone+stored {
 		t.Errorf("the start, New inside the first notice, read %d records; New alone reads %d, and %d tokens are stored: read twice", reads, alone, stored)
 	}
+	// after tells the notices followed, not the first, which opened the
+	// accounts and followed nothing: it was told too, for its caller to
+	// pass over.
+	first := true
 	deadline := time.After(10 * time.Second)
 	for !acc.Revocations().Revoked(jtiOf(during), "system:protocollo", "lombardia", 0) {
 		select {
-		case err := <-followed:
-			if err != nil {
-				t.Fatalf("following: %v", err)
+		case n := <-followed:
+			if n.err != nil {
+				t.Fatalf("following: %v", n.err)
 			}
+			if first && n.change.Whole {
+				t.Errorf("after was told the notice that opened the accounts (%+v)", n.change)
+			}
+			first = false
 		case <-deadline:
 			t.Fatalf("%s, revoked while the accounts opened, is not revoked ten seconds later", during)
 		}

@@ -30,6 +30,15 @@ func (e *tokenEnv) startVerifying(t *testing.T) *started {
 	return &started{t, svc, auth.NewVerifier(e.keys, svc.Revocations(), func() time.Time { return e.now })}
 }
 
+// createAccount creates the region admin id of lombardia, with password.
+func (s *started) createAccount(id string) {
+	s.t.Helper()
+	_, err := s.svc.CreateAccount(as(s.t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: id, Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 func (s *started) login(pw string) string {
 	s.t.Helper()
 	res, err := s.svc.Login(principal.WithClientAddr(s.t.Context(), "192.0.2.1"), &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: pw})
@@ -106,10 +115,7 @@ func deleteGeneration(t *testing.T, sys store.System, key string) {
 func TestADeletedGenerationRevivesNoToken(t *testing.T) {
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		a := e.startVerifying(t)
-		_, err := a.svc.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_REGION_ADMIN, ""), Password: password})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a.createAccount("mrossi")
 		first := a.login(password)
 		a.setPassword("a second long password")
 		second := a.login("a second long password")
@@ -128,6 +134,69 @@ func TestADeletedGenerationRevivesNoToken(t *testing.T) {
 		before["the session opened after the deletion"] = third
 		b.want("after a new password", false, before)
 		b.want("after a new password", true, map[string]string{"its session": b.login("a third long password")})
+	})
+}
+
+// TestADeletedAccountsLostRecordRevivesNoToken: on bbolt and on etcd,
+// the tokens of a deleted account stay refused after its generation
+// record is lost too (a damaged one deleted), at every start after: the
+// account had a first generation above 0 from its creation, and a token
+// naming one where its credential has no record is refused. It was
+// created with generation 0, and a token of generation 0 with no record
+// is accepted (a token signed with none for a subject that has no
+// account): the deleted account's sessions, and its calendar feed
+// addresses for up to two years, were valid again.
+func TestADeletedAccountsLostRecordRevivesNoToken(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		a := e.startVerifying(t)
+		a.createAccount("mrossi")
+		session := map[string]string{"the session of the deleted account": a.login(password)}
+		if _, err := a.svc.DeleteAccount(as(t.Context(), "lombardia"), &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}); err != nil {
+			t.Fatal(err)
+		}
+		a.want("after the deletion", false, session)
+		deleteGeneration(t, e.st, credential)
+		for _, when := range []string{"at the start after the record's loss", "at the start after that"} {
+			e.now = e.now.Add(time.Minute)
+			e.startVerifying(t).want(when, false, session)
+		}
+	})
+}
+
+// TestALostMarkRevivesNoToken: on bbolt and on etcd, the upgrade's mark
+// lost (accounts_migrations/generations, a damaged one deleted) with an
+// account's generation record does not make the next start take itself
+// for the upgrade and give the account generation 0: another account's
+// generation, a time, tells the upgrade done, and the session its new
+// password revoked stays refused; the mark is written again. The start
+// wrote 0, below every generation the lost record held, and the revoked
+// session was valid again.
+func TestALostMarkRevivesNoToken(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		a := e.startVerifying(t)
+		a.createAccount("lbianchi")
+		a.createAccount("mrossi")
+		revoked := map[string]string{"the session of the first password": a.login(password)}
+		a.setPassword("a second long password")
+		a.want("after a new password", false, revoked)
+		deleteGeneration(t, e.st, credential)
+		err := e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error { return tx.Delete("accounts_migrations", "generations") })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, when := range []string{"at the start after the losses", "at the start after that"} {
+			e.now = e.now.Add(time.Minute)
+			e.startVerifying(t).want(when, false, revoked)
+		}
+		err = e.st.SystemView(t.Context(), func(tx store.SystemTx) error {
+			if v, err := tx.Get("accounts_migrations", "generations"); v == nil || err != nil {
+				t.Errorf("the mark after the start: %v, %v; want it written again", v, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

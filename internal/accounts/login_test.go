@@ -3,6 +3,7 @@ package accounts_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -103,5 +104,52 @@ func TestUsernameLockSparesKnownPath(t *testing.T) {
 	// The known path is no bypass of the password.
 	if err := login(s, home, owner, "wrong password!"); errs.CodeOf(err) != errs.Unauthenticated {
 		t.Errorf("wrong password from the known path: got %v, want UNAUTHENTICATED", err)
+	}
+}
+
+// TestClientLimitCountsAnIPv6Slash64: the per-client limit counts an IPv6
+// client by its /64, which one line or host holds whole: twenty failures
+// from twenty addresses of one /64 spend its budget, and the next, from
+// yet another address of it, is refused, while another /64 and an IPv4
+// client still try. Each address had a budget of its own, and a client
+// with a /64 could try usernames without end.
+func TestClientLimitCountsAnIPv6Slash64(t *testing.T) {
+	s := newService(t)
+	for i := range 20 {
+		err := login(s, fmt.Sprintf("2001:db8:0:1::%x", i+1), fmt.Sprintf("nobody%d@lombardia", i), "wrong password!")
+		if errs.CodeOf(err) != errs.Unauthenticated {
+			t.Fatalf("failure %d of the /64: got %v, want UNAUTHENTICATED", i+1, err)
+		}
+	}
+	for _, addr := range []string{"2001:db8:0:1:ffff::7", "2001:db8:0:1::ffff:1"} {
+		if err := login(s, addr, "another@lombardia", "wrong password!"); errs.CodeOf(err) != errs.ResourceExhausted {
+			t.Errorf("from %s, in a /64 over its limit: got %v, want RESOURCE_EXHAUSTED", addr, err)
+		}
+	}
+	for _, addr := range []string{"2001:db8:0:2::1", "192.0.2.1", "::ffff:192.0.2.2"} {
+		if err := login(s, addr, owner, password); err != nil {
+			t.Errorf("from %s, outside that /64: %v, want a token", addr, err)
+		}
+	}
+}
+
+// TestLoginWithTheLongestUsername: an account whose username is as long
+// as CreateAccount allows (64 characters) logs in as name@region, also
+// with spaces around it. The login name was bounded at 64 characters,
+// the username's own bound, and was refused as too long.
+func TestLoginWithTheLongestUsername(t *testing.T) {
+	s := newService(t)
+	long := "m" + strings.Repeat("r", 62) + "i"
+	admin := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	if _, err := s.CreateAccount(admin, &famiv1.CreateAccountRequest{
+		Parent: "regions/lombardia", AccountId: long, Password: password,
+		Account: &famiv1.Account{DisplayName: "Long", Role: famiv1.Role_ROLE_CONSULTANT},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{long + "@lombardia", "  " + long + "@lombardia  "} {
+		if err := login(s, "192.0.2.1", name, password); err != nil {
+			t.Errorf("login as %q: %v, want a token", name, err)
+		}
 	}
 }

@@ -107,18 +107,30 @@ const (
 // reading its absence as 0 revived them (ADR 27). Accounts go pruneBatch
 // a transaction (an etcd transaction holds a bounded number of
 // operations); one given a record meanwhile by another famid keeps it.
+//
+// The mark is one record: lost, the next start would take itself for the
+// upgrade. A generation that is a time (revocations.timed) is written only
+// by a famid that gives every account its record, and tells the upgrade
+// done as well; the start then writes the mark again. Every account made
+// since the upgrade has one (CreateAccount): only where none was made, nor
+// any given a first generation at a start, does the mark stand alone.
 func recordGenerations(ctx context.Context, sys store.System, rev *revocations, now time.Time) error {
 	type credential struct{ region, username string }
 	var (
-		missing  []credential
-		upgraded bool
+		missing          []credential
+		marked, upgraded bool
 	)
 	err := sys.SystemView(ctx, func(tx store.SystemTx) error {
 		mark, err := tx.Get(bucketMigrations, migratedGenerations)
 		if err != nil {
 			return err
 		}
-		upgraded = mark != nil
+		// The mark lost (a damaged one deleted), a generation that is a
+		// time still tells the upgrade done: the accounts whose record is
+		// lost too must not get 0, which revives every token their lost
+		// record had revoked.
+		marked = mark != nil
+		upgraded = marked || rev.timed()
 		// Only the keys count here, as in migrateGlobalUsernames: a
 		// damaged account answers DATA_LOSS when read.
 		tx.Scan(bucketAccounts, "", "", func(k string, _ []byte, _ error) bool {
@@ -167,7 +179,7 @@ func recordGenerations(ctx context.Context, sys store.System, rev *revocations, 
 			commit()
 		}
 	}
-	if upgraded {
+	if marked {
 		return nil
 	}
 	return sys.SystemUpdate(ctx, func(tx store.SystemTx) error {

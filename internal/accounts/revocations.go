@@ -398,25 +398,6 @@ func (r *revocations) bump(tx store.SystemTx, subject, region string, now time.T
 	return gen, commit, err
 }
 
-// open gives the credential of a new account of subject in region its
-// generation record inside a system transaction: 0, a credential's first,
-// which keeps valid the tokens signed for the account with none
-// (famictl's), or, where the store or this process holds one already (a
-// deleted account of that username left it), a bump above it; call
-// commit after the transaction commits.
-func (r *revocations) open(tx store.SystemTx, subject, region string, now time.Time) (commit func(), err error) {
-	stored, found, err := generationIn(tx, subject, region)
-	if err != nil {
-		return nil, err
-	}
-	key, legacy := credentialKey(subject, region)
-	if found || stored > 0 || r.held(key, legacy) > 0 {
-		_, commit, err = r.bump(tx, subject, region, now)
-		return commit, err
-	}
-	return r.put(tx, key, 0)
-}
-
 // put writes generation gen of credential key inside a system
 // transaction; call commit after the transaction commits, which holds it
 // here, in place of what was held, a damaged record's void included: the
@@ -443,6 +424,25 @@ func (r *revocations) recorded(subject, region string) bool {
 	_, found := r.generations[key]
 	return found
 }
+
+// timed reports whether r, a list as read, holds a generation that is a
+// time (firstGeneration): only a famid that gives every account its
+// record writes one, and no count of new passwords from before reaches
+// timedSince. A damaged record's void is no generation written.
+func (r *revocations) timed() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, gen := range r.generations {
+		if gen >= timedSince && gen != math.MaxInt64 {
+			return true
+		}
+	}
+	return false
+}
+
+// timedSince is the least generation timed takes for a time: 2020's, in
+// nanoseconds, before any famid wrote one.
+var timedSince = firstGeneration(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC))
 
 // held is the highest generation this process holds for the credential
 // keys, a damaged record's counted as what it held before the damage
@@ -619,6 +619,43 @@ func pruneAll(ctx context.Context, sys store.System, batch func(store.SystemTx) 
 // first, then here.
 func (r *revocations) prune(ctx context.Context, sys store.System, now time.Time) error {
 	return pruneAll(ctx, sys, func(tx store.SystemTx) ([]string, bool, error) { return pruneExpired(tx, now) }, r.forget)
+}
+
+// restore writes again, at the start, the revocation entries that the
+// records of revoked service tokens still within their lifetime say and
+// the list lacks (revoked, from indexTokenRecords: jti -> expiry), in the
+// store first, then here. A service token's revocation is in two records,
+// its entry and its record's revoke time (markRevoked, in one
+// transaction): an entry lost (a damaged one deleted, which stops the
+// start until it is, ADR 12) would otherwise let the token back in until
+// it expires, up to a year on.
+func (r *revocations) restore(ctx context.Context, sys store.System, revoked map[string]time.Time, now time.Time) error {
+	var missing []string
+	r.mu.RLock()
+	for jti, exp := range revoked {
+		if _, held := r.jtis[jti]; !held && !auth.Expired(exp, now) {
+			missing = append(missing, jti)
+		}
+	}
+	r.mu.RUnlock()
+	slices.Sort(missing)
+	for batch := range slices.Chunk(missing, pruneBatch) {
+		err := sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
+			for _, jti := range batch {
+				if err := putRevoked(tx, jti, revoked[jti]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, jti := range batch {
+			r.addJTI(jti, revoked[jti])
+		}
+	}
+	return nil
 }
 
 // forget drops revoked token ids the store no longer holds.

@@ -184,3 +184,58 @@ func revocationsOfAnEarlierVersionIndexedOnReload(t *testing.T, f *tokenEnv) {
 		t.Errorf("entries after a revocation two hours on: %q, want the earlier version's forgotten", jtis)
 	}
 }
+
+// TestADeletedRevocationOfAServiceTokenRevivesNoToken: on bbolt and on
+// etcd, the revocation entry of a service token that is deleted (a
+// damaged one, deleted rather than restored, which the start asks for:
+// it stops on the damage) revives neither the token revoked through
+// RevokeServiceToken nor the one that logged itself out: the next start
+// writes the entry again from the token's record, which says it was
+// revoked, and a start after that still refuses it. The start took the
+// entry missing for no revocation, and the token was valid again until
+// it expired, up to a year on.
+func TestADeletedRevocationOfAServiceTokenRevivesNoToken(t *testing.T) {
+	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
+		a := e.startVerifying(t)
+		ctx := as(t.Context(), "lombardia")
+		issue := func(system string) (name, token string) {
+			t.Helper()
+			res, err := a.svc.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: system})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.GetServiceToken().GetName(), res.GetToken()
+		}
+		revokedName, revoked := issue("protocollo")
+		loggedOut, loggedOutToken := issue("anagrafe")
+		_, kept := issue("contabilita")
+		if _, err := a.svc.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: revokedName}); err != nil {
+			t.Fatal(err)
+		}
+		claims, err := a.verifier.Verify(loggedOutToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.Logout(principal.With(t.Context(), claims.Principal()), &famiv1.LogoutRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		err = e.st.SystemUpdate(t.Context(), func(tx store.SystemTx) error {
+			for _, name := range []string{revokedName, loggedOut} {
+				if err := tx.Delete("revoked_jti", jtiOf(name)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.now = e.now.Add(time.Minute)
+		tokens := map[string]string{"the token revoked": revoked, "the token logged out": loggedOutToken}
+		for _, when := range []string{"at the start after the deletion", "at the start after that"} {
+			b := e.startVerifying(t)
+			b.want(when, false, tokens)
+			b.want(when, true, map[string]string{"the token never revoked": kept})
+		}
+	})
+}

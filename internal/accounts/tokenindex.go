@@ -205,34 +205,56 @@ func pruneTokenRecords(tx store.SystemTx, now time.Time, retention time.Duration
 // those of the tokens that a famid of an earlier version issued meanwhile
 // (a shared etcd cluster in a rolling upgrade). It reads every record, as
 // the start's pruning did before the indexes, and returns their keys, the
-// records IndexNewServiceTokens need not read again. A damaged record is
-// left out, as pruning leaves it.
-func indexTokenRecords(ctx context.Context, sys store.System) (map[string]struct{}, error) {
-	var records map[string]struct{}
+// records IndexNewServiceTokens need not read again, and the revocations
+// that the revoked ones' records say (restoreRevocations). A damaged
+// record is left out, as pruning leaves it.
+func indexTokenRecords(ctx context.Context, sys store.System) (map[string]struct{}, map[string]time.Time, error) {
+	var (
+		records map[string]struct{}
+		revoked map[string]time.Time
+	)
 	err := indexMissing(ctx, sys, func(tx store.SystemTx, add func(indexEntry)) {
-		records = map[string]struct{}{}
+		records, revoked = map[string]struct{}{}, map[string]time.Time{}
 		tx.Scan(bucketServiceTokens, "", "", func(k string, b []byte, err error) bool {
-			if err == nil {
-				records[k] = struct{}{}
-				for _, e := range tokenRecordEntries(k, b) {
-					add(e)
-				}
+			if err != nil {
+				return true
+			}
+			records[k] = struct{}{}
+			region, jti, st, ok := decodeTokenRecord(k, b)
+			if !ok {
+				return true
+			}
+			for _, e := range indexEntries(region, jti, st) {
+				add(e)
+			}
+			if st.GetRevokeTime() != nil {
+				revoked[jti] = st.GetExpireTime().AsTime()
 			}
 			return true
 		})
 	})
-	return records, err
+	return records, revoked, err
 }
 
 // tokenRecordEntries are the index keys that the stored record b of key
 // {region}/{jti} needs; none for a record that does not decode.
 func tokenRecordEntries(key string, b []byte) []indexEntry {
-	st := &famiv1.ServiceToken{}
-	region, jti, ok := strings.Cut(key, "/")
-	if !ok || proto.Unmarshal(b, st) != nil {
+	region, jti, st, ok := decodeTokenRecord(key, b)
+	if !ok {
 		return nil
 	}
 	return indexEntries(region, jti, st)
+}
+
+// decodeTokenRecord decodes the stored record b of key {region}/{jti};
+// ok is false for one that does not decode.
+func decodeTokenRecord(key string, b []byte) (region, jti string, st *famiv1.ServiceToken, ok bool) {
+	st = &famiv1.ServiceToken{}
+	region, jti, ok = strings.Cut(key, "/")
+	if !ok || proto.Unmarshal(b, st) != nil {
+		return "", "", nil, false
+	}
+	return region, jti, st, true
 }
 
 // tokenRecords are the keys of the records of service tokens this process

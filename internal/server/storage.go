@@ -208,15 +208,11 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 // rotated into this famid's data dir while it runs reaches the others;
 // those created at the start reach them before it ends, shared once by
 // the start itself, whose error stops it, and not again at the first
-// notice, which opens the accounts.
+// notice, which opens the accounts (OpenFollowing tells after only the
+// notices it follows).
 func (s *Server) followShared(ctx context.Context, shared store.SharedSystem, open func() (*accounts.Service, error)) (*accounts.Service, error) {
 	fctx, cancel := context.WithCancel(context.Background())
-	opening := true // the notices come one at a time
 	acc, done, err := accounts.OpenFollowing(fctx, shared, open, func(_ store.SystemChange, err error) {
-		if opening {
-			opening = false
-			return
-		}
 		if err != nil && fctx.Err() == nil {
 			s.log.Warn("follow the system records", "err", err)
 		}
