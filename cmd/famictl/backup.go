@@ -112,7 +112,7 @@ func newRestoreCmd(a *app) *cobra.Command {
 	f.StringVar(&o.dataDir, "data-dir", "data", "the server's data dir")
 	f.StringVar(&o.from, "from", "", "backup file made by famictl backup")
 	cmd.MarkFlagRequired("from")
-	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's or etcd region's when readable) the region continues: more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir or etcd cluster without that region)")
+	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's or etcd region's when readable) the region continues (up to revision 2^53): more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir or etcd cluster without that region)")
 	f.BoolVar(&o.replace, "replace", false, "etcd: replace a region that holds keys (keep clients off it); its revision is read before they are deleted, so the region continues above it")
 	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs: import into etcd instead of a data dir")
 	f.StringVar(&o.prefix, "etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
@@ -192,6 +192,8 @@ func (o restoreOptions) continueAt(revision, issued int64, exact bool, target st
 	switch {
 	case o.bump < 0:
 		return 0, errors.New("--bump-revision must not be negative")
+	case o.bump > store.MaxRevision-issued:
+		return 0, fmt.Errorf("--bump-revision %d takes the region past revision %d (2^53), the highest it may continue from: %s has issued %d", o.bump, int64(store.MaxRevision), target, issued)
 	case o.bump > 0:
 		return issued + o.bump, nil
 	case !exact:

@@ -167,3 +167,39 @@ func TestRestoreRefusesAnotherRegionsBackup(t *testing.T) {
 		t.Fatalf("restore of veneto's backup as veneto: %v", err)
 	}
 }
+
+// TestRestoreRefusesABumpPastTheRevisionRange: a --bump-revision that
+// takes the region past the revisions famid gives out is refused naming
+// the flag, and nothing is installed. 2^63-1 used to wrap the revision
+// to a negative one, which the restore read as "keep the backup's
+// revisions": it installed the backup with them, the opposite of what
+// was asked, and said nothing of where the region continued.
+func TestRestoreRefusesABumpPastTheRevisionRange(t *testing.T) {
+	src := t.TempDir()
+	s, err := bolt.Open(src, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
+			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: "Partner"}
+			return p, tx.Put(p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	backup := bolt.RegionFile(src, "lombardia")
+	for _, bump := range []string{"9223372036854775807", "9223372036854775805", "9007199254740990"} {
+		dst := t.TempDir()
+		var out, errOut bytes.Buffer
+		err := run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", backup, "--bump-revision", bump}, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), "--bump-revision") {
+			t.Errorf("restore with --bump-revision %s: %v (%s), want a refusal naming the flag", bump, err, out.String())
+		}
+		if _, err := os.Stat(bolt.RegionFile(dst, "lombardia")); !os.IsNotExist(err) {
+			t.Errorf("--bump-revision %s: the backup was installed: %v", bump, err)
+		}
+	}
+}
