@@ -171,8 +171,8 @@ func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 		return fmt.Errorf("%s is in use (stop famid first): %w", target, err)
 	}
 	defer lock.Close()
-	// A damaged target's revision is unknown (0) and the backup's counts.
-	if next, err = o.continueAt(revision, lock.Revision(), true, target); err != nil {
+	// A damaged target's revision is unknown: 0, a lower bound.
+	if next, err = o.continueAt(revision, lock.Revision(), lock.Exact(), target); err != nil {
 		return err
 	}
 	if err := lock.Restore(from, next); err != nil {
@@ -197,7 +197,7 @@ func (o restoreOptions) continueAt(revision, issued int64, exact bool, target st
 	case o.bump > 0:
 		return issued + o.bump, nil
 	case !exact:
-		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s held data whose highest revision is unknown (its keys were deleted; it issued at least %d)", target, issued)
+		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s held data whose highest revision is unknown (damaged, or its keys deleted; it issued at least %d)", target, issued)
 	case issued != revision:
 		// Revisions above the backup's were issued there: reusing them
 		// would hide later writes from the regional systems.

@@ -121,6 +121,12 @@ func TestRestoreOverDamagedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
+	// Keeping the backup's revisions is refused: the truncated file may
+	// have issued revisions past them, and it cannot say.
+	err = run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup, "--bump-revision", "0"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "highest revision is unknown (damaged") {
+		t.Errorf("restore over a truncated file keeping the backup's revisions: %v, want refused", err)
+	}
 	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
 		t.Fatalf("restore over a truncated file: %v", err)
 	}
