@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // TestBackupAndRestore backs a region up from a running server through the
@@ -121,12 +122,6 @@ func TestRestoreOverDamagedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	// Keeping the backup's revisions is refused: the truncated file may
-	// have issued revisions past them, and it cannot say.
-	err = run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup, "--bump-revision", "0"}, &out, &errOut)
-	if err == nil || !strings.Contains(err.Error(), "highest revision is unknown (damaged") {
-		t.Errorf("restore over a truncated file keeping the backup's revisions: %v, want refused", err)
-	}
 	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
 		t.Fatalf("restore over a truncated file: %v", err)
 	}
@@ -207,5 +202,89 @@ func TestRestoreRefusesABumpPastTheRevisionRange(t *testing.T) {
 		if _, err := os.Stat(bolt.RegionFile(dst, "lombardia")); !os.IsNotExist(err) {
 			t.Errorf("--bump-revision %s: the backup was installed: %v", bump, err)
 		}
+	}
+}
+
+// TestRestoreRefusesADamagedBackup: a backup holding a record that fails
+// its checksum is refused, naming the record, before anything is written:
+// into a data dir, where it used to be installed and the record then
+// served as DATA_LOSS; and so before an etcd import, which with --replace
+// deleted the region's keys first and then stopped at the record, leaving
+// the region unserved until a sound backup was imported.
+func TestRestoreRefusesADamagedBackup(t *testing.T) {
+	src := t.TempDir()
+	s, err := bolt.Open(src, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"sound", "damaged"} {
+		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
+			p := &famiv1.Partner{Name: "regions/lombardia/partners/" + id, DisplayName: "MARKER-" + id}
+			return p, tx.Put(p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	bolttest.Damage(t, src, "lombardia", "MARKER-damaged")
+	backup := bolt.RegionFile(src, "lombardia")
+
+	dst := t.TempDir()
+	var out, errOut bytes.Buffer
+	err = run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", backup}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "regions/lombardia/partners/damaged") {
+		t.Errorf("restore of a backup with a damaged record: %v, want refused naming the record", err)
+
+	}
+	if _, err := os.Stat(bolt.RegionFile(dst, "lombardia")); !os.IsNotExist(err) {
+		t.Errorf("the damaged backup was installed: %v", err)
+	}
+}
+
+// TestRestoreKeepingRevisionsOverADamagedFile: famictl restore
+// --bump-revision 0 over a region file too damaged to say its revision
+// (truncated to its header pages) is refused, naming the flag, the file
+// left as it was: the file may have issued revisions past the backup's.
+// It used to take the unreadable revision for 0 and install the backup
+// with its own revisions.
+func TestRestoreKeepingRevisionsOverADamagedFile(t *testing.T) {
+	dir := t.TempDir()
+	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
+			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: strings.Repeat("x", 1000)}
+			return p, tx.Put(p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	target := bolt.RegionFile(dir, "lombardia")
+	backup := filepath.Join(t.TempDir(), "lombardia.db")
+	data, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(backup, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(target, 2*int64(os.Getpagesize())); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err = run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup, "--bump-revision", "0"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--bump-revision 0") || !strings.Contains(err.Error(), "highest revision is unknown (damaged") {
+		t.Errorf("restore over a damaged file keeping the backup's revisions: %v, want refused", err)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Size() != 2*int64(os.Getpagesize()) {
+		t.Errorf("the refused restore changed %s: %v", target, err)
+	}
+	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
+		t.Fatalf("restore over the damaged file, continued: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/atomicfile"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // The files of a region no famid serves (a backup, or the file a restore
@@ -29,9 +30,10 @@ func RegionFile(dataDir, region string) string {
 
 // CheckFile checks the region file at path (a backup) before it becomes
 // region's: that it holds a region, region's data and no other's, and
-// passes bbolt's consistency check. It returns the region revision the
-// file holds. A file that is empty, truncated, unreadable, inconsistent,
-// without region data or with another region's is refused with errs.DataLoss
+// passes bbolt's consistency check and every resource and change record
+// its checksum. It returns the region revision the file holds. A file
+// that is empty, truncated, unreadable, inconsistent, without region
+// data, with another region's or with a damaged record is refused with errs.DataLoss
 // (reason REGION_FILE_DAMAGED); a file another process holds with
 // ErrLocked; a missing one with an error wrapping fs.ErrNotExist.
 func CheckFile(path, region string) (revision int64, err error) {
@@ -56,6 +58,9 @@ func CheckFile(path, region string) (revision int64, err error) {
 		}
 		if d := ofRegion(tx, region); d != nil {
 			return damagedErr(errs.Sprintf("file %s %s", path, d), "", path)
+		}
+		if err := newTx(tx, region, time.Time{}, store.Mutation{}).checkRecords(); err != nil {
+			return damagedErr(errs.Sprintf("file %s holds a damaged record, %s (checksum mismatch)", path, errs.As(err).Metadata["record"]), "", path)
 		}
 		revision = fileRevision(tx)
 		return nil
