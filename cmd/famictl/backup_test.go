@@ -15,9 +15,11 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
 // TestBackupAndRestore backs a region up from a running server through the
@@ -239,6 +241,22 @@ func TestRestoreRefusesADamagedBackup(t *testing.T) {
 	}
 	if _, err := os.Stat(bolt.RegionFile(dst, "lombardia")); !os.IsNotExist(err) {
 		t.Errorf("the damaged backup was installed: %v", err)
+	}
+
+	// On etcd, with --replace: the region keeps its data and is served.
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	f := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/r/"))
+	admin := f.flags(f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})).sdk().Partners
+	if _, err := admin.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "kept",
+		Partner: &famiv1.Partner{DisplayName: "Kept", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+		t.Fatal(err)
+	}
+	err = run([]string{"restore", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", "/r/", "--region", "lombardia", "--from", backup, "--replace"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "regions/lombardia/partners/damaged") {
+		t.Errorf("etcd restore --replace of a backup with a damaged record: %v, want refused naming the record", err)
+	}
+	if _, err := admin.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/kept"}); err != nil {
+		t.Errorf("the region after the refused etcd restore: %v", err)
 	}
 }
 
