@@ -97,37 +97,17 @@ func TestBackupAndRestore(t *testing.T) {
 // it reads it), and famid serves the region again.
 func TestRestoreOverDamagedFile(t *testing.T) {
 	dir := t.TempDir()
-	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 200 {
-		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
-			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: strings.Repeat("x", 1000)}
-			return p, tx.Put(p)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
+	writePartners(t, dir, numberedPartners(200)...)
 	target := filepath.Join(dir, "regions", "lombardia.db")
-	backup := filepath.Join(t.TempDir(), "lombardia.db")
-	data, err := os.ReadFile(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(backup, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(target, int64(len(data)/2)); err != nil {
+	backup, size := copyOfRegion(t, dir)
+	if err := os.Truncate(target, size/2); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
 	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
 		t.Fatalf("restore over a truncated file: %v", err)
 	}
-	s, err = bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,20 +159,7 @@ func TestRestoreRefusesAnotherRegionsBackup(t *testing.T) {
 // was asked, and said nothing of where the region continued.
 func TestRestoreRefusesABumpPastTheRevisionRange(t *testing.T) {
 	src := t.TempDir()
-	s, err := bolt.Open(src, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 3 {
-		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
-			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: "Partner"}
-			return p, tx.Put(p)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
+	writePartners(t, src, numberedPartners(3)...)
 	backup := bolt.RegionFile(src, "lombardia")
 	for _, bump := range []string{"9223372036854775807", "9223372036854775805", "9007199254740990"} {
 		dst := t.TempDir()
@@ -215,26 +182,14 @@ func TestRestoreRefusesABumpPastTheRevisionRange(t *testing.T) {
 // the region unserved until a sound backup was imported.
 func TestRestoreRefusesADamagedBackup(t *testing.T) {
 	src := t.TempDir()
-	s, err := bolt.Open(src, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"sound", "damaged"} {
-		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
-			p := &famiv1.Partner{Name: "regions/lombardia/partners/" + id, DisplayName: "MARKER-" + id}
-			return p, tx.Put(p)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
+	writePartners(t, src, &famiv1.Partner{Name: "regions/lombardia/partners/sound", DisplayName: "MARKER-sound"},
+		&famiv1.Partner{Name: "regions/lombardia/partners/damaged", DisplayName: "MARKER-damaged"})
 	bolttest.Damage(t, src, "lombardia", "MARKER-damaged")
 	backup := bolt.RegionFile(src, "lombardia")
 
 	dst := t.TempDir()
 	var out, errOut bytes.Buffer
-	err = run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", backup}, &out, &errOut)
+	err := run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", backup}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "regions/lombardia/partners/damaged") {
 		t.Errorf("restore of a backup with a damaged record: %v, want refused naming the record", err)
 
@@ -268,34 +223,14 @@ func TestRestoreRefusesADamagedBackup(t *testing.T) {
 // with its own revisions.
 func TestRestoreKeepingRevisionsOverADamagedFile(t *testing.T) {
 	dir := t.TempDir()
-	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
-			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: strings.Repeat("x", 1000)}
-			return p, tx.Put(p)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
+	writePartners(t, dir, numberedPartners(20)...)
 	target := bolt.RegionFile(dir, "lombardia")
-	backup := filepath.Join(t.TempDir(), "lombardia.db")
-	data, err := os.ReadFile(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(backup, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	backup, _ := copyOfRegion(t, dir)
 	if err := os.Truncate(target, 2*int64(os.Getpagesize())); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	err = run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup, "--bump-revision", "0"}, &out, &errOut)
+	err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup, "--bump-revision", "0"}, &out, &errOut)
 	if err == nil || !strings.Contains(err.Error(), "--bump-revision 0") || !strings.Contains(err.Error(), "highest revision is unknown (damaged") {
 		t.Errorf("restore over a damaged file keeping the backup's revisions: %v, want refused", err)
 	}
@@ -305,4 +240,49 @@ func TestRestoreKeepingRevisionsOverADamagedFile(t *testing.T) {
 	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
 		t.Fatalf("restore over the damaged file, continued: %v", err)
 	}
+}
+
+// writePartners writes partners into lombardia's region file in the data
+// dir dir, which no famid serves, one mutation each.
+func writePartners(t *testing.T, dir string, partners ...*famiv1.Partner) {
+	t.Helper()
+	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range partners {
+		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
+			return p, tx.Put(p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// numberedPartners are n partners of lombardia, p0 to p(n-1), of about a
+// kilobyte each.
+func numberedPartners(n int) []*famiv1.Partner {
+	out := make([]*famiv1.Partner, n)
+	for i := range out {
+		out[i] = &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: strings.Repeat("x", 1000)}
+	}
+	return out
+}
+
+// copyOfRegion copies lombardia's region file in the data dir dir to a
+// new file, as a backup taken with famid stopped; it returns its path and
+// size.
+func copyOfRegion(t *testing.T, dir string) (string, int64) {
+	t.Helper()
+	data, err := os.ReadFile(bolt.RegionFile(dir, "lombardia"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "lombardia.db")
+	if err := os.WriteFile(backup, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return backup, int64(len(data))
 }
