@@ -112,7 +112,7 @@ func newRestoreCmd(a *app) *cobra.Command {
 	f.StringVar(&o.dataDir, "data-dir", "data", "the server's data dir")
 	f.StringVar(&o.from, "from", "", "backup file made by famictl backup")
 	cmd.MarkFlagRequired("from")
-	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's or etcd region's when readable) the region continues: more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir or etcd cluster without that region)")
+	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's or etcd region's when readable) the region continues (up to revision 2^53): more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir or etcd cluster without that region)")
 	f.BoolVar(&o.replace, "replace", false, "etcd: replace a region that holds keys (keep clients off it); its revision is read before they are deleted, so the region continues above it")
 	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs: import into etcd instead of a data dir")
 	f.StringVar(&o.prefix, "etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
@@ -171,8 +171,8 @@ func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 		return fmt.Errorf("%s is in use (stop famid first): %w", target, err)
 	}
 	defer lock.Close()
-	// A damaged target's revision is unknown (0) and the backup's counts.
-	if next, err = o.continueAt(revision, lock.Revision(), true, target); err != nil {
+	// A damaged target's revision is unknown: 0, a lower bound.
+	if next, err = o.continueAt(revision, lock.Revision(), lock.Exact(), target); err != nil {
 		return err
 	}
 	if err := lock.Restore(from, next); err != nil {
@@ -192,10 +192,12 @@ func (o restoreOptions) continueAt(revision, issued int64, exact bool, target st
 	switch {
 	case o.bump < 0:
 		return 0, errors.New("--bump-revision must not be negative")
+	case o.bump > store.MaxRevision-issued:
+		return 0, fmt.Errorf("--bump-revision %d takes the region past revision %d (2^53), the highest it may continue from: %s has issued %d", o.bump, int64(store.MaxRevision), target, issued)
 	case o.bump > 0:
 		return issued + o.bump, nil
 	case !exact:
-		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s held data whose highest revision is unknown (its keys were deleted; it issued at least %d)", target, issued)
+		return 0, fmt.Errorf("--bump-revision 0 keeps revisions only for a move: %s held data whose highest revision is unknown (damaged, or its keys deleted; it issued at least %d)", target, issued)
 	case issued != revision:
 		// Revisions above the backup's were issued there: reusing them
 		// would hide later writes from the regional systems.

@@ -15,8 +15,11 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
 // TestBackupAndRestore backs a region up from a running server through the
@@ -94,37 +97,17 @@ func TestBackupAndRestore(t *testing.T) {
 // it reads it), and famid serves the region again.
 func TestRestoreOverDamagedFile(t *testing.T) {
 	dir := t.TempDir()
-	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range 200 {
-		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
-			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: strings.Repeat("x", 1000)}
-			return p, tx.Put(p)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
+	writePartners(t, dir, numberedPartners(200)...)
 	target := filepath.Join(dir, "regions", "lombardia.db")
-	backup := filepath.Join(t.TempDir(), "lombardia.db")
-	data, err := os.ReadFile(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(backup, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(target, int64(len(data)/2)); err != nil {
+	backup, size := copyOfRegion(t, dir)
+	if err := os.Truncate(target, size/2); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
 	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
 		t.Fatalf("restore over a truncated file: %v", err)
 	}
-	s, err = bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +149,140 @@ func TestRestoreRefusesAnotherRegionsBackup(t *testing.T) {
 	if err := run([]string{"restore", "--data-dir", dst, "--region", "veneto", "--from", file}, &out, &errOut); err != nil {
 		t.Fatalf("restore of veneto's backup as veneto: %v", err)
 	}
+}
+
+// TestRestoreRefusesABumpPastTheRevisionRange: a --bump-revision that
+// takes the region past the revisions famid gives out is refused naming
+// the flag, and nothing is installed. 2^63-1 used to wrap the revision
+// to a negative one, which the restore read as "keep the backup's
+// revisions": it installed the backup with them, the opposite of what
+// was asked, and said nothing of where the region continued.
+func TestRestoreRefusesABumpPastTheRevisionRange(t *testing.T) {
+	src := t.TempDir()
+	writePartners(t, src, numberedPartners(3)...)
+	backup := bolt.RegionFile(src, "lombardia")
+	for _, bump := range []string{"9223372036854775807", "9223372036854775805", "9007199254740990"} {
+		dst := t.TempDir()
+		var out, errOut bytes.Buffer
+		err := run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", backup, "--bump-revision", bump}, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), "--bump-revision") {
+			t.Errorf("restore with --bump-revision %s: %v (%s), want a refusal naming the flag", bump, err, out.String())
+		}
+		if _, err := os.Stat(bolt.RegionFile(dst, "lombardia")); !os.IsNotExist(err) {
+			t.Errorf("--bump-revision %s: the backup was installed: %v", bump, err)
+		}
+	}
+}
+
+// TestRestoreRefusesADamagedBackup: a backup holding a record that fails
+// its checksum is refused, naming the record, before anything is written:
+// into a data dir, where it used to be installed and the record then
+// served as DATA_LOSS; and so before an etcd import, which with --replace
+// deleted the region's keys first and then stopped at the record, leaving
+// the region unserved until a sound backup was imported.
+func TestRestoreRefusesADamagedBackup(t *testing.T) {
+	src := t.TempDir()
+	writePartners(t, src, &famiv1.Partner{Name: "regions/lombardia/partners/sound", DisplayName: "MARKER-sound"},
+		&famiv1.Partner{Name: "regions/lombardia/partners/damaged", DisplayName: "MARKER-damaged"})
+	bolttest.Damage(t, src, "lombardia", "MARKER-damaged")
+	backup := bolt.RegionFile(src, "lombardia")
+
+	dst := t.TempDir()
+	var out, errOut bytes.Buffer
+	err := run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", backup}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "regions/lombardia/partners/damaged") {
+		t.Errorf("restore of a backup with a damaged record: %v, want refused naming the record", err)
+
+	}
+	if _, err := os.Stat(bolt.RegionFile(dst, "lombardia")); !os.IsNotExist(err) {
+		t.Errorf("the damaged backup was installed: %v", err)
+	}
+
+	// On etcd, with --replace: the region keeps its data and is served.
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	f := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/r/"))
+	admin := f.flags(f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})).sdk().Partners
+	if _, err := admin.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "kept",
+		Partner: &famiv1.Partner{DisplayName: "Kept", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+		t.Fatal(err)
+	}
+	err = run([]string{"restore", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", "/r/", "--region", "lombardia", "--from", backup, "--replace"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "regions/lombardia/partners/damaged") {
+		t.Errorf("etcd restore --replace of a backup with a damaged record: %v, want refused naming the record", err)
+	}
+	if _, err := admin.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/kept"}); err != nil {
+		t.Errorf("the region after the refused etcd restore: %v", err)
+	}
+}
+
+// TestRestoreKeepingRevisionsOverADamagedFile: famictl restore
+// --bump-revision 0 over a region file too damaged to say its revision
+// (truncated to its header pages) is refused, naming the flag, the file
+// left as it was: the file may have issued revisions past the backup's.
+// It used to take the unreadable revision for 0 and install the backup
+// with its own revisions.
+func TestRestoreKeepingRevisionsOverADamagedFile(t *testing.T) {
+	dir := t.TempDir()
+	writePartners(t, dir, numberedPartners(20)...)
+	target := bolt.RegionFile(dir, "lombardia")
+	backup, _ := copyOfRegion(t, dir)
+	if err := os.Truncate(target, 2*int64(os.Getpagesize())); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup, "--bump-revision", "0"}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--bump-revision 0") || !strings.Contains(err.Error(), "highest revision is unknown (damaged") {
+		t.Errorf("restore over a damaged file keeping the backup's revisions: %v, want refused", err)
+	}
+	if fi, err := os.Stat(target); err != nil || fi.Size() != 2*int64(os.Getpagesize()) {
+		t.Errorf("the refused restore changed %s: %v", target, err)
+	}
+	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
+		t.Fatalf("restore over the damaged file, continued: %v", err)
+	}
+}
+
+// writePartners writes partners into lombardia's region file in the data
+// dir dir, which no famid serves, one mutation each.
+func writePartners(t *testing.T, dir string, partners ...*famiv1.Partner) {
+	t.Helper()
+	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range partners {
+		_, err := s.Update(context.Background(), "lombardia", store.Mutation{Principal: "alice"}, func(tx store.WriteTx) (proto.Message, error) {
+			return p, tx.Put(p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// numberedPartners are n partners of lombardia, p0 to p(n-1), of about a
+// kilobyte each.
+func numberedPartners(n int) []*famiv1.Partner {
+	out := make([]*famiv1.Partner, n)
+	for i := range out {
+		out[i] = &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: strings.Repeat("x", 1000)}
+	}
+	return out
+}
+
+// copyOfRegion copies lombardia's region file in the data dir dir to a
+// new file, as a backup taken with famid stopped; it returns its path and
+// size.
+func copyOfRegion(t *testing.T, dir string) (string, int64) {
+	t.Helper()
+	data, err := os.ReadFile(bolt.RegionFile(dir, "lombardia"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "lombardia.db")
+	if err := os.WriteFile(backup, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return backup, int64(len(data))
 }

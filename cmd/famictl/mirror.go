@@ -32,7 +32,12 @@ then follows the region's change feed, rewriting and deleting files as
 resources change and advancing .revision. Stopped and started again, it
 resumes from .revision without listing again; when the server has compacted
 the change log past it, it empties DIR and lists again. DIR is the mirror's:
-on the first run it must be new or empty.`,
+on the first run it must be new or empty.
+
+A resource nested in another (a project's monitoring report, a network's
+capacity assessment) goes under its parent's directory, as
+DIR/projects/<project>/monitoringReports/<id>.json. Such resources have no
+region-wide list: the mirror holds those written after its first list.`,
 		Example: "  FAMICTL_TOKEN=... famictl mirror --region lombardia --out ./lombardia",
 	}, func(cmd *cobra.Command, region string) error {
 		fmt.Fprintf(a.stderr, "mirroring region %s from %s into %s (one JSON file per resource, progress in %s); stop with Ctrl-C, a restart resumes\n",
@@ -91,38 +96,59 @@ func (d *dirMirror) claim() error {
 	return d.Synced(context.Background(), 0)
 }
 
+// revision is the position saved in .revision; one that is not a revision
+// (the file edited or damaged) is refused naming the file and the way out.
 func (d *dirMirror) revision() (int64, error) {
-	b, err := os.ReadFile(filepath.Join(d.root, revisionFile))
+	p := filepath.Join(d.root, revisionFile)
+	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	return strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	rev, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || rev < 0 {
+		return 0, fmt.Errorf("%s holds %.40q, not a revision: write 0 in it to list the region again", p, b)
+	}
+	return rev, nil
 }
 
 // path maps regions/{r}/{collection}/{id} to DIR/{collection}/{id}.json,
-// refusing names that would leave the directory.
+// and a nested resource (regions/{r}/projects/{p}/monitoringReports/{id})
+// under its parent's directory (DIR/projects/{p}/monitoringReports/{id}.json),
+// refusing names that would leave the directory or reach the mirror's
+// own files (.revision and the temporary files beside it).
 func (d *dirMirror) path(name string) (string, error) {
 	parts := strings.Split(name, "/")
-	if len(parts) != 4 || parts[0] != "regions" {
+	if len(parts) < 4 || len(parts)%2 != 0 || parts[0] != "regions" {
 		return "", fmt.Errorf("unexpected resource name %q", name)
 	}
 	for _, p := range parts[2:] {
-		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, `/\`) {
+		if p == "" || strings.HasPrefix(p, ".") || strings.ContainsAny(p, `/\`) {
 			return "", fmt.Errorf("unexpected resource name %q", name)
 		}
 	}
-	return filepath.Join(d.root, parts[2], parts[3]+".json"), nil
+	return filepath.Join(d.root, filepath.Join(parts[2:]...)+".json"), nil
 }
 
-func (d *dirMirror) Reset(context.Context) error {
+// Reset empties the directory but for its .revision, which it sets to 0
+// first: a list cut short (Ctrl-C, a full disk, a lost server) leaves a
+// directory that is still the mirror's, and the next run lists again. It
+// used to remove .revision with the rest, and the next run refused the
+// directory as not empty and holding no mirror.
+func (d *dirMirror) Reset(ctx context.Context) error {
+	if err := d.Synced(ctx, 0); err != nil {
+		return err
+	}
 	entries, err := os.ReadDir(d.root)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
+		if e.Name() == revisionFile {
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(d.root, e.Name())); err != nil {
 			return err
 		}

@@ -259,3 +259,100 @@ func TestMirrorKeepsOutOfOtherFiles(t *testing.T) {
 	stop = startMirror(t, cf, out)
 	stop()
 }
+
+// TestMirrorKeepsNestedResources: a resource nested in another (a
+// project's monitoring report, a network's capacity assessment) reaches the
+// mirror through the change feed, and is kept under its parent's
+// directory. The mirror used to refuse its name as unexpected and stop,
+// and stop again at every restart, at the same change.
+func TestMirrorKeepsNestedResources(t *testing.T) {
+	f := startFamid(t)
+	c := sdk.NewClient(nil, f.url, f.admin)
+	ctx := context.Background()
+	if _, err := c.Projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "mon", Project: &famiv1.Project{
+		Code: "MON-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2027-12-31",
+		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	out := t.TempDir()
+	stop := startMirror(t, cf, out)
+	defer func() { stop() }()
+	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == "4" })
+	if _, err := c.Monitoring.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: "regions/lombardia/projects/mon", MonitoringReportId: "2025-q1",
+		MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Evaluation.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: f.network, CapacityAssessmentId: "governance",
+		CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Governance", T0: 1, T0Date: "2025-02-10"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the nested resources' changes", func() bool { return mirrorRevision(out) == "6" })
+	for _, p := range []string{"projects/mon/monitoringReports/2025-q1.json", "networks/rete-bergamo/capacityAssessments/governance.json", "projects/mon.json"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("%s is not mirrored: %v", p, err)
+		}
+	}
+}
+
+// TestMirrorListCutShortStaysTheMirrors: a list cut short (the mirror
+// stopped, its disk full) after the directory was emptied to list again
+// leaves a directory that the next run still takes as its own, and lists
+// again. Emptying it used to remove .revision too, and the next run
+// refused the directory as "not empty and holds no mirror".
+func TestMirrorListCutShortStaysTheMirrors(t *testing.T) {
+	out := t.TempDir()
+	d := &dirMirror{root: out}
+	if err := d.claim(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := d.Synced(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	// Compacted past 7: the mirror lists again, and stops after one put.
+	if err := d.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(ctx, &famiv1.Partner{Name: "regions/lombardia/partners/p1"}); err != nil {
+		t.Fatal(err)
+	}
+
+	again := &dirMirror{root: out}
+	if err := again.claim(); err != nil {
+		t.Fatalf("the next run refuses the directory of a list cut short: %v", err)
+	}
+	if rev, err := again.revision(); err != nil || rev != 0 {
+		t.Errorf("the next run resumes from %d (%v), want 0: list again", rev, err)
+	}
+}
+
+// TestMirrorRefusesADamagedRevision: a .revision that is not a revision
+// is refused naming the file and the way out, with nothing listed or
+// removed. It used to end with strconv's words alone.
+func TestMirrorRefusesADamagedRevision(t *testing.T) {
+	f := startServer(t, server.Config{})
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	for _, held := range []string{"12abc", "-3", ""} {
+		out := t.TempDir()
+		kept := filepath.Join(out, "partners", "p1.json")
+		if err := os.MkdirAll(filepath.Dir(kept), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(kept, []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, ".revision"), []byte(held), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := runMirror(ctx, cf, "lombardia", out, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(out, ".revision")) || !strings.Contains(err.Error(), "write 0 in it") {
+			t.Errorf(".revision %q: %v, want a refusal naming the file", held, err)
+		}
+		if _, err := os.Stat(kept); err != nil {
+			t.Errorf(".revision %q: the mirrored file is gone: %v", held, err)
+		}
+	}
+}

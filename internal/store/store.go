@@ -281,6 +281,12 @@ func Closed() error {
 	return errs.ShuttingDown.New("the store is closed: the server is shutting down; retry with the same request_id")
 }
 
+// MaxRevision bounds the revision a restore may continue a region from
+// (famictl restore --bump-revision): a revision stays exact when a client
+// reads it as a JSON number (a double holds every integer up to 2^53),
+// and far from int64's end, past which it would wrap to a negative one.
+const MaxRevision = 1 << 53
+
 // ErrCompacted returns the error for a sync position older than the
 // retained change log.
 func ErrCompacted(after, compacted int64) error {

@@ -530,6 +530,33 @@ func (t *tx) Count(collection string) (int, error) {
 	return n, err
 }
 
+// unframeChange is the payload of the change record v stored under key k,
+// or its DATA_LOSS if its frame fails its check.
+func (t *tx) unframeChange(k, v []byte) ([]byte, error) {
+	p, ok := store.Unframe(v)
+	if !ok {
+		return nil, store.ErrCorrupt(errs.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region))
+	}
+	return p, nil
+}
+
+// checkRecords checks the frame of every resource and change record: a
+// whole read, which a backup gets before it is installed (CheckFile), so
+// that no restore installs or imports a record it would then refuse.
+func (t *tx) checkRecords() error {
+	err := t.btx.Bucket(bucketResources).ForEach(func(k, v []byte) error {
+		_, err := t.unframe(k, v)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return t.btx.Bucket(bucketChanges).ForEach(func(k, v []byte) error {
+		_, err := t.unframeChange(k, v)
+		return err
+	})
+}
+
 // unframe is the payload of the resource record v stored under key k, or
 // its DATA_LOSS if its frame fails its check.
 func (t *tx) unframe(k, v []byte) ([]byte, error) {
@@ -628,9 +655,9 @@ func (t *tx) Changes(after int64, fn func(*famiv1.Change) bool) error {
 		if !t.live() {
 			return t.ended
 		}
-		v, ok := store.Unframe(v)
-		if !ok {
-			return store.ErrCorrupt(errs.Sprintf("change %d of region %s", binary.BigEndian.Uint64(k), t.region))
+		v, err := t.unframeChange(k, v)
+		if err != nil {
+			return err
 		}
 		ch := new(famiv1.Change)
 		if err := proto.Unmarshal(v, ch); err != nil {

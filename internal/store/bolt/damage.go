@@ -182,7 +182,7 @@ func openChecked(path string, opts *bbolt.Options, buckets [][]byte) (db *bbolt.
 			db, err = nil, damage(errs.Sprintf("cannot be read (%v)", r))
 		}
 	}()
-	db, err = open(path, opts)
+	db, err = openDamaged(path, opts)
 	if err != nil {
 		if !errors.Is(err, ErrLocked) {
 			return nil, damage(errs.Sprintf("is not a readable database (%v)", err))

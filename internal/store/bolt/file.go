@@ -14,6 +14,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/atomicfile"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // The files of a region no famid serves (a backup, or the file a restore
@@ -29,9 +30,10 @@ func RegionFile(dataDir, region string) string {
 
 // CheckFile checks the region file at path (a backup) before it becomes
 // region's: that it holds a region, region's data and no other's, and
-// passes bbolt's consistency check. It returns the region revision the
-// file holds. A file that is empty, truncated, unreadable, inconsistent,
-// without region data or with another region's is refused with errs.DataLoss
+// passes bbolt's consistency check and every resource and change record
+// its checksum. It returns the region revision the file holds. A file
+// that is empty, truncated, unreadable, inconsistent, without region
+// data, with another region's or with a damaged record is refused with errs.DataLoss
 // (reason REGION_FILE_DAMAGED); a file another process holds with
 // ErrLocked; a missing one with an error wrapping fs.ErrNotExist.
 func CheckFile(path, region string) (revision int64, err error) {
@@ -57,6 +59,9 @@ func CheckFile(path, region string) (revision int64, err error) {
 		if d := ofRegion(tx, region); d != nil {
 			return damagedErr(errs.Sprintf("file %s %s", path, d), "", path)
 		}
+		if err := newTx(tx, region, time.Time{}, store.Mutation{}).checkRecords(); err != nil {
+			return damagedErr(errs.Sprintf("file %s holds a damaged record, %s (checksum mismatch)", path, errs.As(err).Metadata["record"]), "", path)
+		}
 		revision = fileRevision(tx)
 		return nil
 	})
@@ -79,6 +84,9 @@ type FileLock struct {
 	db       *bbolt.DB
 	path     string
 	revision int64
+	// exact is false when the file is there but too damaged to say its
+	// revision: revision is then 0, a lower bound of what it issued.
+	exact bool
 }
 
 // LockFile takes the lock of the region file at path, or returns ErrLocked
@@ -87,7 +95,7 @@ type FileLock struct {
 // take: the FileLock then holds nothing and its revision is 0.
 func LockFile(path string) (*FileLock, error) {
 	if _, err := os.Stat(path); err != nil {
-		return &FileLock{path: path}, nil
+		return &FileLock{path: path, exact: true}, nil
 	}
 	db, err := openReadable(path)
 	if errors.Is(err, ErrLocked) {
@@ -97,7 +105,7 @@ func LockFile(path string) (*FileLock, error) {
 		return &FileLock{path: path}, nil
 	}
 	l := &FileLock{db: db, path: path}
-	l.revision = readRevision(db)
+	l.revision, l.exact = readRevision(db)
 	return l, nil
 }
 
@@ -110,28 +118,69 @@ func openReadable(path string) (db *bbolt.DB, err error) {
 			db, err = nil, fmt.Errorf("%s cannot be read: %v", path, r)
 		}
 	}()
-	return open(path, &bbolt.Options{Timeout: time.Second})
+	return openDamaged(path, &bbolt.Options{Timeout: time.Second})
 }
 
-// readRevision is db's region revision, 0 when the file is too damaged to
-// say: then the backup's revision is all the restore knows.
-func readRevision(db *bbolt.DB) (rev int64) {
+// openDamaged is open for a file that may be damaged, called under a
+// recover: bbolt may panic while it opens such a file (a free page list
+// past a truncated end), after it has locked it, and then returns no DB
+// to close. The file it opened is unlocked and closed here before the
+// panic goes on (closing alone would not release the lock: bbolt's memory
+// mapping of the file, which nothing can unmap now, still holds it); the
+// process held the lock until it ended, and its own next open of the file
+// (famictl restore's lock after a first look, a store opened again) was
+// refused as another process's.
+func openDamaged(path string, opts *bbolt.Options) (*bbolt.DB, error) {
+	var f *os.File
+	o := *opts
+	o.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		var err error
+		f, err = os.OpenFile(name, flag, perm)
+		return f, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if f != nil {
+				unlock(f)
+				f.Close()
+			}
+			panic(r)
+		}
+	}()
+	return open(path, &o)
+}
+
+// readRevision is db's region revision; ok is false, and rev 0, when the
+// file is too damaged to say: then the backup's revision is all the
+// restore knows, and only as a lower bound of what the file issued.
+func readRevision(db *bbolt.DB) (rev int64, ok bool) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if recover() != nil {
-			rev = 0
+			rev, ok = 0, false
 		}
 	}()
 	db.View(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil // no region data: not a region file
+		}
+		v := meta.Get(keyRevision)
+		ok = v == nil || len(v) == 8 // none yet, or a revision
 		rev = fileRevision(tx)
 		return nil
 	})
-	return rev
+	return rev, ok
 }
 
 // Revision is the region revision the locked file holds: the highest it
 // is known to have issued (0 when the file is missing or damaged).
 func (l *FileLock) Revision() int64 { return l.revision }
+
+// Exact reports whether Revision is the highest revision the file issued:
+// false when the file is there but too damaged to say, and Revision (0)
+// is only a lower bound.
+func (l *FileLock) Exact() bool { return l.exact }
 
 // Close releases the lock.
 func (l *FileLock) Close() error {
@@ -149,8 +198,8 @@ func (l *FileLock) Close() error {
 // the file left as it was, when the locked file had issued revisions past
 // the backup's: they would be given out again to other writes, unseen by
 // a regional system that had seen them (an empty backup, at revision 0,
-// would start the region again from revision 1). A damaged file's
-// revision is unknown, and the backup's counts.
+// would start the region again from revision 1), and when the locked file
+// is too damaged to say which revisions it issued (see Exact).
 func (l *FileLock) Restore(from string, revision int64) error {
 	target := l.path
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
@@ -184,9 +233,12 @@ func (l *FileLock) keepRevisions(path string) error {
 	if err != nil {
 		return err
 	}
-	backup := readRevision(db)
+	backup, _ := readRevision(db) // CheckFile has read it
 	if err := db.Close(); err != nil {
 		return err
+	}
+	if !l.exact {
+		return fmt.Errorf("it is too damaged to say which revisions it issued, maybe past the backup's %d: keeping the backup's revisions could give them out again; continue above them (famictl restore --bump-revision)", backup)
 	}
 	if l.revision > backup {
 		return fmt.Errorf("it has issued revision %d, past the backup's %d: keeping the backup's revisions would give them out again; continue above them (famictl restore --bump-revision)", l.revision, backup)

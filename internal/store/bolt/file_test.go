@@ -183,20 +183,31 @@ func TestLockFile(t *testing.T) {
 }
 
 // TestRestoreFile installs a backup over a truncated region file (what
-// famid names the restore for), continuing its revisions or keeping them,
-// and the store serves it again.
+// famid names the restore for), continuing its revisions, or where the
+// region's file is missing (a move), keeping them, and the store serves
+// it again. Over a damaged file the backup's revisions are not kept (see
+// TestRestoreKeepingRevisionsRefusedOverADamagedFile).
 func TestRestoreFile(t *testing.T) {
-	for name, tc := range map[string]struct{ next, wantRev, wantCompacted int64 }{
-		"continued": {next: 1_000_200, wantRev: 1_000_200, wantCompacted: 1_000_200},
-		"kept":      {next: 0, wantRev: 200, wantCompacted: 0},
+	truncate := func(target string) error {
+		fi, err := os.Stat(target)
+		if err != nil {
+			return err
+		}
+		return os.Truncate(target, fi.Size()/2)
+	}
+	for name, tc := range map[string]struct {
+		prepare                      func(target string) error
+		next, wantRev, wantCompacted int64
+	}{
+		"continued": {prepare: truncate, next: 1_000_200, wantRev: 1_000_200, wantCompacted: 1_000_200},
+		"kept":      {prepare: os.Remove, next: 0, wantRev: 200, wantCompacted: 0},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			seed(t, dir, 200)
 			backup := backupOf(t, dir)
 			target := bolt.RegionFile(dir, "lombardia")
-			fi, _ := os.Stat(target)
-			if err := os.Truncate(target, fi.Size()/2); err != nil {
+			if err := tc.prepare(target); err != nil {
 				t.Fatal(err)
 			}
 			restore(t, target, backup, tc.next)
@@ -300,5 +311,90 @@ func restore(t *testing.T, target, backup string, next int64) {
 	t.Helper()
 	if err := tryRestore(t, target, backup, next); err != nil {
 		t.Fatalf("restore: %v", err)
+	}
+}
+
+// TestRestoreKeepingRevisionsRefusedOverADamagedFile: over a region file
+// too damaged to say its revision (truncated, garbage), a restore that
+// keeps the backup's revisions is refused, the file left as it was: the
+// damaged file may have issued revisions past the backup's (here 5, past
+// 3), which the region would give out again, unseen by a regional system
+// that had seen them. The unreadable revision was taken for 0, that is
+// for none issued, and the backup installed with its own. etcd's import
+// refuses the same when only a lower bound of the issued revisions is
+// known. (A restore that continues above them installs the backup over a
+// damaged file: TestRestoreFile.)
+func TestRestoreKeepingRevisionsRefusedOverADamagedFile(t *testing.T) {
+	for name, damage := range map[string]func(target string) error{
+		"truncated": func(target string) error {
+			fi, err := os.Stat(target)
+			if err != nil {
+				return err
+			}
+			return os.Truncate(target, fi.Size()/2)
+		},
+		"garbage": func(target string) error {
+			return os.WriteFile(target, []byte(strings.Repeat("not bbolt ", 2000)), 0o600)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			seed(t, dir, 3)
+			backup := backupOf(t, dir)
+			seed(t, dir, 2) // revisions 4 and 5, which the backup does not hold
+			target := bolt.RegionFile(dir, "lombardia")
+			if err := damage(target); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.ReadFile(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tryRestore(t, target, backup, 0)
+			if err == nil || !strings.Contains(err.Error(), "too damaged") || !strings.Contains(err.Error(), "--bump-revision") {
+				t.Errorf("keeping the backup's revisions over a %s file: %v, want refused naming --bump-revision", name, err)
+			}
+			if after, err := os.ReadFile(target); err != nil || !bytes.Equal(after, before) {
+				t.Errorf("the refused restore changed %s (%v)", target, err)
+			}
+		})
+	}
+}
+
+// TestDamagedFileOpenedTwice: a region file that bbolt fails to open
+// (truncated to its two header pages: its free page list is past its end)
+// is released, so
+// the same process may try it again: famictl restore's lock after its own
+// first look, a store opened again. bbolt panicked after it had locked the
+// file and returned nothing to close; the recovered panic left the file
+// open and locked until the process ended, and the second try answered
+// that another process held the data dir.
+func TestDamagedFileOpenedTwice(t *testing.T) {
+	dir := t.TempDir()
+	seed(t, dir, 20)
+	target := bolt.RegionFile(dir, "lombardia")
+	if err := os.Truncate(target, 2*int64(os.Getpagesize())); err != nil {
+		t.Fatal(err)
+	}
+	for try := range 2 {
+		lock, err := bolt.LockFile(target)
+		if err != nil {
+			t.Fatalf("LockFile, try %d: %v", try+1, err)
+		}
+		if lock.Exact() {
+			t.Errorf("LockFile, try %d: the damaged file's revision %d is taken as exact", try+1, lock.Revision())
+		}
+		if err := lock.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for try := range 2 {
+		s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+		if errors.Is(err, bolt.ErrLocked) {
+			t.Fatalf("Open, try %d: %v", try+1, err)
+		}
+		if err == nil {
+			s.Close()
+		}
 	}
 }
