@@ -186,7 +186,9 @@ func (s retryAfterStream) Receive(msg any) error {
 	return s.slot.keep(s.StreamingClientConn.Receive(msg))
 }
 
-func (s retryAfterStream) CloseRequest() error { return s.slot.keep(s.StreamingClientConn.CloseRequest()) }
+func (s retryAfterStream) CloseRequest() error {
+	return s.slot.keep(s.StreamingClientConn.CloseRequest())
+}
 
 func (s retryAfterStream) CloseResponse() error {
 	return s.slot.keep(s.StreamingClientConn.CloseResponse())
