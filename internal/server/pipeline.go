@@ -485,7 +485,7 @@ func (p *pipeline) grpcUnary(ctx context.Context, req any, info *grpc.UnaryServe
 	c.req, _ = req.(proto.Message)
 	res, err := p.run(ctx, &c, func(ctx context.Context) (any, error) { return handler(ctx, req) })
 	if err != nil {
-		return nil, toStatus(ctx, p.log, c.procedure, err).Err()
+		return nil, callStatus(ctx, p.log, &c, err).Err()
 	}
 	return res, nil
 }
@@ -521,7 +521,7 @@ func (p *pipeline) connectUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		c.req, _ = req.Any().(proto.Message)
 		res, err := p.run(ctx, &c, func(ctx context.Context) (any, error) { return next(ctx, req) })
 		if err != nil {
-			return nil, toConnect(toStatus(ctx, p.log, c.procedure, err))
+			return nil, toConnect(callStatus(ctx, p.log, &c, err))
 		}
 		return res.(connect.AnyResponse), nil
 	}

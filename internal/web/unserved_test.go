@@ -72,8 +72,19 @@ func wantUnserved(t *testing.T, f *famid, log *syncbuf.Buffer, status int, headi
 			t.Errorf("the page shows %q:\n%s", not, page)
 		}
 	}
-	if l := log.String()[from:]; !strings.Contains(l, `msg="web call failed"`) || !strings.Contains(l, "path=/partner") {
-		t.Errorf("the failed call is not logged:\n%s", l)
+	l := log.String()[from:]
+	if status != http.StatusInternalServerError {
+		if !strings.Contains(l, `msg="web call failed"`) || !strings.Contains(l, "path=/partner") {
+			t.Errorf("the failed call is not logged:\n%s", l)
+		}
+		return
+	}
+	// Damaged data is logged once, by the pipeline that answered the
+	// call, naming the call; the web logged it a second time.
+	lines := strings.Split(strings.TrimSpace(l), "\n")
+	if len(lines) != 1 || !strings.Contains(l, `msg="data loss"`) || !strings.Contains(l, "procedure=/fami.v1.PartnerService/ListPartners") ||
+		!strings.Contains(l, "protocol=web") || !strings.Contains(l, "region=lombardia") {
+		t.Errorf("the damaged data is not logged in one line naming the call, its surface and its region:\n%s", l)
 	}
 }
 
