@@ -374,6 +374,11 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	if st, ok := s.store.(interface{ Ping(context.Context) error }); ok {
 		s.storePing = st.Ping
 	}
+	if st, ok := s.store.(interface {
+		Unserved(context.Context) (map[string]error, error)
+	}); ok {
+		s.metrics.reg.MustRegister(&servedCollector{regions: regionIDs, unserved: st.Unserved})
+	}
 	if _, isShared := s.store.(store.SharedSystem); isShared {
 		// Download the keys other processes created before loading them.
 		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
