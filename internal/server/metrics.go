@@ -165,8 +165,10 @@ var (
 // import runs or is cut short, or after their keys are deleted, long
 // after the start's log line): 0 for each unserved names, 1 for the
 // others. A scrape reads the cluster (one round trip per region), for
-// readyTimeout at most; a cluster that does not answer makes the gauge
-// invalid for that scrape rather than claim every region served.
+// readyTimeout at most; a cluster that does not answer leaves the gauge
+// out of that scrape rather than claim every region served, or fail the
+// whole scrape (an invalid metric does), whose error rates matter most
+// then. /readyz says the cluster is not answering.
 type servedCollector struct {
 	regions  []string
 	unserved func(context.Context) (map[string]error, error)
@@ -179,7 +181,6 @@ func (c *servedCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	unserved, err := c.unserved(ctx)
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(servedDesc, err)
 		return
 	}
 	for _, region := range c.regions {
