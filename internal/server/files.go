@@ -285,6 +285,7 @@ func (s *Server) backupFile(pipe *pipeline) runtime.HandlerFunc {
 			procedure: procedure,
 			req:       req,
 			write: func(ctx context.Context) (bool, error) {
+				defer cutOnStop(pipe.cut, w)()
 				started := false
 				err := s.admin.Backup(ctx, req.GetName(), func(m *famiv1.BackupRegionResponse) error {
 					if !started {

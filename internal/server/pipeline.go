@@ -80,6 +80,10 @@ type pipeline struct {
 	noAuth bool
 	// shutdown is done when the server starts shutting down.
 	shutdown context.Context
+	// cut is done when the stop waits no more for the calls in progress:
+	// the writes of the streams still running on the HTTP listener then
+	// fail (cutOnStop).
+	cut context.Context
 	// streams limits the open streams.
 	streams *streamSlots
 	// shed limits the unary calls in progress.

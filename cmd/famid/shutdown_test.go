@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+// TestStopWithAStalledBackup: a famid process stopped while a REST backup
+// download of a region goes to a client that has stopped reading stops
+// within its shutdown timeout, cleanly: exit code 0 and its data files
+// whole. The download held the region's read transaction while its write
+// to the client was blocked, and closing the data files waited for it:
+// famid hung past its shutdown timeout, past a second SIGTERM too, until
+// the client read or its connection died.
+func TestStopWithAStalledBackup(t *testing.T) {
+	dir := t.TempDir()
+	startChild(t, dir).stop(t) // the data dir and its keys
+	const partners = 128
+	storeLarge(t, dir, partners) // 16 MiB: more than the sockets' buffers hold
+	c := startChild(t, dir, "--shutdown-timeout", "500ms")
+
+	conn, err := net.Dial("tcp", c.httpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.(*net.TCPConn).SetReadBuffer(4 << 10); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "GET /v1/regions/lombardia:backup HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer %s\r\n\r\n", mintAdminToken(t, dir))
+	status, err := bufio.NewReaderSize(conn, 4<<10).ReadString('\n')
+	if err != nil || !strings.Contains(status, " 200 ") {
+		t.Fatalf("the backup's answer: %q, %v; want 200", status, err)
+	}
+	// The client reads no more: famid's writes fill the sockets' buffers
+	// and block.
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-c.exited:
+		if err != nil {
+			t.Fatalf("famid stopped with a stalled backup: %v, want exit code 0", err)
+		}
+	case <-time.After(60 * time.Second): // a hang guard: 120 times the shutdown timeout
+		t.Fatal("famid still stopping 60 s after SIGTERM with a 500ms shutdown timeout: a backup to a client that reads nothing holds its data files open")
+	}
+	checkFiles(t, dir, partners)
+}
+
+// storeLarge writes n partners of 128 KiB each straight into lombardia's
+// file in dir, famid stopped.
+func storeLarge(t *testing.T, dir string, n int) {
+	t.Helper()
+	st, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Update(context.Background(), "lombardia", store.Mutation{Principal: "test:large"}, func(tx store.WriteTx) (proto.Message, error) {
+		for i := range n {
+			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: "Partner", Description: strings.Repeat("x", 128<<10), Etag: "1"}
+			if err := tx.Put(p); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
