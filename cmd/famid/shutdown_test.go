@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"strings"
@@ -26,6 +27,15 @@ import (
 // famid hung past its shutdown timeout, past a second SIGTERM too, until
 // the client read or its connection died.
 func TestStopWithAStalledBackup(t *testing.T) {
+	for _, surface := range []string{"rest", "connect"} {
+		t.Run(surface, func(t *testing.T) { stopWithAStalledBackup(t, surface) })
+	}
+}
+
+// stopWithAStalledBackup is TestStopWithAStalledBackup through surface:
+// REST's download, or the Connect stream (AdminService.BackupRegion)
+// famictl's clients may use on the HTTP port.
+func stopWithAStalledBackup(t *testing.T, surface string) {
 	dir := t.TempDir()
 	startChild(t, dir).stop(t) // the data dir and its keys
 	const partners = 128
@@ -40,7 +50,19 @@ func TestStopWithAStalledBackup(t *testing.T) {
 	if err := conn.(*net.TCPConn).SetReadBuffer(4 << 10); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(conn, "GET /v1/regions/lombardia:backup HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer %s\r\n\r\n", mintAdminToken(t, dir))
+	token := mintAdminToken(t, dir)
+	switch surface {
+	case "rest":
+		fmt.Fprintf(conn, "GET /v1/regions/lombardia:backup HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer %s\r\n\r\n", token)
+	case "connect":
+		msg, err := proto.Marshal(&famiv1.BackupRegionRequest{Name: "regions/lombardia"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelope := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(msg)))
+		fmt.Fprintf(conn, "POST /fami.v1.AdminService/BackupRegion HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: application/connect+proto\r\nConnect-Protocol-Version: 1\r\nContent-Length: %d\r\n\r\n%s%s", token, len(envelope)+len(msg), envelope, msg)
+	}
 	status, err := bufio.NewReaderSize(conn, 4<<10).ReadString('\n')
 	if err != nil || !strings.Contains(status, " 200 ") {
 		t.Fatalf("the backup's answer: %q, %v; want 200", status, err)
