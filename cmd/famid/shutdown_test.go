@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -68,18 +67,8 @@ func stopWithAStalledBackup(t *testing.T, surface string) {
 		t.Fatalf("the backup's answer: %q, %v; want 200", status, err)
 	}
 	// The client reads no more: famid's writes fill the sockets' buffers
-	// and block.
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-c.exited:
-		if err != nil {
-			t.Fatalf("famid stopped with a stalled backup: %v, want exit code 0", err)
-		}
-	case <-time.After(60 * time.Second): // a hang guard: 120 times the shutdown timeout
-		t.Fatal("famid still stopping 60 s after SIGTERM with a 500ms shutdown timeout: a backup to a client that reads nothing holds its data files open")
-	}
+	// and block. 60 s is 120 times the shutdown timeout.
+	c.terminate(t, 60*time.Second, "SIGTERM with a backup to a client that reads nothing (a 500ms shutdown timeout)")
 	checkFiles(t, dir, partners)
 }
 
