@@ -115,8 +115,8 @@ func details[D any](err error) iter.Seq[D] {
 // status alone. NewClient keeps it: its transport, proxyRetryAfter, hands
 // the header to the call's interceptor, keepRetryAfter, through the
 // request's context, and the interceptor adds it to the error's metadata,
-// where RetryDelay reads it. Unary calls only: a stream's error comes
-// after its call has returned.
+// where RetryDelay reads it; a stream's errors, which come after its call
+// has returned, get it from the stream (retryAfterStream).
 
 // retryAfterSlot is where proxyRetryAfter leaves a refusal's Retry-After
 // for the call whose context carries it.
@@ -151,16 +151,47 @@ func (keepRetryAfter) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 		slot := &retryAfterSlot{}
 		res, err := next(context.WithValue(ctx, retryAfterKey{}, slot), req)
-		var ce *connect.Error
-		if v := slot.v.Load(); v != nil && errors.As(err, &ce) && ce.Meta().Get("Retry-After") == "" {
-			ce.Meta().Set("Retry-After", *v)
-		}
-		return res, err
+		return res, slot.keep(err)
 	}
 }
 
+// WrapStreamingClient keeps a proxy's Retry-After on a stream's errors,
+// which its Receive (or Send) returns after the call itself has.
 func (keepRetryAfter) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
+	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
+		slot := &retryAfterSlot{}
+		return retryAfterStream{next(context.WithValue(ctx, retryAfterKey{}, slot), spec), slot}
+	}
+}
+
+// keep adds the Retry-After left in the slot, if any, to err's metadata
+// when err is a connect error whose answer had none of the server's own.
+func (s *retryAfterSlot) keep(err error) error {
+	var ce *connect.Error
+	if v := s.v.Load(); v != nil && errors.As(err, &ce) && ce.Meta().Get("Retry-After") == "" {
+		ce.Meta().Set("Retry-After", *v)
+	}
+	return err
+}
+
+// retryAfterStream is a stream whose errors keep a proxy's Retry-After.
+type retryAfterStream struct {
+	connect.StreamingClientConn
+	slot *retryAfterSlot
+}
+
+func (s retryAfterStream) Send(msg any) error { return s.slot.keep(s.StreamingClientConn.Send(msg)) }
+
+func (s retryAfterStream) Receive(msg any) error {
+	return s.slot.keep(s.StreamingClientConn.Receive(msg))
+}
+
+func (s retryAfterStream) CloseRequest() error {
+	return s.slot.keep(s.StreamingClientConn.CloseRequest())
+}
+
+func (s retryAfterStream) CloseResponse() error {
+	return s.slot.keep(s.StreamingClientConn.CloseResponse())
 }
 
 func (keepRetryAfter) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {

@@ -18,7 +18,7 @@ import (
 // limit) and no Connect error body is waited for as it asks, in seconds
 // or as an HTTP date, on every protocol the clients speak; RetryDelay read
 // only the server's RetryInfo detail, so it was 0 and a Mirror came back
-// at its own backoff.
+// at its own backoff. A stream (a watch) keeps it too: it was lost there.
 func TestRetryDelayOfAProxy(t *testing.T) {
 	in90s := time.Now().Add(90 * time.Second).UTC().Format(http.TimeFormat)
 	for _, tc := range []struct {
@@ -54,6 +54,22 @@ func TestRetryDelayOfAProxy(t *testing.T) {
 			}
 			if d := sdk.RetryDelay(err); d < tc.min || d > tc.max {
 				t.Errorf("%s %s: RetryDelay %v with Retry-After %q, want %v to %v", tc.name, proto.name, d, tc.header, tc.min, tc.max)
+			}
+			// A stream's error comes from Receive, after the call returned:
+			// its Retry-After was lost (a Mirror's watch then came back at
+			// its own backoff).
+			stream, err := c.Sync.Watch(context.Background(), &famiv1.WatchRequest{Parent: "regions/lombardia"})
+			if err == nil {
+				for stream.Receive() {
+				}
+				err = stream.Err()
+				stream.Close()
+			}
+			if err == nil {
+				t.Fatalf("%s %s: the proxy's %d answered a watch with no error", tc.name, proto.name, tc.status)
+			}
+			if d := sdk.RetryDelay(err); d < tc.min || d > tc.max {
+				t.Errorf("%s %s watch: RetryDelay %v with Retry-After %q, want %v to %v", tc.name, proto.name, d, tc.header, tc.min, tc.max)
 			}
 		}
 		proxy.Close()

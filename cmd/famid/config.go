@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -115,6 +117,10 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		ff.WithConfigFileFlag("config"),
 		ff.WithConfigFileParser(ff.PlainParser),
 	)
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+		// The file itself (missing, unreadable): ff says only "open FILE".
+		return nil, fmt.Errorf("--config (FAMID_CONFIG): %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}

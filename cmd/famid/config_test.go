@@ -144,8 +144,8 @@ func TestConfigFile(t *testing.T) {
 	if o, err := parseOptions(nil, io.Discard); err != nil || o.server.OpenData.PublicURL != "https://dati.example.it" {
 		t.Errorf("FAMID_OPENDATA_URL: got %v, error %v; want the catalogue's links on https://dati.example.it", o, err)
 	}
-	if _, err := parseOptions([]string{"--config", filepath.Join(t.TempDir(), "missing.conf")}, io.Discard); err == nil {
-		t.Error("a missing config file was accepted")
+	if _, err := parseOptions([]string{"--config", filepath.Join(t.TempDir(), "missing.conf")}, io.Discard); err == nil || !strings.Contains(err.Error(), "--config") {
+		t.Errorf("a missing config file: %v, want it refused naming --config", err)
 	}
 }
 

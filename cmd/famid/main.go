@@ -199,7 +199,7 @@ func (m *Main) Close() error {
 		}
 		ctx, cancel := context.WithTimeout(m.hurry, grace)
 		if err = m.traces.Shutdown(ctx); err != nil {
-			err = fmt.Errorf("spans not exported within the shutdown timeout (%v), dropped: %w", grace, err)
+			err = fmt.Errorf("%s, dropped: %w", unexported(m.hurry, grace), err)
 		}
 		cancel()
 	}
@@ -207,4 +207,14 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.logs.Close())
 	}
 	return err
+}
+
+// unexported says why the spans still queued at the stop were not
+// exported: the stop was hurried (a second signal), which waits for
+// nothing, or the collector took longer than the grace period.
+func unexported(hurry context.Context, grace time.Duration) string {
+	if hurry.Err() != nil {
+		return "spans not exported: the stop was hurried by a second signal"
+	}
+	return fmt.Sprintf("spans not exported within the shutdown timeout (%v)", grace)
 }

@@ -23,17 +23,7 @@ func TestSecondSignalHurriesTheStop(t *testing.T) {
 	}
 	waitNotReady(t, c.httpAddr)
 	start := time.Now()
-	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-c.exited:
-		if err != nil {
-			t.Fatalf("famid stopped by a second SIGTERM: %v, want exit code 0", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("famid still draining 20 s after a second SIGTERM")
-	}
+	c.terminate(t, 20*time.Second, "a second SIGTERM")
 	t.Logf("stopped %v after the second SIGTERM", time.Since(start).Round(time.Millisecond))
 	if _, err := os.Stat(c.ready); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ready file after a hurried stop: %v, want it removed, as on a clean stop", err)
@@ -57,4 +47,22 @@ func waitNotReady(t *testing.T, httpAddr string) {
 		}
 	}
 	t.Fatal("/readyz still ready 10 s after SIGTERM")
+}
+
+// terminate sends famid SIGTERM and waits, for within at most (a hang
+// guard, not a timed assertion), for it to exit with code 0; what names
+// the signal in the failures.
+func (c *child) terminate(t *testing.T, within time.Duration, what string) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-c.exited:
+		if err != nil {
+			t.Fatalf("famid stopped by %s: %v, want exit code 0", what, err)
+		}
+	case <-time.After(within):
+		t.Fatalf("famid still stopping %v after %s", within, what)
+	}
 }

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -43,6 +46,18 @@ var grpcCodes = map[errs.Code]codes.Code{
 // RetryInfo details; anything else is logged and becomes a bare INTERNAL,
 // so no internal detail leaks.
 func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error) *status.Status {
+	return statusFor(ctx, log, procedure, nil, err)
+}
+
+// callStatus is toStatus for a call the pipeline ran, c: its lines name
+// what the operator needs to find the call (errorAttrs).
+func callStatus(ctx context.Context, log *slog.Logger, c *call, err error) *status.Status {
+	return statusFor(ctx, log, c.procedure, c, err)
+}
+
+// statusFor is toStatus and callStatus; c is nil for an error that no call
+// of the pipeline's carries.
+func statusFor(ctx context.Context, log *slog.Logger, procedure string, c *call, err error) *status.Status {
 	if st, ok := status.FromError(err); ok {
 		return st // already a status (e.g. from the gRPC runtime)
 	}
@@ -59,18 +74,18 @@ func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error
 		}
 	}
 	if e == nil || e.Code == errs.Internal {
-		log.ErrorContext(ctx, "internal error", "procedure", procedure, "err", err)
+		logError(ctx, log, "internal error", procedure, c, "err", err)
 		return status.New(codes.Internal, "internal error")
 	}
 	switch {
 	case e.Code == errs.DataLoss:
 		// Damaged data needs an operator: say so in the log, every time.
-		log.ErrorContext(ctx, "data loss", "procedure", procedure, "err", err)
+		logError(ctx, log, "data loss", procedure, c, "err", err)
 	case errs.CodeOf(e.Cause) == errs.DataLoss:
 		// Hidden from the caller (errs.Error.Cause), not from the operator.
-		log.ErrorContext(ctx, "data loss", "procedure", procedure, "err", e.Cause, "answered", e.Reason)
+		logError(ctx, log, "data loss", procedure, c, "err", e.Cause, "answered", e.Reason)
 	case e.Cause != nil:
-		log.ErrorContext(ctx, "error behind the answer", "procedure", procedure, "err", e.Cause, "answered", e.Reason)
+		logError(ctx, log, "error behind the answer", procedure, c, "err", e.Cause, "answered", e.Reason)
 	}
 	st := status.New(grpcCodes[e.Code], e.Message)
 	reason := e.Reason
@@ -93,6 +108,71 @@ func toStatus(ctx context.Context, log *slog.Logger, procedure string, err error
 		return st
 	}
 	return withDetails
+}
+
+// logError writes the one line of an error the edge hides from its
+// caller (an internal error, damaged data): what the operator needs to
+// find the call it failed, without the access line, which carries no error.
+// The procedure; with c, the surface, the peer, the region the request
+// names and its request_id (a retry's key); the trace when the call is
+// traced. The web application, whose calls come here too, logs none again.
+func logError(ctx context.Context, log *slog.Logger, msg, procedure string, c *call, args ...any) {
+	args = append(args, "procedure", procedure)
+	if c != nil {
+		args = append(args, "protocol", c.protocol, "peer", c.peer)
+		if region := requestRegion(c.req); region != "" {
+			args = append(args, "region", region)
+		}
+		if r, ok := c.req.(interface{ GetRequestId() string }); ok && r.GetRequestId() != "" {
+			args = append(args, "request_id", errs.Clip(r.GetRequestId(), errs.MaxEcho))
+		}
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.HasTraceID() {
+		args = append(args, "trace_id", sc.TraceID().String())
+	}
+	log.ErrorContext(ctx, msg, args...)
+}
+
+// requestRegion is the region a request names in its parent or name
+// ("lombardia", "-" for the national view), or in the name of the resource
+// it carries (an update's); "" when it names none.
+func requestRegion(req proto.Message) string {
+	if req == nil {
+		return ""
+	}
+	m := req.ProtoReflect()
+	fields := m.Descriptor().Fields()
+	for _, f := range []protoreflect.Name{"parent", "name"} {
+		if fd := fields.ByName(f); fd != nil && fd.Kind() == protoreflect.StringKind {
+			if region := regionOfName(m.Get(fd).String()); region != "" {
+				return region
+			}
+		}
+	}
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Kind() != protoreflect.MessageKind || fd.IsList() || fd.IsMap() || !m.Has(fd) {
+			continue
+		}
+		inner := m.Get(fd).Message()
+		if name := inner.Descriptor().Fields().ByName("name"); name != nil && name.Kind() == protoreflect.StringKind {
+			if region := regionOfName(inner.Get(name).String()); region != "" {
+				return region
+			}
+		}
+	}
+	return ""
+}
+
+// regionOfName is the region of a name under regions/{region}, clipped
+// (it is what a client sent); "" for any other.
+func regionOfName(name string) string {
+	rest, ok := strings.CutPrefix(name, "regions/")
+	region, _, _ := strings.Cut(rest, "/")
+	if !ok || region == "" {
+		return ""
+	}
+	return errs.Clip(region, errs.MaxEcho)
 }
 
 // messageRefused is the status of connect-go's own refusal of a stream's

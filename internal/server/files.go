@@ -88,7 +88,7 @@ func (p *pipeline) serveFile(w http.ResponseWriter, r *http.Request, f file) {
 		if err == errOverloaded {
 			p.shed.settle(w, r) // a download reads no body: a refusal waits for none
 		}
-		st := toStatus(r.Context(), p.log, f.procedure, err)
+		st := callStatus(r.Context(), p.log, &c, err)
 		writeStatusProblem(w, st)
 	}
 }
@@ -285,6 +285,7 @@ func (s *Server) backupFile(pipe *pipeline) runtime.HandlerFunc {
 			procedure: procedure,
 			req:       req,
 			write: func(ctx context.Context) (bool, error) {
+				defer cutOnStop(pipe.cut, w)()
 				started := false
 				err := s.admin.Backup(ctx, req.GetName(), func(m *famiv1.BackupRegionResponse) error {
 					if !started {

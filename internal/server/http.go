@@ -61,7 +61,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	rpcs := newProcedureHandlers(pipe.served)
 	for _, svc := range svcs {
 		path, h := svc.connect(opts...)
-		rpcs.add(path, unaryInOneWrite(pipe.shed, pipe.shed.admitConnect(authBeforeInflate(pipe, h))))
+		rpcs.add(path, pipe.cutStreamsOnStop(unaryInOneWrite(pipe.shed, pipe.shed.admitConnect(authBeforeInflate(pipe, h)))))
 		names = append(names, strings.Trim(path, "/"))
 	}
 	// Reflection, as on the gRPC port, so that grpcurl and

@@ -156,9 +156,41 @@ var (
 	revisionDesc  = prometheus.NewDesc("raccordo_store_revision", "The region's current revision.", []string{"region"}, nil)
 	changeLogDesc = prometheus.NewDesc("raccordo_store_changelog_length", "Changes the region's change log retains (since its compaction).", []string{"region"}, nil)
 	servedDesc    = prometheus.NewDesc("raccordo_store_region_served",
-		"1 while the store serves the region, 0 when it refused the region's file at start (damaged, or of a data format it does not know): the log's \"region not served\" says why.",
+		"1 while the store serves the region, 0 when it does not: on bbolt its file refused at start (damaged, or of a data format it does not know), which the log's \"region not served\" explains; on etcd, read at each scrape, its data of a format it does not know, its import unfinished or its keys deleted, which its calls' errors explain.",
 		[]string{"region"}, nil)
 )
+
+// servedCollector says at each scrape which regions a store without
+// local stats serves (etcd, whose regions stop being served while an
+// import runs or is cut short, or after their keys are deleted, long
+// after the start's log line): 0 for each unserved names, 1 for the
+// others. A scrape reads the cluster (one round trip per region), for
+// readyTimeout at most; a cluster that does not answer leaves the gauge
+// out of that scrape rather than claim every region served, or fail the
+// whole scrape (an invalid metric does), whose error rates matter most
+// then. /readyz says the cluster is not answering.
+type servedCollector struct {
+	regions  []string
+	unserved func(context.Context) (map[string]error, error)
+}
+
+func (c *servedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- servedDesc }
+
+func (c *servedCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	unserved, err := c.unserved(ctx)
+	if err != nil {
+		return
+	}
+	for _, region := range c.regions {
+		v := 1.0
+		if _, no := unserved[region]; no {
+			v = 0
+		}
+		ch <- prometheus.MustNewConstMetric(servedDesc, prometheus.GaugeValue, v, region)
+	}
+}
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- revisionDesc

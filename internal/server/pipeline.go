@@ -80,6 +80,10 @@ type pipeline struct {
 	noAuth bool
 	// shutdown is done when the server starts shutting down.
 	shutdown context.Context
+	// cut is done when the stop waits no more for the calls in progress:
+	// the writes of the streams still running on the HTTP listener then
+	// fail (cutOnStop).
+	cut context.Context
 	// streams limits the open streams.
 	streams *streamSlots
 	// shed limits the unary calls in progress.
@@ -485,7 +489,7 @@ func (p *pipeline) grpcUnary(ctx context.Context, req any, info *grpc.UnaryServe
 	c.req, _ = req.(proto.Message)
 	res, err := p.run(ctx, &c, func(ctx context.Context) (any, error) { return handler(ctx, req) })
 	if err != nil {
-		return nil, toStatus(ctx, p.log, c.procedure, err).Err()
+		return nil, callStatus(ctx, p.log, &c, err).Err()
 	}
 	return res, nil
 }
@@ -521,7 +525,7 @@ func (p *pipeline) connectUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		c.req, _ = req.Any().(proto.Message)
 		res, err := p.run(ctx, &c, func(ctx context.Context) (any, error) { return next(ctx, req) })
 		if err != nil {
-			return nil, toConnect(toStatus(ctx, p.log, c.procedure, err))
+			return nil, toConnect(callStatus(ctx, p.log, &c, err))
 		}
 		return res.(connect.AnyResponse), nil
 	}

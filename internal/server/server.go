@@ -284,6 +284,9 @@ type Server struct {
 	// noRPCLines is the pipeline's budget of access lines, whose drops
 	// not yet logged Close logs.
 	noRPCLines *lineBudget
+	// cutStreams fails the writes of the streams on the HTTP listener
+	// still running once the stop waits for them no more (cutOnStop).
+	cutStreams context.CancelFunc
 }
 
 // Open opens the data dir, loads the reference data and binds both
@@ -374,6 +377,11 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	if st, ok := s.store.(interface{ Ping(context.Context) error }); ok {
 		s.storePing = st.Ping
 	}
+	if st, ok := s.store.(interface {
+		Unserved(context.Context) (map[string]error, error)
+	}); ok {
+		s.metrics.reg.MustRegister(&servedCollector{regions: regionIDs, unserved: st.Unserved})
+	}
 	if _, isShared := s.store.(store.SharedSystem); isShared {
 		// Download the keys other processes created before loading them.
 		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
@@ -446,6 +454,8 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 	cfg := s.cfg
 	shutdown, beginShutdown := context.WithCancel(context.Background())
 	s.beginShutdown = beginShutdown
+	cut, cutStreams := context.WithCancel(context.Background())
+	s.cutStreams = cutStreams
 	p := &pipeline{
 		log:            s.log,
 		accessLevel:    cfg.AccessLogLevel,
@@ -455,6 +465,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		policy:         rights,
 		noAuth:         cfg.InsecureNoAuth,
 		shutdown:       shutdown,
+		cut:            cut,
 		metrics:        s.metrics,
 		tracer:         tracer,
 		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
@@ -719,6 +730,12 @@ func (s *Server) Close() error {
 	s.closeOne.Do(func() {
 		if s.beginShutdown != nil {
 			s.beginShutdown()
+		}
+		if s.cutStreams != nil {
+			// Before the store closes: a stream blocked writing to a
+			// client that reads nothing may hold a read transaction
+			// (a backup's), which closing the data files waits for.
+			s.cutStreams()
 		}
 		if s.grpc != nil {
 			s.grpc.Stop()

@@ -179,7 +179,7 @@ func (p *pipeline) grpcStream(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 		return handler(srv, &admittingServerStream{ServerStream: ss, ctx: ctx, admission: a, unshare: inProcess(ctx)})
 	})
 	if err != nil {
-		st := toStatus(ctx, p.log, c.procedure, err)
+		st := callStatus(ctx, p.log, &c, err)
 		if ri := retryInfo(st); ri > 0 {
 			// The gateway turns this header into REST's Retry-After
 			// (gatewayHeader); gRPC clients read the RetryInfo detail.
@@ -245,7 +245,7 @@ func (cp connectPipeline) WrapStreamingHandler(next connect.StreamingHandlerFunc
 			return next(ctx, &admittingConn{StreamingHandlerConn: conn, admission: a})
 		})
 		if err != nil {
-			return toConnect(toStatus(ctx, p.log, c.procedure, err))
+			return toConnect(callStatus(ctx, p.log, &c, err))
 		}
 		return nil
 	}

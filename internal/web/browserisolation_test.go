@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -44,4 +45,34 @@ func TestBrowserContextsShareNothing(t *testing.T) {
 	fresh(t, "after another test's ended")
 	signedIn(t)
 	fresh(t, "beside another signed in")
+}
+
+// TestBrowserRestartsAfterACrash: the Chromium the browser tests share
+// is started again for the next test when it has died (a crash, the
+// machine's OOM killer), rather than handed out dead, which would fail
+// every browser test after it. The test kills it between two tests'
+// browsers; the second gets a new process and works.
+func TestBrowserRestartsAfterACrash(t *testing.T) {
+	f, _, _ := inLombardia(t)
+	signInPage := func(b *browser) {
+		t.Helper()
+		b.run("open the sign-in page", chromedp.Navigate(f.url("/accedi")), chromedp.WaitVisible(chromedp.CSS("#f-username")))
+	}
+	signInPage(newBrowser(t, f))
+	chromium.mu.Lock()
+	dead, process := chromium.ctx, chromedp.FromContext(chromium.ctx).Browser.Process()
+	chromium.mu.Unlock()
+	if err := process.Kill(); err != nil {
+		t.Fatalf("kill Chromium: %v", err)
+	}
+	select {
+	case <-dead.Done():
+	case <-time.After(30 * time.Second): // a hang guard, not a timed assertion
+		t.Fatal("the shared browser's context is still live 30 s after its process was killed: it would be handed out dead")
+	}
+	b := newBrowser(t, f)
+	if again := chromedp.FromContext(b.ctx).Browser.Process(); again == nil || again.Pid == process.Pid {
+		t.Fatalf("the browser after the crash is process %v, want a new one (the dead one was %d)", again, process.Pid)
+	}
+	signInPage(b)
 }

@@ -282,7 +282,12 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 		// says the limit here too.
 		a.renderErrorText(w, r, s, http.StatusBadRequest, "error.refused", refusal(err))
 	default:
-		a.log.Error("web call failed", "path", r.URL.Path, "err", err)
+		if c := status.Code(err); c != codes.Internal && c != codes.DataLoss {
+			// A call's internal error or damaged data was logged where
+			// the pipeline answered it, with what finds the call (its
+			// procedure, region, request and trace): once is enough.
+			a.log.ErrorContext(r.Context(), "web call failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
 		a.broken(w, r, s, err)
 	}
 }

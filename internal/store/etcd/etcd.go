@@ -217,6 +217,31 @@ func (s *Store) Damaged() map[string]error {
 	return unserved
 }
 
+// Unserved returns the regions this famid does not serve now, each with
+// the error a read of it answers: its data in a format this famid does
+// not know (DATA_FORMAT_UNKNOWN), its import under way or cut short
+// (REGION_IMPORTING), or its keys deleted by other means
+// (REGION_KEYS_DELETED). Unlike Damaged it reads the fences again, one
+// round trip per region (a read's first, firstRead), so that it follows
+// the imports and deletions made since the store opened, by any famid or
+// by hand. The error is the cluster's, when it does not answer.
+func (s *Store) Unserved(ctx context.Context) (map[string]error, error) {
+	unserved := map[string]error{}
+	for name, r := range s.regions {
+		if err := r.format.err(); err != nil {
+			unserved[name] = err
+			continue
+		}
+		if _, err := r.firstRead(ctx, r.base+keyRevision, clientv3.WithCountOnly()); err != nil {
+			if errs.As(err) == nil {
+				return nil, err
+			}
+			unserved[name] = err
+		}
+	}
+	return unserved, nil
+}
+
 // Close stops the writers (a batch in progress finishes) and the watches.
 // The client stays open.
 func (s *Store) Close() error {

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
+)
+
+// TestStopWithAStalledBackup: a famid process stopped while a REST backup
+// download of a region goes to a client that has stopped reading stops
+// within its shutdown timeout, cleanly: exit code 0 and its data files
+// whole. The download held the region's read transaction while its write
+// to the client was blocked, and closing the data files waited for it:
+// famid hung past its shutdown timeout, past a second SIGTERM too, until
+// the client read or its connection died.
+func TestStopWithAStalledBackup(t *testing.T) {
+	for _, surface := range []string{"rest", "connect"} {
+		t.Run(surface, func(t *testing.T) { stopWithAStalledBackup(t, surface) })
+	}
+}
+
+// stopWithAStalledBackup is TestStopWithAStalledBackup through surface:
+// REST's download, or the Connect stream (AdminService.BackupRegion)
+// famictl's clients may use on the HTTP port.
+func stopWithAStalledBackup(t *testing.T, surface string) {
+	dir := t.TempDir()
+	startChild(t, dir).stop(t) // the data dir and its keys
+	const partners = 128
+	storeLarge(t, dir, partners) // 16 MiB: more than the sockets' buffers hold
+	c := startChild(t, dir, "--shutdown-timeout", "500ms")
+
+	conn, err := net.Dial("tcp", c.httpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.(*net.TCPConn).SetReadBuffer(4 << 10); err != nil {
+		t.Fatal(err)
+	}
+	token := mintAdminToken(t, dir)
+	switch surface {
+	case "rest":
+		fmt.Fprintf(conn, "GET /v1/regions/lombardia:backup HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer %s\r\n\r\n", token)
+	case "connect":
+		msg, err := proto.Marshal(&famiv1.BackupRegionRequest{Name: "regions/lombardia"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelope := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(msg)))
+		fmt.Fprintf(conn, "POST /fami.v1.AdminService/BackupRegion HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer %s\r\n"+
+			"Content-Type: application/connect+proto\r\nConnect-Protocol-Version: 1\r\nContent-Length: %d\r\n\r\n%s%s", token, len(envelope)+len(msg), envelope, msg)
+	}
+	status, err := bufio.NewReaderSize(conn, 4<<10).ReadString('\n')
+	if err != nil || !strings.Contains(status, " 200 ") {
+		t.Fatalf("the backup's answer: %q, %v; want 200", status, err)
+	}
+	// The client reads no more: famid's writes fill the sockets' buffers
+	// and block. 60 s is 120 times the shutdown timeout.
+	c.terminate(t, 60*time.Second, "SIGTERM with a backup to a client that reads nothing (a 500ms shutdown timeout)")
+	checkFiles(t, dir, partners)
+}
+
+// storeLarge writes n partners of 128 KiB each straight into lombardia's
+// file in dir, famid stopped.
+func storeLarge(t *testing.T, dir string, n int) {
+	t.Helper()
+	st, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Update(context.Background(), "lombardia", store.Mutation{Principal: "test:large"}, func(tx store.WriteTx) (proto.Message, error) {
+		for i := range n {
+			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: "Partner", Description: strings.Repeat("x", 128<<10), Etag: "1"}
+			if err := tx.Put(p); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
