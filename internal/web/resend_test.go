@@ -141,9 +141,10 @@ func otherSite(t *testing.T, f *famid) string {
 // its session is over, and what a sign-in carrying one may do. A password
 // and the old CSRF token are not kept; a value is escaped as the pages
 // escape any; a form over the bound is not kept (the page says only that it
-// was not saved); a sign-in carrying it is answered the page that sends it
-// again; a sign-in whose kept form names another site, or the
-// sign-out, as its address goes home, offering to send nothing.
+// was not saved); a sign-in refused keeps it still, and says so; one
+// carrying it is answered the page that sends it again; one whose kept
+// form names another site, or the sign-out, as its address goes home,
+// offering to send nothing.
 func TestKeptFormIsBounded(t *testing.T) {
 	f, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
@@ -171,9 +172,14 @@ func TestKeptFormIsBounded(t *testing.T) {
 		t.Errorf("a form over the bound is kept, or the page does not say it was not saved")
 	}
 
-	signIn := url.Values{"username": {"mrossi@lombardia"}, "password": {password}}
+	signIn := url.Values{"username": {"mrossi@lombardia"}, "password": {"sbagliata"}}
 	maps.Copy(signIn, kept)
 	res, page := f.client(t).do("POST", "/accedi", signIn)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "non è andato perso") || keptFields(t, page).Encode() != kept.Encode() {
+		t.Errorf("a wrong password: status %d, want the sign-in page again, still keeping the form and saying so:\n%s", res.StatusCode, page)
+	}
+	signIn.Set("password", password)
+	res, page = f.client(t).do("POST", "/accedi", signIn)
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Invia di nuovo il modulo") || !strings.Contains(page, "&lt;script&gt;alert(1)") {
 		t.Errorf("a sign-in carrying the form: status %d, want the page that sends it again, the notes escaped:\n%s", res.StatusCode, page)
 	}

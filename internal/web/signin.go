@@ -62,7 +62,7 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 			code = http.StatusTooManyRequests
 			setRetryAfter(w, d)
 		}
-		a.render(w, code, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next, Kept: carriedBySignIn(r)})
+		a.signInAgain(w, r, code, &signInPage{Form: fm, Next: next})
 		return
 	}
 	a.signedIn(w, r, res.GetToken(), res.GetExpireTime(), next)
@@ -83,10 +83,20 @@ func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
 		fm := newForm(nil)
 		fm.Errors["token"] = msg("signin.token_invalid")
 		fm.Message = msg("error.check_fields")
-		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next, TokenOpen: true, Kept: carriedBySignIn(r)})
+		a.signInAgain(w, r, http.StatusUnprocessableEntity, &signInPage{Form: fm, Next: next, TokenOpen: true})
 		return
 	}
 	a.signedIn(w, r, token, me.GetExpireTime(), next)
+}
+
+// signInAgain answers a refused sign-in with p, its form: the form it
+// carried still kept, and said so.
+func (a *App) signInAgain(w http.ResponseWriter, r *http.Request, code int, p *signInPage) {
+	p.frame = a.newFrame(r, nil, "signin.title")
+	if p.Kept = carriedBySignIn(r); p.Kept != nil {
+		p.Warning = msg("msg.session_over_kept")
+	}
+	a.render(w, code, "signin", p)
 }
 
 // readSignIn reads a sign-in form. There is no session yet, so no CSRF
