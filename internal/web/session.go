@@ -310,8 +310,9 @@ const noticeCookie = "raccordo_avviso"
 // notices are the keys the sign-in page shows from noticeCookie: no other
 // text, whatever the cookie holds.
 var notices = map[string]bool{
-	"msg.session_expired": true,
-	"msg.signed_out":      true, "msg.signed_out_here_only": true,
+	"msg.session_expired":      true,
+	"msg.signed_out":           true,
+	"msg.signed_out_here_only": true,
 }
 
 // setNotice has the next page say notice, if any.
