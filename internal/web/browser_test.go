@@ -115,6 +115,8 @@ func (s *sharedBrowser) get(exe string) (context.Context, error) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(dir),
+		// Another site on loopback (otherSite), for the cross-site tests.
+		chromedp.Flag("host-resolver-rules", "MAP "+otherSiteName+" 127.0.0.1"),
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
@@ -203,12 +205,32 @@ func (b *browser) check(shot string) {
 	}
 }
 
+// otherSiteName is a name the shared browser resolves to 127.0.0.1: a
+// page served under it is of another site than famid's 127.0.0.1.
+const otherSiteName = "altrosito.test"
+
 func (b *browser) signIn(username string) {
 	b.t.Helper()
-	b.run("sign in "+username,
-		chromedp.Navigate(b.f.url("/accedi")), chromedp.WaitVisible(chromedp.CSS("#f-username")),
+	b.run("open the sign-in page", chromedp.Navigate(b.f.url("/accedi")))
+	b.signInHere(username)
+}
+
+// signInHere signs in on the sign-in page shown.
+func (b *browser) signInHere(username string) {
+	b.t.Helper()
+	b.run("sign in "+username, chromedp.WaitVisible(chromedp.CSS("#f-username")),
 		chromedp.SendKeys(chromedp.CSS("#f-username"), username), chromedp.SendKeys(chromedp.CSS("#f-password"), password),
 		chromedp.Submit(chromedp.CSS("#f-password")), chromedp.WaitVisible(chromedp.CSS("nav.main")))
+}
+
+// html is the page's markup, as the browser holds it now.
+func (b *browser) html() string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+	if err != nil {
+		b.t.Fatalf("read the page: %v", err)
+	}
+	return s
 }
 
 func (b *browser) signOut() {

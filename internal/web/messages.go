@@ -77,8 +77,17 @@ var italian = map[string]string{
 
 	"msg.session_expired":      "La sessione è scaduta o non è più valida: accedi di nuovo per continuare.",
 	"msg.session_over_unsaved": "La sessione è scaduta o è stata chiusa, forse in un'altra scheda: quanto hai inviato non è stato salvato. Accedi di nuovo e invialo ancora.",
+	"msg.session_over_kept":    "La sessione è scaduta o è stata chiusa, forse in un'altra scheda: quanto hai inviato non è stato salvato, ma non è andato perso. Accedi di nuovo: potrai controllarlo e inviarlo.",
 	"msg.signed_out":           "Sei uscito da Raccordo.",
 	"msg.signed_out_here_only": "Sei uscito da Raccordo in questo browser, ma non è stato possibile chiudere la sessione sul server: chi ne avesse una copia potrà usarla fino alla sua scadenza.",
+
+	"resend.title":       "Invia di nuovo il modulo",
+	"resend.intro":       "La sessione era terminata e il modulo non è stato salvato. Ecco quanto avevi inviato: controllalo e invialo di nuovo, oppure annulla.",
+	"resend.send":        "Invia di nuovo",
+	"resend.cancel":      "Annulla",
+	"resend.other_title": "Modulo non ripreso",
+	"resend.other":       "Il modulo inviato dopo la fine della sessione era stato compilato da un altro utente: non è stato salvato, né è mostrato qui.",
+	"resend.continue":    "Continua",
 
 	"home.title":   "Benvenuto",
 	"home.intro":   "Scegli una sezione dal menu.",

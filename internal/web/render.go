@@ -259,7 +259,7 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, s *session, err error
 	switch status.Code(err) {
 	case codes.Unauthenticated:
 		clearCookie(w, r, sessionCookie)
-		a.toSignIn(w, r, "msg.session_expired")
+		a.sessionOver(w, r, "msg.session_expired")
 	case codes.PermissionDenied:
 		if existenceHidden(err) {
 			a.notFoundAnswer(w, r, s)

@@ -59,9 +59,44 @@ func (s *session) owns(text, collection string) (id string, ok bool) {
 // csrfToken derives the anti-forgery token from the session token. Forms
 // carry it in a hidden field; a cross-site page can neither read the cookie
 // (HttpOnly, SameSite=Strict) nor the field, so it cannot forge the pair.
-func csrfToken(token string) string {
+// It opens with the tag of the session's subject (authorTag): a form sent
+// once its session is over still says whose it was, so that its values go
+// back to the same user only (resend.go). The tag is no secret and checks
+// nothing: only the part after it, which the token alone derives, does.
+func csrfToken(token, subject string) string {
+	return authorTag(subject) + "." + tokenMAC(token)
+}
+
+func tokenMAC(token string) string {
 	sum := sha256.Sum256([]byte("raccordo csrf\x00" + token))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// authorTag names a subject in a form without spelling it.
+func authorTag(subject string) string {
+	sum := sha256.Sum256([]byte("raccordo form author\x00" + subject))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// csrfValid reports whether posted is a CSRF token of the session token,
+// whichever subject it is tagged with, or none: a form shown before the
+// tag was added still sends its session's MAC alone.
+func csrfValid(posted, token string) bool {
+	mac := posted
+	if _, m, ok := strings.Cut(posted, "."); ok {
+		mac = m
+	}
+	return subtle.ConstantTimeCompare([]byte(mac), []byte(tokenMAC(token))) == 1
+}
+
+// formAuthor is the author tag a form's CSRF token opens with, "" when it
+// has none.
+func formAuthor(posted string) string {
+	tag, _, ok := strings.Cut(posted, ".")
+	if !ok {
+		return ""
+	}
+	return tag
 }
 
 // callContext is the context of a call to the services on behalf of a
@@ -88,51 +123,33 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, s *session)
 // services still accept (WhoAmI through the pipeline), and a state-changing
 // request needs the session's CSRF token and must come from this origin.
 // Without a valid session the user goes to the sign-in page, which brings
-// them back to where they were going.
+// them back to where they were going (sessionOver).
 func (a *App) page(fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(sessionCookie)
 		if err != nil || c.Value == "" {
-			a.toSignIn(w, r, sessionOver(r, ""))
+			a.sessionOver(w, r, "")
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !sameOrigin(r) {
 			a.forbidden(w, r, nil)
 			return
 		}
-		ctx := callContext(r, c.Value)
-		me, err := a.auth.WhoAmI(ctx, &famiv1.WhoAmIRequest{})
-		if err == nil && me.GetRole() == famiv1.Role_ROLE_UNSPECIFIED {
-			err = status.Error(codes.Unauthenticated, "no principal")
-		}
+		s, err := a.sessionOf(r, c.Value)
 		if err != nil {
 			if status.Code(err) == codes.Unauthenticated {
 				clearCookie(w, r, sessionCookie)
-				a.toSignIn(w, r, sessionOver(r, "msg.session_expired"))
+				a.sessionOver(w, r, "msg.session_expired")
 				return
 			}
 			a.fail(w, r, nil, err)
 			return
 		}
-		s := &session{token: c.Value, csrf: csrfToken(c.Value), ctx: ctx, who: principal.Principal{
-			Subject: me.GetSubject(), Role: accounts.RoleOf(me.GetRole()), Region: strings.TrimPrefix(me.GetRegion(), "regions/"),
-			Partner: me.GetPartner(), DisplayName: me.GetDisplayName(),
-		}}
-		s.region = s.who.Region
-		if s.who.Role == principal.Ministry {
-			s.region = territory.Regions()[0].ID
-			if rc, err := r.Cookie(regionCookie); err == nil {
-				if _, ok := territory.LookupRegion(rc.Value); ok {
-					s.region = rc.Value
-				}
-			}
-		}
 		if r.Method == http.MethodPost {
 			if !a.readForm(w, r, s) {
 				return
 			}
-			got := r.PostFormValue(csrfField)
-			if subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) != 1 {
+			if !csrfValid(r.PostFormValue(csrfField), s.token) {
 				a.forbidden(w, r, s)
 				return
 			}
@@ -141,18 +158,50 @@ func (a *App) page(fn pageFunc) http.Handler {
 	})
 }
 
-// sessionOver is the sign-in page's notice for a request that page admits
-// without a session: notice, or for a POST, which only a page's form sends,
-// that what it sent was not saved. Its session ended while the form was
-// open (the cookie expired with its token, or the user signed out in
-// another tab); before, the sign-in page said nothing, or only that the
-// session had expired, and then brought the user back to the form's page
-// empty, which could be taken for a save.
-func sessionOver(r *http.Request, notice string) string {
-	if r.Method == http.MethodPost {
-		return "msg.session_over_unsaved"
+// sessionOf is the session of token, as the services name its principal
+// (WhoAmI); Unauthenticated when they no longer accept it.
+func (a *App) sessionOf(r *http.Request, token string) (*session, error) {
+	ctx := callContext(r, token)
+	me, err := a.auth.WhoAmI(ctx, &famiv1.WhoAmIRequest{})
+	if err == nil && me.GetRole() == famiv1.Role_ROLE_UNSPECIFIED {
+		err = status.Error(codes.Unauthenticated, "no principal")
 	}
-	return notice
+	if err != nil {
+		return nil, err
+	}
+	s := &session{token: token, csrf: csrfToken(token, me.GetSubject()), ctx: ctx, who: principal.Principal{
+		Subject: me.GetSubject(), Role: accounts.RoleOf(me.GetRole()), Region: strings.TrimPrefix(me.GetRegion(), "regions/"),
+		Partner: me.GetPartner(), DisplayName: me.GetDisplayName(),
+	}}
+	s.region = s.who.Region
+	if s.who.Role == principal.Ministry {
+		s.region = territory.Regions()[0].ID
+		if rc, err := r.Cookie(regionCookie); err == nil {
+			if _, ok := territory.LookupRegion(rc.Value); ok {
+				s.region = rc.Value
+			}
+		}
+	}
+	return s, nil
+}
+
+// sessionOver answers a request page admits without a live session: a
+// read goes to the sign-in page, saying notice; a form from this site is
+// answered the sign-in page itself, which keeps what the form sent
+// (keepForSignIn); a form from another site is refused. It used to send
+// every form to the sign-in page saying that what it sent was not saved,
+// and the typed values were lost; a cross-site one (which never carries
+// the SameSite=Strict cookie) got the same words, though nothing of the
+// user's had been sent.
+func (a *App) sessionOver(w http.ResponseWriter, r *http.Request, notice string) {
+	switch {
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		a.toSignIn(w, r, notice)
+	case !sameOrigin(r):
+		a.forbidden(w, r, nil)
+	default:
+		a.keepForSignIn(w, r)
+	}
 }
 
 // readForm reads a POST's form, the only body the application takes: a
@@ -230,24 +279,61 @@ func sameOrigin(r *http.Request) bool { return crossOrigin.Check(r) == nil }
 var crossOrigin = http.NewCrossOriginProtection()
 
 // toSignIn redirects to the sign-in page, remembering the page asked for
-// (a GET; after a POST the user returns to the page that posted it).
-func (a *App) toSignIn(w http.ResponseWriter, r *http.Request, msg string) {
-	next := r.URL.RequestURI()
-	if r.Method != http.MethodGet {
-		next = localPath(r.Referer(), r.Host)
-	}
-	q := url.Values{}
-	if next != "" && next != "/" {
-		q.Set("dopo", next)
-	}
-	if msg != "" {
-		q.Set("avviso", msg)
-	}
+// (a GET; after a POST the user returns to the page that posted it). The
+// page says notice, a catalogue key, once (noticeCookie).
+func (a *App) toSignIn(w http.ResponseWriter, r *http.Request, notice string) {
 	target := "/accedi"
-	if len(q) > 0 {
-		target += "?" + q.Encode()
+	if next := returnTo(r); next != "" && next != "/" {
+		target += "?" + url.Values{"dopo": {next}}.Encode()
 	}
+	setNotice(w, r, notice)
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// returnTo is the page to come back to after signing in: the one asked
+// for, or for a form the page that sent it ("" when it is not this site's).
+func returnTo(r *http.Request) string {
+	if r.Method != http.MethodGet {
+		return localPath(r.Referer(), r.Host)
+	}
+	return r.URL.RequestURI()
+}
+
+// noticeCookie carries the sign-in page's notice (a catalogue key) for
+// the one answer after the redirect that set it. A notice in the address
+// (?avviso=, as it was) was anyone's to write: a link from another site,
+// or its POST to /esci (which carries no SameSite=Strict cookie, so the
+// session stayed live), made the page say "Sei uscito" when no sign-out
+// had happened.
+const noticeCookie = "raccordo_avviso"
+
+// notices are the keys the sign-in page shows from noticeCookie: no other
+// text, whatever the cookie holds.
+var notices = map[string]bool{
+	"msg.session_expired":      true,
+	"msg.signed_out":           true,
+	"msg.signed_out_here_only": true,
+}
+
+// setNotice has the next page say notice, if any.
+func setNotice(w http.ResponseWriter, r *http.Request, notice string) {
+	if notice != "" {
+		setCookie(w, r, noticeCookie, notice, 60)
+	}
+}
+
+// takeNotice is the text of the notice the request carries, once: the
+// cookie is cleared.
+func takeNotice(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(noticeCookie)
+	if err != nil {
+		return ""
+	}
+	clearCookie(w, r, noticeCookie)
+	if !notices[c.Value] {
+		return ""
+	}
+	return msg(c.Value)
 }
 
 // localPath returns the path and query of raw when it names a page of this

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,16 +19,16 @@ type signInPage struct {
 	Form    *form
 	Next    string
 	Warning string
+	// Kept is the form sent once its session was over, which both sign-in
+	// forms carry (resend.go); nil for none.
+	Kept *keptForm
 	// TokenOpen opens the token sign-in section.
 	TokenOpen bool
 }
 
 func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: localPath(q.Get("dopo"), r.Host)}
-	if k := q.Get("avviso"); k == "msg.session_expired" || k == "msg.session_over_unsaved" || k == "msg.signed_out" || k == "msg.signed_out_here_only" {
-		p.Warning = msg(k)
-	}
+	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: localPath(r.URL.Query().Get("dopo"), r.Host),
+		Warning: takeNotice(w, r)}
 	a.render(w, http.StatusOK, "signin", p)
 }
 
@@ -63,7 +62,7 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 			code = http.StatusTooManyRequests
 			setRetryAfter(w, d)
 		}
-		a.render(w, code, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next})
+		a.signInAgain(w, r, code, &signInPage{Form: fm, Next: next})
 		return
 	}
 	a.signedIn(w, r, res.GetToken(), res.GetExpireTime(), next)
@@ -84,10 +83,20 @@ func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
 		fm := newForm(nil)
 		fm.Errors["token"] = msg("signin.token_invalid")
 		fm.Message = msg("error.check_fields")
-		a.render(w, http.StatusUnprocessableEntity, "signin", &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: fm, Next: next, TokenOpen: true})
+		a.signInAgain(w, r, http.StatusUnprocessableEntity, &signInPage{Form: fm, Next: next, TokenOpen: true})
 		return
 	}
 	a.signedIn(w, r, token, me.GetExpireTime(), next)
+}
+
+// signInAgain answers a refused sign-in with p, its form: the form it
+// carried still kept, and said so.
+func (a *App) signInAgain(w http.ResponseWriter, r *http.Request, code int, p *signInPage) {
+	p.frame = a.newFrame(r, nil, "signin.title")
+	if p.Kept = carriedBySignIn(r); p.Kept != nil {
+		p.Warning = msg("msg.session_over_kept")
+	}
+	a.render(w, code, "signin", p)
 }
 
 // readSignIn reads a sign-in form. There is no session yet, so no CSRF
@@ -104,13 +113,18 @@ func (a *App) readSignIn(w http.ResponseWriter, r *http.Request) bool {
 
 // signedIn opens the session: it keeps token in the session cookie until
 // it expires (for the browser's session when it never does) and sends the
-// browser on to next, the page it came for, or home.
+// browser on to next, the page it came for, or home; a sign-in that
+// carries a kept form answers the page that offers to send it again.
 func (a *App) signedIn(w http.ResponseWriter, r *http.Request, token string, expires *timestamppb.Timestamp, next string) {
 	age := 0
 	if expires != nil {
 		age = maxAge(expires.AsTime(), a.now())
 	}
 	setCookie(w, r, sessionCookie, token, age)
+	if k := carriedBySignIn(r); k != nil {
+		a.resend(w, r, token, next, k)
+		return
+	}
 	if next == "" {
 		next = "/"
 	}
@@ -125,21 +139,23 @@ func (a *App) signedIn(w http.ResponseWriter, r *http.Request, token string, exp
 // no revoking. A browser without a session (signed out in another tab:
 // the cookie is the browser's, not the tab's; or expired) has nothing to
 // end, and is shown the sign-in page as signed out, where "Esci" answered
-// "Accesso negato".
+// "Accesso negato". A sign-out from another site is refused, with a
+// cookie or without: it never carries the SameSite=Strict cookie, so the
+// session it meant to end is live, and the page said "Sei uscito".
 func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		http.Redirect(w, r, "/accedi?avviso=msg.signed_out", http.StatusSeeOther)
-		return
-	}
 	if !sameOrigin(r) {
 		a.forbidden(w, r, nil)
+		return
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		a.signedOut(w, r, "msg.signed_out")
 		return
 	}
 	if !a.readForm(w, r, nil) {
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(r.PostFormValue(csrfField)), []byte(csrfToken(c.Value))) != 1 {
+	if !csrfValid(r.PostFormValue(csrfField), c.Value) {
 		a.forbidden(w, r, nil)
 		return
 	}
@@ -150,7 +166,13 @@ func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	clearCookie(w, r, sessionCookie)
 	clearCookie(w, r, regionCookie)
-	http.Redirect(w, r, "/accedi?avviso="+notice, http.StatusSeeOther)
+	a.signedOut(w, r, notice)
+}
+
+// signedOut sends the browser to the sign-in page, which says notice.
+func (a *App) signedOut(w http.ResponseWriter, r *http.Request, notice string) {
+	setNotice(w, r, notice)
+	http.Redirect(w, r, "/accedi", http.StatusSeeOther)
 }
 
 type homePage struct {

@@ -1,0 +1,176 @@
+package web
+
+import (
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// A form sent once its session is over (expired while it was filled,
+// signed out in another tab, revoked) is kept through the sign-in, and
+// sent again only when its user says so (ADR 0028):
+//
+//  1. page answers such a POST, from this site only (sameOrigin), with the
+//     sign-in page itself, whose two forms carry the fields it sent in
+//     hidden fields (keptField and its companions). They live in the
+//     page, not in the server: nothing to bound per user or to share
+//     between the famid processes behind one address (etcd), nothing lost
+//     to a restart, and no address that hands them to whoever holds it.
+//  2. The sign-in, once it succeeds, answers the "send again" page
+//     (resendPage): what will be sent, listed, and a form that sends it
+//     to the address it was meant for, with the new session's CSRF token.
+//     Nothing is written until the user presses it.
+//  3. The fields go back only to the user who filled them: the form's
+//     CSRF token is tagged with its subject (csrfToken). Another user
+//     signing in at that browser is told that the form was someone
+//     else's, and is shown none of it.
+//
+// What is never kept: the CSRF token (the new session's goes instead), a
+// password (unkept), the confirmation of a confirmed action (its own page
+// asks again), files (no form sends any: readForm refuses a multipart
+// body), a form of more than maxKept bytes (the sign-in page then only
+// says it was not saved), and an address that is not this site's pages.
+// The values go into the pages through html/template, escaped as any
+// value the pages show.
+const (
+	keptField  = "ripresa"           // the form's fields, URL-encoded
+	keptAction = "ripresa_indirizzo" // the address it was sent to
+	keptAuthor = "ripresa_autore"    // authorTag of who filled it
+	maxKept    = 128 << 10
+)
+
+// unkept are the fields a kept form never holds.
+var unkept = map[string]bool{csrfField: true, confirmField: true, "password": true}
+
+// keptForm is a form sent without a live session, kept for its user.
+type keptForm struct {
+	Action string
+	Author string
+	values url.Values
+}
+
+// Encoded is the form's fields as its hidden field holds them.
+func (k *keptForm) Encoded() string { return k.values.Encode() }
+
+// newKept is the kept form of values sent to action by author, or nil
+// when it cannot be kept: an address not of this site's pages (the sign-in
+// and sign-out are none), nothing left to send, or too much.
+func newKept(action, author string, values url.Values) *keptForm {
+	if action == "" || strings.HasPrefix(action, "/accedi") || strings.HasPrefix(action, "/esci") {
+		return nil
+	}
+	kept := url.Values{}
+	for name, v := range values {
+		if !unkept[name] {
+			kept[name] = v
+		}
+	}
+	if len(kept) == 0 || len(kept.Encode()) > maxKept {
+		return nil
+	}
+	return &keptForm{Action: action, Author: author, values: kept}
+}
+
+// sentWithoutSession is the form of r, a POST page admitted without a
+// live session, as it can be kept; nil when it cannot.
+func sentWithoutSession(r *http.Request) *keptForm {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" || r.ParseForm() != nil {
+		return nil
+	}
+	return newKept(localPath(r.URL.RequestURI(), r.Host), formAuthor(r.PostFormValue(csrfField)), r.PostForm)
+}
+
+// carriedBySignIn is the kept form a sign-in form carries, checked again
+// as it was when kept (the sign-in's fields are the browser's to change);
+// nil when it carries none.
+func carriedBySignIn(r *http.Request) *keptForm {
+	raw := r.PostFormValue(keptField)
+	if raw == "" {
+		return nil
+	}
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil
+	}
+	return newKept(localPath(r.PostFormValue(keptAction), r.Host), r.PostFormValue(keptAuthor), values)
+}
+
+// keepForSignIn answers r, a form from this site sent without a live
+// session, with the sign-in page, which keeps what it sent. The address
+// stays the form's: reloaded, it shows this page again, and saves nothing.
+func (a *App) keepForSignIn(w http.ResponseWriter, r *http.Request) {
+	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: returnTo(r), Warning: msg("msg.session_over_unsaved")}
+	if p.Kept = sentWithoutSession(r); p.Kept != nil {
+		p.Warning = msg("msg.session_over_kept")
+	}
+	a.render(w, http.StatusOK, "signin", p)
+}
+
+// resendPage is the first page after a sign-in that carried a kept form:
+// what the form will send, and the form that sends it; or, when the form
+// was another user's (Other), only that it was not kept.
+type resendPage struct {
+	frame
+	Other  bool
+	Action string
+	Fields []hidden
+	// Shown is what the user typed or chose, labelled, as the page lists
+	// it.
+	Shown []hidden
+	// Back is the page the form was sent from, or home.
+	Back string
+}
+
+// resend answers a sign-in that carried k: the signed-in user's "send
+// again" page for it, or the page saying that it was another user's.
+func (a *App) resend(w http.ResponseWriter, r *http.Request, token, next string, k *keptForm) {
+	if next == "" {
+		next = "/"
+	}
+	s, err := a.sessionOf(r, token)
+	if err != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	p := &resendPage{Back: next}
+	if k.Author == "" || k.Author != authorTag(s.who.Subject) {
+		p.frame, p.Other = a.newFrame(r, s, "resend.other_title"), true
+		a.render(w, http.StatusOK, "resend", p)
+		return
+	}
+	p.frame, p.Action, p.Fields, p.Shown = a.newFrame(r, s, "resend.title"), k.Action, hiddenFields(k.values), shownFields(k.values)
+	a.render(w, http.StatusOK, "resend", p)
+}
+
+// bookkeeping are the fields a form sends that the user neither typed nor
+// chose: the page does not list them, and sends them all the same.
+var bookkeeping = map[string]bool{"request_id": true, "etag": true, saveField: true, searchField: true, "meetings_network": true}
+
+// shownFields are the non-empty values of v that the user typed or chose,
+// in order of name: labelled as the forms label them where the catalogue
+// has the field ("field.notes"), a choice's value as its label.
+func shownFields(v url.Values) []hidden {
+	var out []hidden
+	for _, name := range slices.Sorted(maps.Keys(v)) {
+		if bookkeeping[name] || strings.HasPrefix(name, searchedPrefix) {
+			continue
+		}
+		label := name
+		if hasMsg("field." + name) {
+			label = msg("field." + name)
+		}
+		for _, x := range v[name] {
+			if x == "" {
+				continue
+			}
+			if hasMsg("enum." + x) {
+				x = msg("enum." + x)
+			}
+			out = append(out, hidden{label, x})
+		}
+	}
+	return out
+}
