@@ -221,6 +221,11 @@ type restRoute struct {
 	segs      []string
 	verb      string
 	procedure string
+	// create says the route has a standard Create's shape (AIP-133): a
+	// POST to a collection, its last segment a literal and no custom
+	// verb. Whatever its method's name: ClosePeriod creates a closed
+	// period.
+	create bool
 	// input is the request message's type; query the fields (queryField)
 	// of the query parameters the document lists, named in takes.
 	input protoreflect.MessageDescriptor
@@ -235,6 +240,7 @@ type restRoute struct {
 func parseRoute(rt openapi.Route, service string) (restRoute, error) {
 	r := restRoute{method: rt.Method}
 	r.segs, r.verb = splitPath(rt.Path)
+	r.create = rt.Method == http.MethodPost && r.verb == "" && !isVariable(r.segs[len(r.segs)-1])
 	for i, seg := range r.segs {
 		if isVariable(seg) {
 			r.segs[i] = ""
