@@ -74,6 +74,9 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
+	// The HTTP mapping tells the pipeline the writes, on every surface,
+	// before any listener serves.
+	pipe.writes = router.writes
 	gwOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},

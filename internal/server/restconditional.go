@@ -282,14 +282,15 @@ func etagField(req protoreflect.Message, procedure string, cond *condition) (pro
 
 // requestEtag finds the etag field of a request of type req: its own (a
 // Delete, a custom method; resource nil), or in an Update (AIP-134: a
-// request with an update_mask) that of the resource it sends, in the
-// field resource.
+// request that names no resource nor parent of its own, but sends the
+// resource, with its name) that of the resource it sends, in the field
+// resource.
 func requestEtag(req protoreflect.MessageDescriptor) (resource, etag protoreflect.FieldDescriptor) {
 	fields := req.Fields()
 	if f := fields.ByName("etag"); f != nil && f.Kind() == protoreflect.StringKind {
 		return nil, f
 	}
-	if mask := fields.ByName("update_mask"); mask == nil || mask.Message() == nil || mask.Message().FullName() != "google.protobuf.FieldMask" {
+	if fields.ByName("name") != nil || fields.ByName("parent") != nil {
 		return nil, nil
 	}
 	for i := range fields.Len() {
@@ -297,7 +298,8 @@ func requestEtag(req protoreflect.MessageDescriptor) (resource, etag protoreflec
 		if f.Message() == nil || f.IsList() || f.IsMap() {
 			continue
 		}
-		if e := f.Message().Fields().ByName("etag"); e != nil && e.Kind() == protoreflect.StringKind {
+		sent := f.Message().Fields()
+		if n, e := sent.ByName("name"), sent.ByName("etag"); n != nil && n.Kind() == protoreflect.StringKind && e != nil && e.Kind() == protoreflect.StringKind {
 			return f, e
 		}
 	}
@@ -331,30 +333,18 @@ func tagAnswer(req, resp any, opts []grpc.CallOption) {
 	}
 }
 
-// names reports whether the request req names the resource called name:
-// its own name field, the name of the resource an Update sends, or, for a
-// create, a name under its parent.
+// names reports whether the request req names the resource called name
+// (requestTarget): its own name, the name of the resource an Update sends,
+// or, for a create, a name under its parent.
 func names(req protoreflect.Message, name string) bool {
-	if name == "" {
+	field, target := requestTarget(req)
+	if name == "" || target == "" {
 		return false
 	}
-	if n := stringField(req, "name"); n != "" {
-		return n == name
+	if field == "parent" {
+		return strings.HasPrefix(name, target+"/")
 	}
-	if resource, _ := requestEtag(req.Descriptor()); resource != nil {
-		return stringField(req.Get(resource).Message(), "name") == name
-	}
-	parent := stringField(req, "parent")
-	return parent != "" && strings.HasPrefix(name, parent+"/")
-}
-
-// stringField is m's string field called field, "" when it has none.
-func stringField(m protoreflect.Message, field protoreflect.Name) string {
-	f := m.Descriptor().Fields().ByName(field)
-	if f == nil || f.Kind() != protoreflect.StringKind || f.IsList() {
-		return ""
-	}
-	return m.Get(f).String()
+	return name == target
 }
 
 // taggedRead is the gateway's forward response option: the answer to a

@@ -49,8 +49,9 @@ type restRouter struct {
 	// they match; under "" those that match requests of any collection
 	// or of none.
 	routes map[string][]restRoute
-	// gets are the procedures a GET route calls.
-	gets map[string]bool
+	// gets are the procedures a GET route calls; writes those another
+	// method's route calls.
+	gets, writes map[string]bool
 }
 
 func (rr *restRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -102,15 +103,17 @@ func newRESTRouter(pipe *pipeline, names []string) (*restRouter, error) {
 	if err != nil {
 		return nil, err
 	}
-	gets := map[string]bool{}
+	gets, writes := map[string]bool{}, map[string]bool{}
 	for _, routes := range table {
 		for _, rt := range routes {
 			if rt.method == http.MethodGet {
 				gets[rt.procedure] = true
+			} else {
+				writes[rt.procedure] = true
 			}
 		}
 	}
-	return &restRouter{pipe: pipe, byCollection: map[string]*runtime.ServeMux{}, routes: table, gets: gets}, nil
+	return &restRouter{pipe: pipe, byCollection: map[string]*runtime.ServeMux{}, routes: table, gets: gets, writes: writes}, nil
 }
 
 // reads reports whether procedure is called by a GET route: a read, whose
