@@ -20,8 +20,9 @@ import (
 // REST's conditional requests (RFC 9110, section 13), all here: the
 // middleware that reads the precondition headers (conditions), the
 // gateway's connection that hands If-Match to the request's etag field
-// (conditionalConn), the ETag of a read and its 304 (taggedRead), and the
-// 412 of a precondition that failed (conditionFailed).
+// and gives an answer its ETag (conditionalConn), a read's 304
+// (taggedRead), and the 412 of a precondition that failed
+// (conditionFailed).
 //
 // The entity tag is the resource's etag (AIP-154), quoted, and strong:
 // If-Match compares strongly (section 13.1.1), so a weak tag handed out by

@@ -117,7 +117,7 @@ func newRESTRouter(pipe *pipeline, names []string) (*restRouter, error) {
 }
 
 // reads reports whether procedure is called by a GET route: a read, whose
-// answer taggedRead gives an ETag.
+// tagged answer taggedRead may make a 304.
 func (rr *restRouter) reads(procedure string) bool { return rr.gets[procedure] }
 
 // options are the router's options of every gateway mux: the query check
