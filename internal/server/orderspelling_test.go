@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
@@ -26,12 +25,8 @@ func TestOrderSpellingsShareTheirPageTokens(t *testing.T) {
 		seedPartner(t, ctx, s)
 		est := seedNetwork(t, ctx, s).GetName()
 		now := ts.Clock.Now().Truncate(time.Hour)
+		seedTables(t, s, est, now, 0, 1, 2)
 		for i := range 3 {
-			start := now.AddDate(0, 0, i)
-			mustOK(s.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: fmt.Sprintf("m%d", i), Meeting: &famiv1.Meeting{
-				Networks: []string{est}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %d", i),
-				StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,
-				Link: "https://meet.example.org/t"}}))(t, fmt.Sprintf("meeting %d", i))
 			mustOK(s.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: fmt.Sprint("Calendario ", i)}))(t, "a calendar token")
 		}
 		ministry := newSurfaceFor(t, ts, kind, ministrySpec)

@@ -18,14 +18,7 @@ import (
 // no PATCH and has no etag of its own, and every create's method is named
 // Create, but ClosePeriod's, which creates a closed period.
 func TestRequestShapes(t *testing.T) {
-	routes, err := openapi.Routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := restRoutes(routes, func(simple string) string { return "fami.v1." + simple })
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, table := routeTable(t)
 	creates := map[string]bool{}
 	for _, rts := range table {
 		for _, rt := range rts {
@@ -58,14 +51,7 @@ func TestRequestShapes(t *testing.T) {
 // (restRoute.create), If-None-Match and 304 on a GET whose answer is the
 // resource it names, with an etag (tagAnswer); and 412 on the first two.
 func TestConditionalHeadersDocumented(t *testing.T) {
-	routes, err := openapi.Routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := restRoutes(routes, func(simple string) string { return "fami.v1." + simple })
-	if err != nil {
-		t.Fatal(err)
-	}
+	routes, table := routeTable(t)
 	b, err := openapi.Document()
 	if err != nil {
 		t.Fatal(err)
