@@ -135,9 +135,16 @@ func InRegionOf[Req ListRequest](req Req, field, name, collection string) (Req, 
 // whose parent is parent; req's other fields are kept. It panics when req
 // has no such field.
 func WithParent[Req proto.Message](req Req, parent string) Req {
+	return withString(req, "parent", parent)
+}
+
+// withString returns a copy of req whose string field called field is
+// value; req's other fields are kept. It panics when req has no such
+// field.
+func withString[Req proto.Message](req Req, field protoreflect.Name, value string) Req {
 	r := proto.CloneOf(req)
 	m := r.ProtoReflect()
-	m.Set(m.Descriptor().Fields().ByName("parent"), protoreflect.ValueOfString(parent))
+	m.Set(m.Descriptor().Fields().ByName(field), protoreflect.ValueOfString(value))
 	return r
 }
 

@@ -71,7 +71,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *famiv1.ListMeetingsRequ
 	// The default order is start_time's too, oldest first. Across regions
 	// the pages merge the regions' meetings into that one order: the
 	// ministry's latest meetings are Italy's, not Abruzzo's first.
-	_, newestFirst := aip.OrderByTime(&v, req.GetOrderBy(), "start_time")
+	req, _, newestFirst := aip.OrderByTime(&v, req, aip.TimeOrder{Field: "start_time", Default: true})
 	byTime := aip.Merge{Position: func(m proto.Message) string { return startKey(m.(*famiv1.Meeting)) }, Desc: newestFirst}
 	region, res, done, err := aip.OpenMergedList(ctx, req, s.ListMeetings, byTime, aip.Narrow{Field: "network", Name: req.GetNetwork(), Collection: resource.Networks},
 		aip.Narrow{Field: "partner", Name: req.GetPartner(), Collection: resource.Partners})

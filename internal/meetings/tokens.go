@@ -211,7 +211,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	var v errs.Violations
 	check.Enum(&v, "state", req.GetState(), false)
 	// The default order is by name.
-	byCreation, newestFirst := aip.OrderByTime(&v, req.GetOrderBy(), "create_time")
+	req, byCreation, newestFirst := aip.OrderByTime(&v, req, aip.TimeOrder{Field: "create_time"})
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -2,8 +2,9 @@
 // one protoc-gen-openapiv2 generates from the gateway's own HTTP mapping
 // (buf.gen.yaml writes it to spec/, with the header, security scheme and
 // error responses of proto/fami/v1/fami_openapi.yaml), its path parameters
-// named in the singular (nameParameters), completed with the routes the
-// gateway does not serve (extra.swagger.json: downloads,
+// named in the singular (nameParameters), each operation's conditional
+// headers and answers written in (conditionalHeaders), completed with the
+// routes the gateway does not serve (extra.swagger.json: downloads,
 // calendars, health, JWKS), and the same document as OpenAPI 3.0, which
 // the Italian interoperability guidelines (AgID ModI) ask for.
 //
@@ -41,6 +42,9 @@ var generatedNamed = sync.OnceValues(func() ([]byte, error) { return nameParamet
 var documents = sync.OnceValues(func() (docs [2][]byte, err error) {
 	gen, err := generatedNamed()
 	if err != nil {
+		return docs, err
+	}
+	if gen, err = conditionalHeaders(gen); err != nil {
 		return docs, err
 	}
 	if docs[0], err = merge(gen, extra); err != nil {

@@ -74,6 +74,9 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
+	// The HTTP mapping tells the pipeline the writes, on every surface,
+	// before any listener serves.
+	pipe.writes = router.writes
 	gwOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, restMarshaler{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false},
@@ -102,7 +105,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	if err := router.mount(ctx, gw, gwOpts, svcs, names, conn); err != nil {
 		return nil, fmt.Errorf("REST router: %w", err)
 	}
-	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.recordedAs, conditions(pipe, router.recordedAs, expiredAtZero(limitBody(router, int64(s.cfg.MaxMessageBytes)))))), router.recordedAs)
+	rest := pipe.shed.admitREST(problemStatus(utf8Only(pipe, router.recordedAs, conditions(pipe, router.route, expiredAtZero(limitBody(router, int64(s.cfg.MaxMessageBytes)))))), router.recordedAs)
 	mux.handleREST(rest)
 	// The backup's path ends in a custom verb after a wildcard, which
 	// net/http's patterns cannot express and the gateway's router parses;
@@ -198,11 +201,15 @@ func setPrivate(h http.Header) {
 }
 
 // gatewayHeader maps the gRPC response headers the gateway forwards to REST:
-// retry-after (a refused stream) as the HTTP header, the others with
-// grpc-gateway's usual Grpc-Metadata- prefix.
+// retry-after (a refused stream) and etag (an answer's entity tag, which
+// the gateway's connection sets: tagAnswer) as the HTTP headers, the
+// others with grpc-gateway's usual Grpc-Metadata- prefix.
 func gatewayHeader(key string) (string, bool) {
-	if key == "retry-after" {
+	switch key {
+	case "retry-after":
 		return "Retry-After", true
+	case "etag":
+		return "ETag", true
 	}
 	return runtime.MetadataHeaderPrefix + key, true
 }

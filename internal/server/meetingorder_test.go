@@ -27,14 +27,7 @@ func TestListMeetingsNewestFirst(t *testing.T) {
 		seedPartner(t, ctx, s)
 		est := seedNetwork(t, ctx, s).GetName()
 		now := ts.Clock.Now().Truncate(time.Hour)
-		days := []int{-70, -40, -39, -10, 3} // oldest first
-		for i, d := range days {
-			start := now.AddDate(0, 0, d)
-			mustOK(s.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: fmt.Sprintf("m%d", i), Meeting: &famiv1.Meeting{
-				Networks: []string{est}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %d", i),
-				StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,
-				Link: "https://meet.example.org/t"}}))(t, fmt.Sprintf("meeting %d", i))
-		}
+		seedTables(t, s, est, now, -70, -40, -39, -10, 3) // oldest first
 		list := func(s surface, req *famiv1.ListMeetingsRequest) (titles []string) {
 			t.Helper()
 			req.PageSize = 2
@@ -81,6 +74,20 @@ func TestListMeetingsNewestFirst(t *testing.T) {
 		_, err := s.ListMeetings(ctx, &famiv1.ListMeetingsRequest{Parent: lombardia, PageSize: 1, OrderBy: "start_time desc", PageToken: first.GetNextPageToken()})
 		checkErr(t, "a page token of the other order", err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"page_token"}})
 	})
+}
+
+// seedTables creates in lombardia, through s, an online coordination
+// table of the network est ("Tavolo i", meeting "mi") an hour long on
+// each of days, counted from now.
+func seedTables(t *testing.T, s surface, est string, now time.Time, days ...int) {
+	t.Helper()
+	for i, d := range days {
+		start := now.AddDate(0, 0, d)
+		mustOK(s.CreateMeeting(t.Context(), &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: fmt.Sprintf("m%d", i), Meeting: &famiv1.Meeting{
+			Networks: []string{est}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: fmt.Sprintf("Tavolo %d", i),
+			StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE,
+			Link: "https://meet.example.org/t"}}))(t, fmt.Sprintf("meeting %d", i))
+	}
 }
 
 // TestListMeetingsNationallyByTime lists the meetings of regions/- on

@@ -97,6 +97,9 @@ type pipeline struct {
 	// served holds the procedures the server serves, as registered on
 	// its gRPC server (servedBy): any other is recorded as otherProcedure.
 	served map[string]grpc.MethodInfo
+	// writes are the procedures whose HTTP rule is no GET (restRouter),
+	// whose target may not be under regions/- (noWildcardWrite).
+	writes map[string]bool
 }
 
 // begin starts the pipeline's record of a call, which finish ends, and
@@ -398,6 +401,11 @@ func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principa
 		return principal.WithCall(ctx, c.peer, principal.Anonymous), principal.Anonymous, nil
 	}
 	who, err := p.authenticate(c)
+	if err == nil && who.Authenticated() {
+		// Before the rights: a write of regions/- is invalid whoever
+		// sends it, not a national read to refuse.
+		err = noWildcardWrite(p.writes, c.procedure, c.req)
+	}
 	if err == nil {
 		err = p.policy.Authorize(c.procedure, who, c.req)
 	}

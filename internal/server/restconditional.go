@@ -4,10 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -17,8 +20,9 @@ import (
 // REST's conditional requests (RFC 9110, section 13), all here: the
 // middleware that reads the precondition headers (conditions), the
 // gateway's connection that hands If-Match to the request's etag field
-// (conditionalConn), the ETag of a read and its 304 (taggedRead), and the
-// 412 of a precondition that failed (conditionFailed).
+// and gives an answer its ETag (conditionalConn), a read's 304
+// (taggedRead), and the 412 of a precondition that failed
+// (conditionFailed).
 //
 // The entity tag is the resource's etag (AIP-154), quoted, and strong:
 // If-Match compares strongly (section 13.1.1), so a weak tag handed out by
@@ -48,11 +52,11 @@ import (
 // its context for the gateway's connection, the ETag writer and the
 // error handler.
 type condition struct {
-	// ifMatch is the entity tag If-Match names, as the request's etag
-	// field holds it: the opaque tag without its quotes, or a weak tag
-	// whole (W/"3"), which no etag equals, so that it fails as a strong
-	// comparison says it must. anyMatch is If-Match: *.
-	ifMatch  string
+	// ifMatch are the entity tags If-Match names, in its order, as the
+	// request's etag field holds one: the opaque tag without its quotes,
+	// or a weak tag whole (W/"3"), which no etag equals, so that it fails
+	// as a strong comparison says it must. anyMatch is If-Match: *.
+	ifMatch  []string
 	anyMatch bool
 	// noneMatch is If-None-Match as sent: on a read, the tags that answer
 	// 304; on a create, "*".
@@ -68,10 +72,12 @@ func conditionOf(ctx context.Context) *condition {
 
 // conditions reads a REST request's precondition headers into its
 // condition, refusing with a 400 naming the header, recorded as a call of
-// the RPC procedure names (refuseREST), what REST does not evaluate: one
+// the RPC its route calls (refuseREST), what REST does not evaluate: one
 // ignored would let a write through that its sender meant to stop. A
 // request without any goes on as it came, with no context of its own.
-func conditions(pipe *pipeline, procedure func(*http.Request) string, next http.Handler) http.Handler {
+// The route is looked up once, for both what the header may say (a
+// create's If-None-Match) and the refusal's record.
+func conditions(pipe *pipeline, route func(*http.Request) *restRoute, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, im := r.Header["If-Match"]
 		_, inm := r.Header["If-None-Match"]
@@ -80,9 +86,14 @@ func conditions(pipe *pipeline, procedure func(*http.Request) string, next http.
 			next.ServeHTTP(w, r)
 			return
 		}
-		c, err := readCondition(r.Method, procedure(r), r.Header)
+		rt := route(r)
+		c, err := readCondition(r.Method, rt != nil && rt.create, r.Header)
 		if err != nil {
-			pipe.refuseREST(w, r, procedure(r), err, arrival(r.Context()))
+			procedure := unrouted(r.Method)
+			if rt != nil {
+				procedure = rt.procedure
+			}
+			pipe.refuseREST(w, r, procedure, err, arrival(r.Context()))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), conditionKey{}, c)))
@@ -92,9 +103,9 @@ func conditions(pipe *pipeline, procedure func(*http.Request) string, next http.
 // sendEtag is the advice of a refused precondition header.
 const sendEtag = "send the etag the resource was read with in If-Match, or in the request's etag field (the body's \"etag\", ?etag= on a DELETE)"
 
-// readCondition reads the precondition headers h of a request of method
-// calling procedure.
-func readCondition(method, procedure string, h http.Header) (*condition, error) {
+// readCondition reads the precondition headers h of a request of method,
+// to a standard Create (create: its route's shape, restRoute.create).
+func readCondition(method string, create bool, h http.Header) (*condition, error) {
 	if _, sent := h["If-Unmodified-Since"]; sent {
 		return nil, errs.InvalidField("If-Unmodified-Since", "is not evaluated: an HTTP-date counts whole seconds, and a change within the second would pass it; %s", sendEtag)
 	}
@@ -104,42 +115,53 @@ func readCondition(method, procedure string, h http.Header) (*condition, error) 
 		if read {
 			return nil, errs.InvalidField("If-Match", "is not evaluated on a read: send If-None-Match to read only a changed resource")
 		}
-		tag, err := oneTag(im)
+		tags, err := matchTags(im)
 		if err != nil {
 			return nil, err
 		}
-		c.anyMatch, c.ifMatch = tag == "*", strongTag(tag)
+		if c.anyMatch = tags[0] == "*"; !c.anyMatch {
+			for _, t := range tags {
+				c.ifMatch = append(c.ifMatch, strongTag(t))
+			}
+		}
 	}
 	if inm := h.Values("If-None-Match"); len(inm) > 0 {
 		c.noneMatch = strings.Join(inm, ",")
-		if !read && (strings.TrimSpace(c.noneMatch) != "*" || !isCreate(procedure)) {
+		if !read && (strings.TrimSpace(c.noneMatch) != "*" || !create) {
 			return nil, errs.InvalidField("If-None-Match", "is evaluated on a read, and as \"*\" on a create (the name must be free), not on this write; %s", sendEtag)
 		}
 	}
 	return c, nil
 }
 
-// oneTag is the one entity tag, or "*", that the If-Match field values
-// vs name: the request's etag field holds one. A comma separates tags
-// (the API's etags, revision numbers, hold none).
-func oneTag(vs []string) (string, error) {
-	tag := strings.TrimSpace(strings.Join(vs, ","))
-	switch {
-	case strings.Contains(tag, ","):
-		return "", errs.InvalidField("If-Match", "names several entity tags; send the one the resource was read with")
-	case tag != "*" && !validTag(strings.TrimPrefix(tag, "W/")):
-		return "", errs.InvalidField("If-Match", "%q is not an entity tag: send the ETag the resource was read with, quotes included", tag)
+// matchTags are the entity tags the If-Match field values vs name, in
+// their order, or "*" alone (RFC 9110, section 13.1.1: "*" / 1#entity-tag;
+// empty list elements are passed over, section 5.6.1). A comma separates
+// tags: the API's etags, revision numbers, hold none.
+func matchTags(vs []string) ([]string, error) {
+	var tags []string
+	for t := range strings.SplitSeq(strings.Join(vs, ","), ",") {
+		switch t = strings.TrimSpace(t); {
+		case t == "":
+		case t != "*" && !validTag(strings.TrimPrefix(t, "W/")):
+			return nil, errs.InvalidField("If-Match", "%q is not an entity tag: send the ETag the resource was read with, quotes included", errs.Clip(t, errs.MaxEcho))
+		default:
+			tags = append(tags, t)
+		}
 	}
-	return tag, nil
+	switch {
+	case len(tags) == 0:
+		return nil, errs.InvalidField("If-Match", "names no entity tag: send the ETag the resource was read with, or \"*\"")
+	case len(tags) > 1 && slices.Contains(tags, "*"):
+		return nil, errs.InvalidField("If-Match", "is \"*\" or a list of entity tags, not both")
+	}
+	return tags, nil
 }
 
 // strongTag is the etag field's value of an If-Match tag: a strong tag's
-// opaque part, a weak tag whole (no etag equals it), "" for "*".
+// opaque part, a weak tag whole (no etag equals it).
 func strongTag(tag string) string {
-	switch {
-	case tag == "*":
-		return ""
-	case strings.HasPrefix(tag, "W/"):
+	if strings.HasPrefix(tag, "W/") {
 		return tag
 	}
 	return tag[1 : len(tag)-1]
@@ -162,17 +184,11 @@ func etagChars(s string) bool {
 	return true
 }
 
-// isCreate reports whether procedure is a standard Create method
-// (AIP-133), which answers ALREADY_EXISTS when its name is taken.
-func isCreate(procedure string) bool {
-	_, method := splitProcedure(procedure)
-	return strings.HasPrefix(method, "Create")
-}
-
 // conditionalConn is the gateway's connection to the services: it gives
 // a call whose REST request sent If-Match the tag as its etag field, so
 // that the store compares it where it compares the field, in the write's
-// transaction. Its refusals are statuses, translated here as the
+// transaction, and an answer that is the resource its request names its
+// ETag (tagAnswer). Its refusals are statuses, translated here as the
 // pipeline translates a service's (toStatus), for the gateway's error
 // handler.
 type conditionalConn struct {
@@ -181,55 +197,101 @@ type conditionalConn struct {
 }
 
 func (c conditionalConn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) error {
-	if cond := conditionOf(ctx); cond != nil && (cond.ifMatch != "" || cond.anyMatch) {
-		m, ok := req.(proto.Message)
-		if !ok {
-			return toStatus(ctx, c.log, method, errs.Internal.New("request of %s is no message", method)).Err()
-		}
-		if err := setEtag(m.ProtoReflect(), method, cond); err != nil {
-			return toStatus(ctx, c.log, method, err).Err()
-		}
+	if err := c.invoke(ctx, method, req, resp, opts); err != nil {
+		return err
 	}
-	return c.ClientConnInterface.Invoke(ctx, method, req, resp, opts...)
+	tagAnswer(req, resp, opts)
+	return nil
 }
 
-// setEtag sets req's etag field (requestEtag) to the If-Match of cond,
-// refusing a method without one, and an etag field already set to
-// another tag: which of the two the client meant is not for the server to
-// guess.
-func setEtag(req protoreflect.Message, procedure string, cond *condition) error {
-	_, method := splitProcedure(procedure)
-	resource, f := requestEtag(req.Descriptor(), method)
-	if f == nil {
-		return errs.InvalidField("If-Match", "is not evaluated by %s, which takes no etag", method)
+// invoke calls method with req, its etag field set to If-Match's tag when
+// the request sent one. An If-Match of several tags holds when any of
+// them is the resource's etag (RFC 9110, section 13.1.1): the call is
+// made with the first, and, when the store refuses it as stale and names
+// as current another tag of the list, made again with that one, which
+// the store compares in the new write's transaction as it would have
+// compared it in the first. A refused write writes nothing, so the
+// second call is the only write; the pipeline records both.
+func (c conditionalConn) invoke(ctx context.Context, method string, req, resp any, opts []grpc.CallOption) error {
+	cond := conditionOf(ctx)
+	if cond == nil || (len(cond.ifMatch) == 0 && !cond.anyMatch) {
+		return c.ClientConnInterface.Invoke(ctx, method, req, resp, opts...)
+	}
+	m, ok := req.(proto.Message)
+	if !ok {
+		return toStatus(ctx, c.log, method, errs.Internal.New("request of %s is no message", method)).Err()
+	}
+	msg, f, err := etagField(m.ProtoReflect(), method, cond)
+	if err != nil {
+		return toStatus(ctx, c.log, method, err).Err()
 	}
 	if cond.anyMatch { // the write needs the resource, and answers NOT_FOUND without it
-		return nil
+		return c.ClientConnInterface.Invoke(ctx, method, req, resp, opts...)
+	}
+	var tried []string
+	for tag := cond.ifMatch[0]; ; {
+		msg.Set(f, protoreflect.ValueOfString(tag))
+		err := c.ClientConnInterface.Invoke(ctx, method, req, resp, opts...)
+		tried = append(tried, tag)
+		current, stale := staleAgainst(err)
+		if !stale || !slices.Contains(cond.ifMatch, current) || slices.Contains(tried, current) {
+			return err
+		}
+		tag = current
+	}
+}
+
+// staleAgainst reports whether err is the store's refusal of a stale etag
+// (ETAG_MISMATCH), and the current etag it names.
+func staleAgainst(err error) (current string, stale bool) {
+	if err == nil {
+		return "", false
+	}
+	info := detailsOf(status.Convert(err)).info
+	if info.GetReason() != string(errs.EtagMismatch) {
+		return "", false
+	}
+	return info.GetMetadata()["etag"], true
+}
+
+// etagField finds req's etag field (requestEtag) and the message that
+// holds it, refusing a method without one, and an etag field already set
+// to another tag than If-Match's one: which of the two the client meant is
+// not for the server to guess.
+func etagField(req protoreflect.Message, procedure string, cond *condition) (protoreflect.Message, protoreflect.FieldDescriptor, error) {
+	_, method := splitProcedure(procedure)
+	resource, f := requestEtag(req.Descriptor())
+	if f == nil {
+		return nil, nil, errs.InvalidField("If-Match", "is not evaluated by %s, which takes no etag", method)
 	}
 	msg, path := req, "etag"
 	if resource != nil {
 		msg, path = req.Mutable(resource).Message(), resource.JSONName()+".etag"
 	}
-	if sent := msg.Get(f).String(); sent != "" && sent != cond.ifMatch {
+	if sent := msg.Get(f).String(); sent != "" && (cond.anyMatch || len(cond.ifMatch) != 1 || sent != cond.ifMatch[0]) {
+		named := strings.Join(cond.ifMatch, ", ")
+		if cond.anyMatch {
+			named = "*"
+		}
 		var v errs.Violations
-		v.Add("If-Match", "names %q, and the request's etag field %q: send one", cond.ifMatch, sent)
-		v.Add(path, "is %q, and If-Match names %q: send one", sent, cond.ifMatch)
-		return v.Err()
+		v.Add("If-Match", "names %q, and the request's etag field %q: send one", named, sent)
+		v.Add(path, "is %q, and If-Match names %q: send one", sent, named)
+		return nil, nil, v.Err()
 	}
-	msg.Set(f, protoreflect.ValueOfString(cond.ifMatch))
-	return nil
+	return msg, f, nil
 }
 
-// requestEtag finds the etag field of a request of type req to method
-// (UpdatePartner): its own (a Delete, a custom method; resource nil), or
-// in an Update (AIP-134) that of the resource it sends, in the field
+// requestEtag finds the etag field of a request of type req: its own (a
+// Delete, a custom method; resource nil), or in an Update (AIP-134: a
+// request that names no resource nor parent of its own, but sends the
+// resource, with its name) that of the resource it sends, in the field
 // resource.
-func requestEtag(req protoreflect.MessageDescriptor, method string) (resource, etag protoreflect.FieldDescriptor) {
+func requestEtag(req protoreflect.MessageDescriptor) (resource, etag protoreflect.FieldDescriptor) {
 	fields := req.Fields()
 	if f := fields.ByName("etag"); f != nil && f.Kind() == protoreflect.StringKind {
 		return nil, f
 	}
-	if !strings.HasPrefix(method, "Update") {
+	if fields.ByName("name") != nil || fields.ByName("parent") != nil {
 		return nil, nil
 	}
 	for i := range fields.Len() {
@@ -237,34 +299,73 @@ func requestEtag(req protoreflect.MessageDescriptor, method string) (resource, e
 		if f.Message() == nil || f.IsList() || f.IsMap() {
 			continue
 		}
-		if e := f.Message().Fields().ByName("etag"); e != nil && e.Kind() == protoreflect.StringKind {
+		sent := f.Message().Fields()
+		if n, e := sent.ByName("name"), sent.ByName("etag"); n != nil && n.Kind() == protoreflect.StringKind && e != nil && e.Kind() == protoreflect.StringKind {
 			return f, e
 		}
 	}
 	return nil, nil
 }
 
+// tagAnswer gives the answer resp of a REST call its entity tag, as the
+// gRPC header "etag" the gateway writes as ETag (gatewayHeader), when resp
+// is the resource req names: a read's, an update's or a custom method's
+// resource, or the one a create made under its parent; so that a client
+// can send it in the If-Match of its next write, with no read between. An
+// answer that is another resource (an amendment, a new protocol) has none:
+// its tag would not be of the URI the request went to.
+func tagAnswer(req, resp any, opts []grpc.CallOption) {
+	q, ok1 := req.(proto.Message)
+	a, ok2 := resp.(proto.Message)
+	if !ok1 || !ok2 {
+		return
+	}
+	tag, ok := entityTag(a)
+	if !ok || !names(q.ProtoReflect(), stringField(a.ProtoReflect(), "name")) {
+		return
+	}
+	for _, o := range opts {
+		if h, ok := o.(grpc.HeaderCallOption); ok && h.HeaderAddr != nil {
+			if *h.HeaderAddr == nil {
+				*h.HeaderAddr = metadata.MD{}
+			}
+			h.HeaderAddr.Set("etag", tag)
+		}
+	}
+}
+
+// names reports whether the request req names the resource called name
+// (requestTarget): its own name, the name of the resource an Update sends,
+// or, for a create, a name under its parent.
+func names(req protoreflect.Message, name string) bool {
+	field, target := requestTarget(req)
+	if name == "" || target == "" {
+		return false
+	}
+	if field == "parent" {
+		return strings.HasPrefix(name, target+"/")
+	}
+	return name == target
+}
+
 // taggedRead is the gateway's forward response option: the answer to a
-// REST GET (reads) whose message has an etag carries it as its ETag, and
-// is 304 Not Modified, without a body, when If-None-Match names it or is
-// "*" (weak comparison, RFC 9110, section 13.1.2). The gateway's write of
-// the body after a 304 fails with http.ErrBodyNotAllowed, which it
-// ignores. A server stream (a REST watch) calls it with nil before its
-// first message: no answer of a stream is tagged.
+// REST GET (reads) that carries an ETag (tagAnswer) is 304 Not Modified,
+// without a body, when If-None-Match names it or is "*" (weak comparison,
+// RFC 9110, section 13.1.2). The gateway's write of the body after a 304
+// fails with http.ErrBodyNotAllowed, which it ignores. A server stream (a
+// REST watch) calls it with nil before its first message: no answer of a
+// stream is tagged.
 func taggedRead(reads func(procedure string) bool) func(context.Context, http.ResponseWriter, proto.Message) error {
 	return func(ctx context.Context, w http.ResponseWriter, m proto.Message) error {
-		if m == nil {
+		c := conditionOf(ctx)
+		if m == nil || c == nil || c.noneMatch == "" {
 			return nil
 		}
-		tag, ok := entityTag(m)
-		if !ok {
+		tag := w.Header().Get("ETag")
+		if procedure, _ := runtime.RPCMethod(ctx); tag == "" || !reads(procedure) {
 			return nil
 		}
-		if procedure, _ := runtime.RPCMethod(ctx); !reads(procedure) {
-			return nil
-		}
-		w.Header().Set("ETag", tag)
-		if c := conditionOf(ctx); c != nil && c.noneMatch != "" && noneMatchNames(c.noneMatch, tag) {
+		if noneMatchNames(c.noneMatch, tag) {
 			w.Header().Del("Content-Type")
 			w.WriteHeader(http.StatusNotModified)
 		}
@@ -307,7 +408,7 @@ func conditionFailed(ctx context.Context, p problem) problem {
 	if c == nil {
 		return p
 	}
-	if (c.ifMatch != "" && p.Reason == string(errs.EtagMismatch)) ||
+	if (len(c.ifMatch) > 0 && p.Reason == string(errs.EtagMismatch)) ||
 		(c.noneMatch != "" && p.Reason == string(errs.AlreadyExists.Reason())) {
 		p.Status, p.Title = http.StatusPreconditionFailed, http.StatusText(http.StatusPreconditionFailed)
 	}

@@ -3,8 +3,10 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -53,7 +55,8 @@ func guardedPartner(t *testing.T) (ts *testServer, admin surface, name, path str
 // ignored, a precondition would let through the write its sender meant to
 // stop (a lost update). If-Unmodified-Since (an HTTP-date, blind within
 // its second); If-None-Match on a write other than a create's "*"; an
-// If-Match that is no single entity tag, or on a read, or on a method
+// If-Match that is neither "*" nor a list of entity tags (both, none, a
+// tag without its quotes), or on a read, or on a method
 // that takes no etag; and an If-Match that says another etag than the
 // request's own field, where the server would have to guess which one the
 // client meant.
@@ -76,8 +79,9 @@ func TestRESTRefusesConditionalHeaders(t *testing.T) {
 		{http.MethodPatch, path, rename, []string{"If-Unmodified-Since", "Sat, 01 Jan 2000 00:00:00 GMT", "If-Match", current}, []string{"If-Unmodified-Since"}},
 		{http.MethodPatch, path, rename, []string{"If-None-Match", "*"}, []string{"If-None-Match"}},
 		{http.MethodDelete, path, nil, []string{"If-None-Match", `"stale"`}, []string{"If-None-Match"}},
-		{http.MethodPatch, path, rename, []string{"If-Match", `"stale", ` + current}, []string{"If-Match"}},
-		{http.MethodPatch, path, rename, []string{"If-Match", `"stale"`, "If-Match", current}, []string{"If-Match"}},
+		{http.MethodPatch, path, rename, []string{"If-Match", `*, ` + current}, []string{"If-Match"}},
+		{http.MethodPatch, path, rename, []string{"If-Match", ` , `}, []string{"If-Match"}},
+		{http.MethodPatch, path, rename, []string{"If-Match", current + `, 1`}, []string{"If-Match"}},
 		{http.MethodDelete, path, nil, []string{"If-Match", before.GetEtag()}, []string{"If-Match"}},
 		{http.MethodGet, path, nil, []string{"If-Match", current}, []string{"If-Match"}},
 		{http.MethodPost, "/v1/" + lombardia + "/partners?partnerId=altro", []byte(`{"displayName":"Altro","kind":"PARTNER_KIND_PLAN_OFFICE"}`), []string{"If-Match", "*"}, []string{"If-Match"}},
@@ -233,4 +237,104 @@ func TestRESTIfMatchOnACustomMethod(t *testing.T) {
 	if res := conditional(t, ts, http.MethodPost, path, reopen, "If-Match", `"`+period.GetEtag()+`"`); res.Status != http.StatusOK || !bytes.Contains(res.Body, []byte("correzione")) {
 		t.Errorf("POST %s with the period's ETag: HTTP %d %s, want 200 with the period reopened", path, res.Status, res.Body)
 	}
+}
+
+// TestRESTIfMatchOfSeveralTags: an If-Match that lists several entity
+// tags, in one field value or in several, holds when any of them is the
+// resource's etag (RFC 9110, section 13.1.1), and fails 412, writing
+// nothing, when none is, or when the only one that is is weak.
+func TestRESTIfMatchOfSeveralTags(t *testing.T) {
+	ts, admin, name, path := guardedPartner(t)
+	ctx := t.Context()
+	current := func() string {
+		t.Helper()
+		p, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return `"` + p.GetEtag() + `"`
+	}
+	rename := func(to string) []byte { return []byte(`{"displayName":"` + to + `"}`) }
+	// Each write changes the etag: each list is made with the current one,
+	// where the tag CURRENT stands.
+	for i, headers := range [][]string{
+		{"If-Match", `"stale", CURRENT`},
+		{"If-Match", `"stale"`, "If-Match", "CURRENT"},
+		{"If-Match", `CURRENT, "stale"`},
+		{"If-Match", `W/"stale", CURRENT, "1000"`},
+	} {
+		tag := current()
+		for j := range headers {
+			headers[j] = strings.ReplaceAll(headers[j], "CURRENT", tag)
+		}
+		to := fmt.Sprintf("Nome %d", i)
+		if res := conditional(t, ts, http.MethodPatch, path, rename(to), headers...); res.Status != http.StatusOK || !bytes.Contains(res.Body, []byte(to)) {
+			t.Errorf("PATCH with %q: HTTP %d %s, want 200 with the partner renamed", headers, res.Status, res.Body)
+		}
+	}
+	before := current()
+	for _, ifMatch := range []string{`"stale", "1000"`, `W/` + before + `, "stale"`} {
+		e := wantProblem(t, "PATCH with If-Match: "+ifMatch, conditional(t, ts, http.MethodPatch, path, rename("Perso"), "If-Match", ifMatch),
+			http.StatusPreconditionFailed, "ETAG_MISMATCH", nil)
+		if `"`+e.Metadata["etag"]+`"` != before {
+			t.Errorf("PATCH with If-Match: %s: metadata %v, want the current etag %s", ifMatch, e.Metadata, before)
+		}
+	}
+	if after := current(); after != before {
+		t.Errorf("after the stopped writes: etag %s, want %s (nothing written)", after, before)
+	}
+	if res := conditional(t, ts, http.MethodDelete, path, nil, "If-Match", `"stale", `+before); res.Status != http.StatusOK {
+		t.Errorf("DELETE with a list naming the current etag: HTTP %d %s, want 200", res.Status, res.Body)
+	}
+}
+
+// TestRESTWritesAnswerTheirETag: a REST write whose answer is the
+// resource it names (a create's new resource, an update's, a custom
+// method's) answers its etag as the ETag, as a read does, so that the
+// client's next write can send it in If-Match without reading again; and
+// that ETag guards that next write as a read's does.
+func TestRESTWritesAnswerTheirETag(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	etagOf := func(what string, res *restResponse) string {
+		t.Helper()
+		var body struct{ Etag string }
+		if err := json.Unmarshal(res.Body, &body); err != nil || res.Status != http.StatusOK || body.Etag == "" {
+			t.Fatalf("%s: HTTP %d %s, %v; want the resource", what, res.Status, res.Body, err)
+		}
+		if got, want := res.Header.Get("ETag"), `"`+body.Etag+`"`; got != want {
+			t.Errorf("%s: ETag %q, want the body's etag quoted, %s", what, got, want)
+		}
+		return res.Header.Get("ETag")
+	}
+	path := "/v1/" + lombardia + "/partners/udp-milano"
+	created := etagOf("POST a partner", conditional(t, ts, http.MethodPost, "/v1/"+lombardia+"/partners?partnerId=udp-milano",
+		[]byte(`{"displayName":"Primo","kind":"PARTNER_KIND_PLAN_OFFICE"}`)))
+	updated := etagOf("PATCH with the create's ETag", conditional(t, ts, http.MethodPatch, path, []byte(`{"displayName":"Secondo"}`), "If-Match", created))
+	etagOf("PATCH with the PATCH's ETag", conditional(t, ts, http.MethodPatch, path, []byte(`{"displayName":"Terzo"}`), "If-Match", updated))
+	wantProblem(t, "PATCH with the first PATCH's ETag, stale now", conditional(t, ts, http.MethodPatch, path, []byte(`{"displayName":"Perso"}`), "If-Match", updated),
+		http.StatusPreconditionFailed, "ETAG_MISMATCH", nil)
+
+	closed := etagOf("POST a closed period", conditional(t, ts, http.MethodPost, "/v1/"+lombardia+"/closedPeriods?closedPeriodId=giugno",
+		[]byte(`{"startDate":"2014-06-01","endDate":"2014-06-30","reason":"chiuso"}`)))
+	etagOf("POST :reopen with the close's ETag", conditional(t, ts, http.MethodPost, "/v1/"+lombardia+"/closedPeriods/giugno:reopen",
+		[]byte(`{"reason":"correzione"}`), "If-Match", closed))
+	if res := conditional(t, ts, http.MethodDelete, path, nil); res.Status != http.StatusOK || res.Header.Get("ETag") != "" {
+		t.Errorf("DELETE: HTTP %d, ETag %q; want 200 without an ETag (nothing is left to tag)", res.Status, res.Header.Get("ETag"))
+	}
+}
+
+// TestRESTIfNoneMatchOnACreateOfAnotherName: If-None-Match: * is a
+// create's by the shape of its route, a POST to a collection, not by its
+// method's name: ClosePeriod creates a closed period, and a taken id is
+// 412 as any create's.
+func TestRESTIfNoneMatchOnACreateOfAnotherName(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	path := "/v1/" + lombardia + "/closedPeriods?closedPeriodId=giugno"
+	closePeriod := func(reason string) *restResponse {
+		return conditional(t, ts, http.MethodPost, path, []byte(`{"startDate":"2014-06-01","endDate":"2014-06-30","reason":"`+reason+`"}`), "If-None-Match", "*")
+	}
+	if res := closePeriod("primo"); res.Status != http.StatusOK {
+		t.Fatalf("POST %s with If-None-Match: * of a free id: HTTP %d %s, want 200", path, res.Status, res.Body)
+	}
+	wantProblem(t, "POST with If-None-Match: * of a taken id", closePeriod("secondo"), http.StatusPreconditionFailed, "ALREADY_EXISTS", nil)
 }

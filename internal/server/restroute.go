@@ -49,8 +49,9 @@ type restRouter struct {
 	// they match; under "" those that match requests of any collection
 	// or of none.
 	routes map[string][]restRoute
-	// gets are the procedures a GET route calls.
-	gets map[string]bool
+	// gets are the procedures a GET route calls; writes those another
+	// method's route calls.
+	gets, writes map[string]bool
 }
 
 func (rr *restRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -102,19 +103,21 @@ func newRESTRouter(pipe *pipeline, names []string) (*restRouter, error) {
 	if err != nil {
 		return nil, err
 	}
-	gets := map[string]bool{}
+	gets, writes := map[string]bool{}, map[string]bool{}
 	for _, routes := range table {
 		for _, rt := range routes {
 			if rt.method == http.MethodGet {
 				gets[rt.procedure] = true
+			} else {
+				writes[rt.procedure] = true
 			}
 		}
 	}
-	return &restRouter{pipe: pipe, byCollection: map[string]*runtime.ServeMux{}, routes: table, gets: gets}, nil
+	return &restRouter{pipe: pipe, byCollection: map[string]*runtime.ServeMux{}, routes: table, gets: gets, writes: writes}, nil
 }
 
 // reads reports whether procedure is called by a GET route: a read, whose
-// answer taggedRead gives an ETag.
+// tagged answer taggedRead may make a 304.
 func (rr *restRouter) reads(procedure string) bool { return rr.gets[procedure] }
 
 // options are the router's options of every gateway mux: the query check
@@ -221,6 +224,11 @@ type restRoute struct {
 	segs      []string
 	verb      string
 	procedure string
+	// create says the route has a standard Create's shape (AIP-133): a
+	// POST to a collection, its last segment a literal and no custom
+	// verb. Whatever its method's name: ClosePeriod creates a closed
+	// period.
+	create bool
 	// input is the request message's type; query the fields (queryField)
 	// of the query parameters the document lists, named in takes.
 	input protoreflect.MessageDescriptor
@@ -235,6 +243,7 @@ type restRoute struct {
 func parseRoute(rt openapi.Route, service string) (restRoute, error) {
 	r := restRoute{method: rt.Method}
 	r.segs, r.verb = splitPath(rt.Path)
+	r.create = rt.Method == http.MethodPost && r.verb == "" && !isVariable(r.segs[len(r.segs)-1])
 	for i, seg := range r.segs {
 		if isVariable(seg) {
 			r.segs[i] = ""

@@ -42,14 +42,7 @@ func checkStrings(t *testing.T, name string, f func(string) string, cases map[st
 // generated document, as the admission at arrival's metrics do, and none
 // for a request no route matches.
 func TestRESTProcedure(t *testing.T) {
-	routes, err := openapi.Routes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := restRoutes(routes, func(simple string) string { return "fami.v1." + simple })
-	if err != nil {
-		t.Fatal(err)
-	}
+	routes, table := routeTable(t)
 	rr := &restRouter{routes: table}
 	variable := regexp.MustCompile(`\{[^}]+\}`)
 	for _, rt := range routes {
@@ -118,4 +111,19 @@ func TestPatternPath(t *testing.T) {
 		"/v1/regions/{region}/meetings/{meeting}": "/v1/regions/*/meetings/*",
 		"/v1/auth:login":                          "/v1/auth:login",
 	})
+}
+
+// routeTable is the generated document's routes and the router's table of
+// them.
+func routeTable(t *testing.T) ([]openapi.Route, map[string][]restRoute) {
+	t.Helper()
+	routes, err := openapi.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := restRoutes(routes, func(simple string) string { return "fami.v1." + simple })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return routes, table
 }
