@@ -573,17 +573,16 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	a.render(w, code, "meeting", p)
 }
 
-// attendanceRowless moves the error of an attendance row (attendanceFault)
+// attendanceRowless moves the errors of an attendance row (attendanceFault)
 // of a partner the form has no row for, among rows (the partners it
-// shows), to the fieldset: only a form not of this page sends one.
+// shows), to the fieldset, after its own: only a form not of this page
+// sends one. Each message is kept; the fieldset kept only its first.
 func attendanceRowless(fm *form, rows []string) {
 	for _, k := range slices.Sorted(maps.Keys(fm.Errors)) {
 		rest, ok := strings.CutPrefix(k, "att.")
 		partner, _, _ := strings.Cut(rest, ".")
 		if ok && !slices.Contains(rows, partner) {
-			if fm.Errors["attendance"] == "" {
-				fm.Errors["attendance"] = fm.Errors[k]
-			}
+			fm.markAll("attendance", fm.Errors[k])
 			delete(fm.Errors, k)
 		}
 	}
