@@ -41,6 +41,19 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	b.wantText("tbody", "1 h 30 min")
 	b.wantText("tbody", "In attesa di approvazione")
 	b.check("ore-registrate")
+	// Edited from the week view, the entry leads back to the week view:
+	// its page's back link, and its save. Both led to its month.
+	b.open("/ore?vista=settimana", "ore-settimana")
+	b.run("edit the entry from the week view", chromedp.Click(chromedp.CSS(`tbody a[href^="/ore/"]`)), chromedp.WaitVisible(chromedp.CSS("#f-notes")))
+	if back := b.attr(`main p a[href^="/ore"]`, "href"); !strings.Contains(back, "vista=settimana") {
+		t.Errorf("the entry's page leads back to %q, want the week view", back)
+	}
+	b.run("save a note", chromedp.SendKeys(chromedp.CSS("#f-notes"), "Laboratorio sul protocollo"),
+		chromedp.Click(chromedp.CSS(`button[name="salva"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	if n := b.count(`.tabs a[aria-current="true"][href^="/ore?vista=settimana"]`); n != 1 {
+		t.Errorf("the entry saved from the week view came back to another view")
+	}
+	b.wantText("tbody", "1 h 30 min")
 	b.signOut()
 
 	b.signIn("admin@lombardia")
@@ -210,6 +223,17 @@ func (b *browser) count(sel string) int {
 }
 
 // value is the value of the form control sel, as the page holds it now.
+// attr reads an attribute of the first element sel selects, as written
+// in the page.
+func (b *browser) attr(sel, name string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+quote(sel)+`).getAttribute(`+quote(name)+`)`))
+	if err != nil {
+		b.t.Fatalf("read %s of %s: %v", name, sel, err)
+	}
+	return v
+}
+
 func (b *browser) value(sel string) string {
 	b.t.Helper()
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+quote(sel)+`).value`))
