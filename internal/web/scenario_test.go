@@ -168,6 +168,29 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 	b.open("/incontri", "incontri")
 	b.open("/incontri/"+mt.GetName()[strings.LastIndexByte(mt.GetName(), '/')+1:], "incontro")
 	b.open("/incontri/nuovo", "incontro-nuovo")
+	// 02:30 on 25/10/2026, the night summer time ends, is shown twice by
+	// the clocks: the form asks which, on the field, and saves the answer.
+	b.run("schedule a meeting at 02:30 on 25/10/2026",
+		chromedp.SetValue(chromedp.CSS("#f-networks"), network), chromedp.SetValue(chromedp.CSS("#f-kind"), "MEETING_KIND_COORDINATION_TABLE"),
+		chromedp.SendKeys(chromedp.CSS("#f-title"), "Tavolo della notte del cambio d'ora"), chromedp.SendKeys(chromedp.CSS("#f-day"), "25/10/2026"),
+		chromedp.SendKeys(chromedp.CSS("#f-start_time"), "02:30"), chromedp.SendKeys(chromedp.CSS("#f-end_time"), "04:00"),
+		chromedp.SetValue(chromedp.CSS("#f-mode"), "MEETING_MODE_ONLINE"), chromedp.SendKeys(chromedp.CSS("#f-link"), "https://meet.example.org/notte"),
+		chromedp.Click(chromedp.CSS(`button[name="salva"]`)), chromedp.WaitVisible(chromedp.CSS("#f-start_time-err, .alert.success")))
+	b.check("incontro-ora-ripetuta")
+	b.wantText("#f-start_time-err", "due volte")
+	if n, m := b.count(`input[type="radio"][name="start_time_ora"]`), b.count(`input[name="end_time_ora"]`); n != 2 || m != 0 {
+		t.Errorf("the form offers %d choices of the start and %d of the end, want 2 and none", n, m)
+	}
+	b.wantText("fieldset[aria-describedby=\"f-start_time-err\"] legend", "quale delle due 02:30")
+	b.run("answer the second, in winter time", chromedp.Click(chromedp.CSS(`input[name="start_time_ora"][value="solare"]`)),
+		chromedp.Click(chromedp.CSS(`button[name="salva"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	ms, err := famiv1.NewMeetingServiceClient(f.conn).ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia", OrderBy: "start_time"})
+	if err != nil || len(ms.GetMeetings()) != 2 {
+		t.Fatalf("list the meetings: %d, %v", len(ms.GetMeetings()), err)
+	}
+	if got := ms.GetMeetings()[0].GetStartTime().AsTime().Format(time.RFC3339); got != "2026-10-25T01:30:00Z" {
+		t.Errorf("the meeting answered at 02:30 in winter time starts at %s, want 2026-10-25T01:30:00Z", got)
+	}
 	b.open("/protocolli/nuovo", "protocollo-nuovo")
 }
 
