@@ -708,6 +708,8 @@ var italian = map[string]string{
 	"monitoring.link":                            "Monitoraggio trimestrale del progetto",
 	"monitoring.period":                          "Trimestre",
 	"monitoring.quarter":                         "%d° trimestre %d",
+	"time.summer":                                "%s (ora legale)",
+	"time.winter":                                "%s (ora solare)",
 	"monitoring.report_exists":                   "Il rapporto del %s esiste già: è stato creato dopo l'apertura di questa pagina, ed è nell'elenco dei rapporti.",
 	"monitoring.summary":                         "Riepilogo del %s",
 	"monitoring.projects":                        "Progetti monitorati",

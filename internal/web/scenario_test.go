@@ -184,6 +184,7 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 	b.wantText("fieldset[aria-describedby=\"f-start_time-err\"] legend", "quale delle due 02:30")
 	b.run("answer the second, in winter time", chromedp.Click(chromedp.CSS(`input[name="start_time_ora"][value="solare"]`)),
 		chromedp.Click(chromedp.CSS(`button[name="salva"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("main", "25/10/2026 dalle 02:30 (ora solare) alle 04:00")
 	ms, err := famiv1.NewMeetingServiceClient(f.conn).ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia", OrderBy: "start_time"})
 	if err != nil || len(ms.GetMeetings()) != 2 {
 		t.Fatalf("list the meetings: %d, %v", len(ms.GetMeetings()), err)
