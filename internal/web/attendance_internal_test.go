@@ -42,3 +42,33 @@ func TestAttendanceFaultPlacesEveryCause(t *testing.T) {
 		}
 	}
 }
+
+// TestMovedMessagesAllShow: the messages a field's errors bring to
+// another field (alias, attendanceRowless) all show there, after the
+// field's own, each once. The field's own message was replaced (alias),
+// or the moved ones dropped but the first (attendanceRowless).
+func TestMovedMessagesAllShow(t *testing.T) {
+	const udp, gone = "regions/lombardia/partners/udp", "regions/lombardia/partners/gone"
+	fm := newForm(nil)
+	fm.mark("trimestre", "own")
+	fm.mark("period", "first")
+	fm.mark("period", "second")
+	fm.mark("period", "own")
+	fm.alias("period", "trimestre")
+	if got, want := fm.Err("trimestre"), "own\nfirst\nsecond"; got != want {
+		t.Errorf("alias: %q, want %q", got, want)
+	}
+
+	fm = newForm(nil)
+	fm.mark("attendance", "own")
+	fm.mark("att."+gone, "count")
+	fm.mark("att."+gone+".ATTENDEE_ROLE_TEACHER", "role")
+	fm.mark("att."+udp, "shown on its row")
+	attendanceRowless(fm, []string{udp})
+	if got, want := fm.Err("attendance"), "own\ncount\nrole"; got != want {
+		t.Errorf("attendanceRowless: the fieldset shows %q, want %q", got, want)
+	}
+	if fm.Err("att."+gone) != "" || fm.Err("att."+udp) != "shown on its row" {
+		t.Errorf("attendanceRowless: rows left %v", fm.Errors)
+	}
+}

@@ -65,12 +65,13 @@ func backToQuery(path string) func(r *http.Request) string {
 
 // backTo is the page a confirmed action is asked from: prefix, followed by
 // the path's value named param when there is one ("/ore/" and the entry's
-// id).
+// id), with the page's query its form's address carries (keptQuery: an
+// entry's page carries the hours page it was opened from).
 func backTo(prefix, param string) func(r *http.Request) string {
 	return func(r *http.Request) string {
 		if param == "" {
-			return prefix
+			return prefix + keptQuery(r)
 		}
-		return prefix + url.PathEscape(r.PathValue(param))
+		return prefix + url.PathEscape(r.PathValue(param)) + keptQuery(r)
 	}
 }

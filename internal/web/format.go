@@ -103,7 +103,27 @@ func formatTimestamp(ts *timestamppb.Timestamp) string {
 	if ts == nil {
 		return ""
 	}
-	return ts.AsTime().In(territory.Rome).Format(italianDate + " 15:04")
+	t := ts.AsTime().In(territory.Rome)
+	return t.Format(italianDate) + " " + clockTime(t)
+}
+
+// clockTime shows t's time of day (hh:mm, t in Europe/Rome), saying which
+// of the two it is when the clocks show it twice that day, the night
+// summer time ends (wallTimes): "02:30 (ora solare)". The time alone
+// named two instants an hour apart.
+func clockTime(t time.Time) string {
+	hm := t.Format("15:04")
+	h, m, _ := t.Clock()
+	for _, other := range []time.Time{t.Add(-time.Hour), t.Add(time.Hour)} {
+		if oh, om, _ := other.Clock(); oh != h || om != m || other.Day() != t.Day() {
+			continue
+		}
+		if t.IsDST() {
+			return msgf("time.summer", hm)
+		}
+		return msgf("time.winter", hm)
+	}
+	return hm
 }
 
 // formatSpan shows a meeting's time from start to end; one day is written
@@ -116,7 +136,7 @@ func formatSpan(start, end *timestamppb.Timestamp) string {
 	if s.Format(time.DateOnly) != e.Format(time.DateOnly) {
 		return formatTimestamp(start) + " – " + formatTimestamp(end)
 	}
-	return msgf("meetings.span_day", s.Format(italianDate), s.Format("15:04"), e.Format("15:04"))
+	return msgf("meetings.span_day", s.Format(italianDate), clockTime(s), clockTime(e))
 }
 
 // formatMinutes shows a duration as Italian officers write it: "1 h 30 min".

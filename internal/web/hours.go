@@ -95,8 +95,9 @@ func (p *hoursPage) MeetingField() field {
 	return f
 }
 
-// Rows is the hours table's body (see tableRows).
-func (p *hoursPage) Rows() template.HTML { return tableRows(p.Entries) }
+// Rows is the hours table's body (see tableRows), whose edit links carry
+// the page's query.
+func (p *hoursPage) Rows() template.HTML { return tableRows(p.Entries, p.Query) }
 
 // entryRow is an entry as the tables show it, formatted once in Go: the
 // hours page lists up to a month of entries, and a template action per
@@ -118,9 +119,13 @@ type entryRow struct {
 // (a reflective call to its escaper), eight times the rest of the page; so
 // this one table is written in Go, every value escaped with
 // html.EscapeString (entry ids are checked ids, escaped all the same). The
-// hostile-input test renders a network named <script> through it.
-func tableRows(rows []entryRow) template.HTML {
+// hostile-input test renders a network named <script> through it. Each
+// edit link carries query, the page's (hoursPage.Query), so that the
+// edit page leads back to the page it was opened from (hoursAt): the
+// week view, when it was that, where it led to the entry's month.
+func tableRows(rows []entryRow, query string) template.HTML {
 	edit, resubmit, why := html.EscapeString(msg("hours.edit")), html.EscapeString(msg("hours.resubmit_link")), html.EscapeString(msg("hours.rejected_why"))
+	query = html.EscapeString(query)
 	// Each cell opens with its column's heading (data-label), which a
 	// narrow screen shows beside it when the rows become cards (app.css).
 	td := func(key string) string { return `<td data-label="` + html.EscapeString(msg(key)) + `"` }
@@ -139,7 +144,7 @@ func tableRows(rows []entryRow) template.HTML {
 		b.WriteString("</td>\n" + actions)
 		switch {
 		case r.Editable:
-			b.WriteString(`<a href="/ore/` + id + `">` + edit + `<span class="visually-hidden"> ` + day + "</span></a>")
+			b.WriteString(`<a href="/ore/` + id + query + `">` + edit + `<span class="visually-hidden"> ` + day + "</span></a>")
 		default:
 			b.WriteString("<span>" + html.EscapeString(r.Locked) + "</span>")
 			if r.Resubmit {
@@ -410,21 +415,27 @@ func (a *App) createEntry(w http.ResponseWriter, r *http.Request, s *session) {
 		Parent: regionName(s.region), SupportEntry: entryFromForm(r.PostForm), RequestId: r.PostFormValue("request_id"),
 	})
 	a.submitted(w, r, s, fm, err, "support_entry.", func(code int) { a.renderHours(w, asPage(r, hoursPath), s, code, fm) },
-		a.loggedAt(r, res.GetDate()))
+		a.hoursAt(r, res.GetDate(), "entry_created"))
 }
 
-// loggedAt is where the hours form goes once it logged an entry on date:
-// the page it was sent from, where that page's period shows the day
-// (withNotice), or else the same view of the period holding it. Before,
-// an entry logged on a day of another period (the 31st of the last month,
-// typed on the 1st) came back to a page without it, as though it had not
-// been logged, and the user could log it again.
-func (a *App) loggedAt(r *http.Request, date string) string {
-	view, start, end := a.period(r.URL.Query())
-	if date == "" || date >= start.Format(time.DateOnly) && date <= end.Format(time.DateOnly) {
-		return withNotice(hoursPath, r, "entry_created")
+// hoursAt is the hours page that a form sent from r leads to once it
+// wrote an entry on date, saying the notice ok ("" for none): the page
+// the form's address names (its query, kept: the hours page's own, or
+// the one an entry's edit link carried from it), where that page's
+// period shows the day, or else the same view of the period holding it.
+// Before, an entry logged on a day of another period (the 31st of the
+// last month, typed on the 1st) came back to a page without it, as
+// though it had not been logged, and the user could log it again; and an
+// entry edited from the week view came back to its month.
+func (a *App) hoursAt(r *http.Request, date, ok string) string {
+	q := kept(r)
+	if view, start, end := a.period(q); date != "" && (date < start.Format(time.DateOnly) || date > end.Format(time.DateOnly)) {
+		q = url.Values{"vista": {view}, "data": {date}}
 	}
-	return hoursPath + "?" + url.Values{"vista": {view}, "data": {date}, "ok": {"entry_created"}}.Encode()
+	if ok != "" {
+		q.Set("ok", ok)
+	}
+	return hoursPath + queryTail(q)
 }
 
 // editPage edits one submitted entry, or shows why it cannot be edited.
@@ -435,6 +446,10 @@ type editPage struct {
 	Locked   string
 	// Resubmit offers the consultant to log their rejected entry again.
 	Resubmit bool
+	// Back is the hours page the edit page was opened from (hoursAt), or
+	// the entry's month; its forms' addresses carry that page's query
+	// (Query), and lead back to it.
+	Back string
 }
 
 // entryPages are the support entry's edit page (an entry is created from
@@ -475,7 +490,8 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 		return
 	}
 	fm.linked = l
-	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID()}, Entry: e}
+	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID(), Query: keptQuery(r)},
+		Entry: e, Back: a.hoursAt(r, e.GetDate(), "")}
 	p.Locked = entryLocked(e, l.closed)
 	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
 	p.Resubmit = resubmittable(e, l.closed) && e.GetConsultant() == s.who.Subject
@@ -490,13 +506,13 @@ func (a *App) updateEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	_, err := a.support.UpdateSupportEntry(s.ctx, &famiv1.UpdateSupportEntryRequest{
 		SupportEntry: e, UpdateMask: &fieldmaskpb.FieldMask{Paths: entryFields}, RequestId: r.PostFormValue("request_id"),
 	})
-	a.entryPages().updated(w, r, s, err, "/ore?ok=entry_updated&"+url.Values{"data": {e.GetDate()}}.Encode())
+	a.entryPages().updated(w, r, s, err, a.hoursAt(r, e.GetDate(), "entry_updated"))
 }
 
 func (a *App) deleteEntry(w http.ResponseWriter, r *http.Request, s *session) {
 	name := pathName(r, s, resource.SupportEntries, "entry")
 	_, err := a.support.DeleteSupportEntry(s.ctx, &famiv1.DeleteSupportEntryRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.entryPages().deleted(w, r, s, err, "/ore?ok=entry_deleted")
+	a.entryPages().deleted(w, r, s, err, a.hoursAt(r, "", "entry_deleted"))
 }
 
 // hoursCSV downloads the user's entries of a period through

@@ -307,6 +307,9 @@ type meetingForm struct {
 	NetworkSearch   choiceSearch
 	Modes           []option
 	RequestID       string
+	// Clocks ask which of two times the clocks show twice the form means
+	// (clockChoices).
+	Clocks []clockChoice
 }
 
 // meetingNew is the form to schedule a meeting, for whom may schedule one
@@ -398,7 +401,7 @@ func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *sessi
 		a.fail(w, r, s, err)
 		return
 	}
-	a.render(w, code, "meeting_new", &meetingForm{frame: a.newFrame(r, s, "meetings.new"), Form: fm, RequestID: newRequestID(),
+	a.render(w, code, "meeting_new", &meetingForm{frame: a.newFrame(r, s, "meetings.new"), Form: fm, RequestID: newRequestID(), Clocks: clockChoices(fm),
 		Networks:      sortedOptions(nets),
 		NetworkSearch: search,
 		Kinds:         enumOptions(famiv1.MeetingKind_name, func(n int32) string { return famiv1.MeetingKind(n).String() }),
@@ -406,39 +409,105 @@ func (a *App) renderMeetingForm(w http.ResponseWriter, r *http.Request, s *sessi
 	})
 }
 
-// localTime reads a day (dd/mm/yyyy) and a time (hh:mm) in Europe/Rome; nil
-// when either does not parse, or the time is one the clocks skip that day
-// (wallTime), which the service reports as a missing time on the field.
-func localTime(day, clock string) *timestamppb.Timestamp {
-	if t, ok, skipped := wallTime(day, clock); ok && !skipped {
-		return timestamppb.New(t)
+// localTime reads a day (dd/mm/yyyy) and a time (hh:mm) in Europe/Rome,
+// with the form's answer (zone, see clockChoice) where the clocks show
+// that time twice; nil when either does not parse, or the clocks skip the
+// time that day, or show it twice and zone names neither (wallTimes),
+// which the service reports as a missing time on the field (clockFaults
+// says why).
+func localTime(day, clock, zone string) *timestamppb.Timestamp {
+	ts, _ := wallTimes(day, clock)
+	switch {
+	case len(ts) == 1:
+		return timestamppb.New(ts[0])
+	case len(ts) == 2 && zone == summerTime:
+		return timestamppb.New(ts[0])
+	case len(ts) == 2 && zone == winterTime:
+		return timestamppb.New(ts[1])
 	}
 	return nil
 }
 
-// wallTime reads a day and a time (hh:mm) as the time the clocks show in
-// Europe/Rome: ok when both parse, skipped when the clocks never show it,
-// from 02:00 to 03:00 on the day summer time starts (29/03/2026), where
-// time.Date moves it an hour on: 02:30 was saved as 03:30, a time nobody
-// typed.
-func wallTime(day, clock string) (t time.Time, ok, skipped bool) {
+// The answers of a time's choice (clockChoice) on the day summer time
+// ends: the first of the two times the clocks show, in summer time ("ora
+// legale"), or the second, in winter time ("ora solare").
+const (
+	summerTime = "legale"
+	winterTime = "solare"
+)
+
+// zoneField is the form's field of a time field's choice (clockChoice).
+func zoneField(name string) string { return name + "_ora" }
+
+// wallTimes reads a day and a time (hh:mm) as the times the clocks show
+// in Europe/Rome, in order: parsed when both parse; none when the clocks
+// skip it, from 02:00 to 03:00 on the day summer time starts
+// (29/03/2026), where time.Date moves it an hour on (02:30 was saved as
+// 03:30, a time nobody typed); two when the clocks show it twice, from
+// 02:00 to 03:00 on the day summer time ends (25/10/2026), the first in
+// summer time, where time.Date picks one (02:30 was saved as the second,
+// without asking).
+func wallTimes(day, clock string) (ts []time.Time, parsed bool) {
 	wall, err := time.Parse("2006-01-02 15:04", parseDate(day)+" "+clock)
 	if err != nil {
-		return time.Time{}, false, false
+		return nil, false
 	}
-	t = time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, territory.Rome)
-	return t, true, t.Hour() != wall.Hour() || t.Minute() != wall.Minute()
+	t := time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), 0, 0, territory.Rome)
+	// Rome's clocks move by an hour: the times that show the same wall
+	// clock are within an hour of the one time.Date gives.
+	for _, c := range []time.Time{t.Add(-time.Hour), t, t.Add(time.Hour)} {
+		if c.Format("2006-01-02 15:04") == wall.Format("2006-01-02 15:04") {
+			ts = append(ts, c)
+		}
+	}
+	return ts, true
 }
 
-// skippedTimes says at each of the fields (hh:mm) naming a time the clocks
-// skip on day why the service refused it: localTime sent none, and the
-// refusal, a missing time, would not say why. The page used to refuse
-// such a time before sending the form, and the form's other faults
-// showed only at the next save.
-func skippedTimes(fm *form, day string, fields ...string) {
+// clockChoice is the question a time field of the meeting form asks when
+// the clocks show its time twice on the form's day: which of the two.
+type clockChoice struct {
+	// Time is the time field asked about, Field the choice's field
+	// (zoneField), Legend its question.
+	Time, Field, Legend string
+	Choices             []option
+	// Chosen is the form's answer, "" for none yet.
+	Chosen string
+}
+
+// clockChoices are the questions of the meeting form's time fields whose
+// times the clocks show twice on its day, each with the form's answer.
+func clockChoices(fm *form) []clockChoice {
+	var out []clockChoice
+	for _, f := range []struct{ name, label string }{{"start_time", "meetings.start"}, {"end_time", "meetings.end"}} {
+		ts, _ := wallTimes(fm.Get("day"), fm.Get(f.name))
+		if len(ts) != 2 {
+			continue
+		}
+		clock := ts[0].Format("15:04")
+		out = append(out, clockChoice{Time: f.name, Field: zoneField(f.name), Legend: msgf("meetings.which_time", msg(f.label), clock),
+			Choices: []option{
+				{Value: summerTime, Label: msgf("meetings.first_time", clock, ts[0].Format("-07:00"))},
+				{Value: winterTime, Label: msgf("meetings.second_time", clock, ts[1].Format("-07:00"))},
+			},
+			Chosen: fm.Get(zoneField(f.name))})
+	}
+	return out
+}
+
+// clockFaults says at each of the fields (hh:mm) whose time localTime
+// sent none why the service refused it, which its refusal, a missing
+// time, would not say: the clocks skip it on day, or show it twice and
+// the form has not said which (clockChoices asks). The page used to
+// refuse a skipped time before sending the form, and the form's other
+// faults showed only at the next save.
+func clockFaults(fm *form, day string, fields ...string) {
 	for _, name := range fields {
-		if _, ok, skipped := wallTime(day, fm.Get(name)); ok && skipped {
+		ts, parsed := wallTimes(day, fm.Get(name))
+		switch {
+		case parsed && len(ts) == 0:
 			fm.Errors[name] = msg("meetings.time_skipped")
+		case len(ts) == 2 && localTime(day, fm.Get(name), fm.Get(zoneField(name))) == nil:
+			fm.Errors[name] = msg("meetings.time_repeated")
 		}
 	}
 }
@@ -449,13 +518,14 @@ func (a *App) meetingCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	m := &famiv1.Meeting{
 		Networks: nonEmpty(v.Get("networks")), Kind: famiv1.MeetingKind(famiv1.MeetingKind_value[v.Get("kind")]),
 		Title: v.Get("title"), Description: v.Get("description"),
-		StartTime: localTime(v.Get("day"), v.Get("start_time")), EndTime: localTime(v.Get("day"), v.Get("end_time")),
-		Mode: famiv1.MeetingMode(famiv1.MeetingMode_value[v.Get("mode")]), Place: v.Get("place"), Link: v.Get("link"),
+		StartTime: localTime(v.Get("day"), v.Get("start_time"), v.Get(zoneField("start_time"))),
+		EndTime:   localTime(v.Get("day"), v.Get("end_time"), v.Get(zoneField("end_time"))),
+		Mode:      famiv1.MeetingMode(famiv1.MeetingMode_value[v.Get("mode")]), Place: v.Get("place"), Link: v.Get("link"),
 		Facilitator: s.who.Subject, FacilitatorDisplayName: s.who.DisplayName,
 	}
 	res, err := a.meetings.CreateMeeting(s.ctx, &famiv1.CreateMeetingRequest{Parent: regionName(s.region), Meeting: m, RequestId: v.Get("request_id")})
 	a.submitted(w, r, s, fm, err, "meeting.", func(code int) {
-		skippedTimes(fm, v.Get("day"), "start_time", "end_time")
+		clockFaults(fm, v.Get("day"), "start_time", "end_time")
 		a.renderMeetingForm(w, r, s, code, fm)
 	}, "/incontri/"+resource.ID(res.GetName())+"?ok=meeting_created")
 }
@@ -573,17 +643,16 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	a.render(w, code, "meeting", p)
 }
 
-// attendanceRowless moves the error of an attendance row (attendanceFault)
+// attendanceRowless moves the errors of an attendance row (attendanceFault)
 // of a partner the form has no row for, among rows (the partners it
-// shows), to the fieldset: only a form not of this page sends one.
+// shows), to the fieldset, after its own: only a form not of this page
+// sends one. Each message is kept; the fieldset kept only its first.
 func attendanceRowless(fm *form, rows []string) {
 	for _, k := range slices.Sorted(maps.Keys(fm.Errors)) {
 		rest, ok := strings.CutPrefix(k, "att.")
 		partner, _, _ := strings.Cut(rest, ".")
 		if ok && !slices.Contains(rows, partner) {
-			if fm.Errors["attendance"] == "" {
-				fm.Errors["attendance"] = fm.Errors[k]
-			}
+			fm.markAll("attendance", fm.Errors[k])
 			delete(fm.Errors, k)
 		}
 	}

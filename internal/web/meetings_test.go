@@ -686,16 +686,22 @@ func TestMeetingsPageListsNoCalendarAddress(t *testing.T) {
 // skip when summer time starts (02:30 on 29/03/2026, which Rome's clocks
 // never show) is refused on its field, saying why, with nothing saved. It
 // was saved an hour later than typed, at 03:30. Another fault of the form
-// is marked with it. The hour the clocks repeat
-// in October, and the first minute after the jump, are times of the day.
+// is marked with it. A time of the hour the clocks repeat in October is
+// asked about (which of the two), and saved as answered; it was saved as
+// the second without asking. The first minute after the jump is a time of
+// the day.
 func TestMeetingAtASkippedHourRefused(t *testing.T) {
 	f := startFamid(t)
 	anna, network, _, _ := f.annaInBergamo(t)
-	schedule := func(day, start, end string) (*http.Response, string) {
+	schedule := func(day, start, end string, more ...string) (*http.Response, string) {
 		t.Helper()
-		return anna.do("POST", "/incontri", url.Values{"csrf": {anna.csrf("/incontri/nuovo")}, "networks": {network},
+		v := url.Values{"csrf": {anna.csrf("/incontri/nuovo")}, "networks": {network},
 			"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo notturno"}, "day": {day},
-			"start_time": {start}, "end_time": {end}, "mode": {"MEETING_MODE_ONLINE"}, "link": {"https://example.org/x"}})
+			"start_time": {start}, "end_time": {end}, "mode": {"MEETING_MODE_ONLINE"}, "link": {"https://example.org/x"}}
+		for i := 0; i+1 < len(more); i += 2 {
+			v.Set(more[i], more[i+1])
+		}
+		return anna.do("POST", "/incontri", v)
 	}
 	res, page := schedule("29/03/2026", "02:30", "04:00")
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-start_time-err">Quest&#39;ora non esiste in quel giorno`) ||
@@ -711,24 +717,42 @@ func TestMeetingAtASkippedHourRefused(t *testing.T) {
 		!strings.Contains(page, `id="f-title-err"`) {
 		t.Errorf("a meeting at 02:30 on 29/03/2026 with no title: status %d; want 422 marking the start and the title", res.StatusCode)
 	}
+	// 02:30 on 25/10/2026 is asked about, with the end's 02:15 and a
+	// forged answer; 04:00 is not.
+	for _, answer := range []string{"", "estiva"} {
+		res, page = schedule("25/10/2026", "02:30", "04:00", "start_time_ora", answer)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-start_time-err">Quest&#39;ora c&#39;è due volte`) ||
+			!strings.Contains(page, `name="start_time_ora" value="legale"`) || !strings.Contains(page, `name="start_time_ora" value="solare"`) ||
+			strings.Contains(page, `name="end_time_ora"`) || strings.Contains(page, ` checked`) {
+			t.Errorf("a meeting at 02:30 on 25/10/2026, answered %q: status %d; want 422 asking which 02:30 on the start's field", answer, res.StatusCode)
+		}
+	}
+	// An answer is kept when the form is refused for another fault.
+	if _, page = schedule("25/10/2026", "01:30", "02:15", "end_time_ora", "solare", "title", ""); strings.Contains(page, `id="f-end_time-err"`) ||
+		!strings.Contains(page, `name="end_time_ora" value="solare" checked`) || !strings.Contains(page, `id="f-title-err"`) {
+		t.Errorf("an end at 02:15 on 25/10/2026 answered, the title left out: the form asks again, or forgets the answer")
+	}
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
 	ms, err := meetings.ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia"})
 	if err != nil || len(ms.GetMeetings()) != 0 {
-		t.Fatalf("after the refusal: %d meetings, %v; want none", len(ms.GetMeetings()), err)
+		t.Fatalf("after the refusals: %d meetings, %v; want none", len(ms.GetMeetings()), err)
 	}
-	for _, c := range []struct{ day, start, end, utc string }{
-		{"29/03/2026", "03:00", "04:00", "2026-03-29T01:00:00Z"},
-		{"25/10/2026", "02:30", "04:00", "2026-10-25T01:30:00Z"},
+	for _, c := range []struct {
+		day, start, end, answer, utc string
+	}{
+		{"29/03/2026", "03:00", "04:00", "", "2026-03-29T01:00:00Z"},
+		{"25/10/2026", "02:30", "04:00", "legale", "2026-10-25T00:30:00Z"},
+		{"25/10/2026", "02:40", "04:00", "solare", "2026-10-25T01:40:00Z"},
 	} {
-		if res, _ := schedule(c.day, c.start, c.end); res.StatusCode != http.StatusSeeOther {
-			t.Errorf("a meeting at %s on %s: status %d, want 303", c.start, c.day, res.StatusCode)
+		if res, _ := schedule(c.day, c.start, c.end, "start_time_ora", c.answer); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("a meeting at %s on %s (%q): status %d, want 303", c.start, c.day, c.answer, res.StatusCode)
 		}
 		ms, err := meetings.ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia", OrderBy: "start_time desc"})
 		if err != nil || len(ms.GetMeetings()) == 0 {
 			t.Fatalf("list: %v", err)
 		}
 		if got := ms.GetMeetings()[0].GetStartTime().AsTime().Format(time.RFC3339); got != c.utc {
-			t.Errorf("a meeting at %s on %s starts at %s, want %s", c.start, c.day, got, c.utc)
+			t.Errorf("a meeting at %s on %s (%q) starts at %s, want %s", c.start, c.day, c.answer, got, c.utc)
 		}
 	}
 }

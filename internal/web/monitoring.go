@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -218,6 +220,13 @@ func (a *App) createReport(w http.ResponseWriter, r *http.Request, s *session) {
 		RequestId: r.PostFormValue("request_id")})
 	if formError(nf, err, "monitoring_report.") {
 		nf.alias("new_monitoring_report_id", "new_period")
+		if status.Code(err) == codes.AlreadyExists {
+			// The page offered the quarter, but its report was started
+			// since, in another tab or by another person: the field says
+			// so, where the form said only that an "identifier" was taken.
+			nf.mark("new_period", msgf("monitoring.report_exists", formatQuarter(period)))
+			nf.Message = msg("error.check_fields")
+		}
 		a.renderProjectMonitoring(w, r, s, http.StatusUnprocessableEntity, nf)
 		return
 	}

@@ -348,6 +348,16 @@ func TestBrowserMonitoring(t *testing.T) {
 
 	b.signIn("staff@lombardia")
 	b.open("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", "monitoraggio-progetto")
+	// The page offers 2021-q3, whose report another tab starts meanwhile:
+	// the quarter's field says its report exists, where the form said an
+	// "identifier" was taken.
+	if _, err := famiv1.NewMonitoringServiceClient(f.conn).CreateMonitoringReport(f.admin("lombardia"), &famiv1.CreateMonitoringReportRequest{
+		Parent: "regions/lombardia/projects/lab-impact", MonitoringReportId: "2021-q3", MonitoringReport: &famiv1.MonitoringReport{}}); err != nil {
+		t.Fatal(err)
+	}
+	b.run("start the report of 2021-q3, started meanwhile", chromedp.SetValue(chromedp.CSS("#f-new_period"), "2021-q3"),
+		chromedp.Click(chromedp.CSS(`#new-title ~ form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#form-error")))
+	b.wantText("#f-new_period-err", "Il rapporto del 3° trimestre 2021 esiste già")
 	b.open(labReport+"/modifica", "rapporto-modifica")
 	b.open(labReport, "rapporto-bozza")
 	b.wantText("#report-state", "Bozza")

@@ -524,10 +524,19 @@ func (f *form) Has(name, v string) bool { return slices.Contains(f.Values[name],
 func (f *form) Err(name string) string { return f.Errors[name] }
 
 // alias shows the error of a request's field next to the form's field of
-// another name (the request's "period" is the page's "trimestre").
-func (f *form) alias(field, as string) {
-	if e, ok := f.Errors[field]; ok {
-		f.Errors[as] = e
+// another name (the request's "period" is the page's "trimestre"), after
+// the messages that field has already (markAll).
+func (f *form) alias(field, as string) { f.markAll(as, f.Errors[field]) }
+
+// markAll marks the field name with each of a field's messages (errs, one
+// a line, as mark joins them), after its own: a field whose messages go
+// to another shows all of them there. Copied whole, they replaced a
+// message the field had, and added to it, two lines counted as one.
+func (f *form) markAll(name, errs string) {
+	for _, text := range strings.Split(errs, "\n") {
+		if text != "" {
+			f.mark(name, text)
+		}
 	}
 }
 

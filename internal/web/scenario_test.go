@@ -41,6 +41,19 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 	b.wantText("tbody", "1 h 30 min")
 	b.wantText("tbody", "In attesa di approvazione")
 	b.check("ore-registrate")
+	// Edited from the week view, the entry leads back to the week view:
+	// its page's back link, and its save. Both led to its month.
+	b.open("/ore?vista=settimana", "ore-settimana")
+	b.run("edit the entry from the week view", chromedp.Click(chromedp.CSS(`tbody a[href^="/ore/"]`)), chromedp.WaitVisible(chromedp.CSS("#f-notes")))
+	if back := b.attr(`main p a[href^="/ore"]`, "href"); !strings.Contains(back, "vista=settimana") {
+		t.Errorf("the entry's page leads back to %q, want the week view", back)
+	}
+	b.run("save a note", chromedp.SendKeys(chromedp.CSS("#f-notes"), "Laboratorio sul protocollo"),
+		chromedp.Click(chromedp.CSS(`button[name="salva"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	if n := b.count(`.tabs a[aria-current="true"][href^="/ore?vista=settimana"]`); n != 1 {
+		t.Errorf("the entry saved from the week view came back to another view")
+	}
+	b.wantText("tbody", "1 h 30 min")
 	b.signOut()
 
 	b.signIn("admin@lombardia")
@@ -155,6 +168,30 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 	b.open("/incontri", "incontri")
 	b.open("/incontri/"+mt.GetName()[strings.LastIndexByte(mt.GetName(), '/')+1:], "incontro")
 	b.open("/incontri/nuovo", "incontro-nuovo")
+	// 02:30 on 25/10/2026, the night summer time ends, is shown twice by
+	// the clocks: the form asks which, on the field, and saves the answer.
+	b.run("schedule a meeting at 02:30 on 25/10/2026",
+		chromedp.SetValue(chromedp.CSS("#f-networks"), network), chromedp.SetValue(chromedp.CSS("#f-kind"), "MEETING_KIND_COORDINATION_TABLE"),
+		chromedp.SendKeys(chromedp.CSS("#f-title"), "Tavolo della notte del cambio d'ora"), chromedp.SendKeys(chromedp.CSS("#f-day"), "25/10/2026"),
+		chromedp.SendKeys(chromedp.CSS("#f-start_time"), "02:30"), chromedp.SendKeys(chromedp.CSS("#f-end_time"), "04:00"),
+		chromedp.SetValue(chromedp.CSS("#f-mode"), "MEETING_MODE_ONLINE"), chromedp.SendKeys(chromedp.CSS("#f-link"), "https://meet.example.org/notte"),
+		chromedp.Click(chromedp.CSS(`button[name="salva"]`)), chromedp.WaitVisible(chromedp.CSS("#f-start_time-err, .alert.success")))
+	b.check("incontro-ora-ripetuta")
+	b.wantText("#f-start_time-err", "due volte")
+	if n, m := b.count(`input[type="radio"][name="start_time_ora"]`), b.count(`input[name="end_time_ora"]`); n != 2 || m != 0 {
+		t.Errorf("the form offers %d choices of the start and %d of the end, want 2 and none", n, m)
+	}
+	b.wantText("fieldset[aria-describedby=\"f-start_time-err\"] legend", "quale delle due 02:30")
+	b.run("answer the second, in winter time", chromedp.Click(chromedp.CSS(`input[name="start_time_ora"][value="solare"]`)),
+		chromedp.Click(chromedp.CSS(`button[name="salva"]`)), chromedp.WaitVisible(chromedp.CSS(".alert.success")))
+	b.wantText("main", "25/10/2026 dalle 02:30 (ora solare) alle 04:00")
+	ms, err := famiv1.NewMeetingServiceClient(f.conn).ListMeetings(f.admin("lombardia"), &famiv1.ListMeetingsRequest{Parent: "regions/lombardia", OrderBy: "start_time"})
+	if err != nil || len(ms.GetMeetings()) != 2 {
+		t.Fatalf("list the meetings: %d, %v", len(ms.GetMeetings()), err)
+	}
+	if got := ms.GetMeetings()[0].GetStartTime().AsTime().Format(time.RFC3339); got != "2026-10-25T01:30:00Z" {
+		t.Errorf("the meeting answered at 02:30 in winter time starts at %s, want 2026-10-25T01:30:00Z", got)
+	}
 	b.open("/protocolli/nuovo", "protocollo-nuovo")
 }
 
@@ -210,6 +247,17 @@ func (b *browser) count(sel string) int {
 }
 
 // value is the value of the form control sel, as the page holds it now.
+// attr reads an attribute of the first element sel selects, as written
+// in the page.
+func (b *browser) attr(sel, name string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+quote(sel)+`).getAttribute(`+quote(name)+`)`))
+	if err != nil {
+		b.t.Fatalf("read %s of %s: %v", name, sel, err)
+	}
+	return v
+}
+
 func (b *browser) value(sel string) string {
 	b.t.Helper()
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+quote(sel)+`).value`))
