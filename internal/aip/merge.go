@@ -165,8 +165,7 @@ func mergeAcross[T any](req ListRequest, desc bool, position func(T) string, byt
 			break
 		}
 		page.take(n)
-		out = append(out, r.items[0])
-		r.at, r.items = position(r.items[0]), r.items[1:]
+		out = append(out, m.take(r))
 	}
 	next := mergeState{at: map[string]string{}, out: st.out}
 	for _, r := range m.regions {
@@ -211,13 +210,15 @@ type merging[T any] struct {
 }
 
 // regionRead is what a page of MergeAcross read of one region: items, the
-// ones read and not answered yet, in order; at, the position the next
-// page resumes after when some are left; more, whether its list holds
-// more than it read, and reached, where its last page ended then;
-// leftOut, that its list left it out (errLeftOut).
+// ones read and not answered yet, in order, and head, the position of the
+// first of them; at, the position the next page resumes after when some
+// are left; more, whether its list holds more than it read, and reached,
+// where its last page ended then; leftOut, that its list left it out
+// (errLeftOut).
 type regionRead[T any] struct {
 	id                  string
 	items               []T
+	head                string
 	at, reached         string
 	more, read, leftOut bool
 }
@@ -244,7 +245,7 @@ func (m *merging[T]) next(want int) (*regionRead[T], error) {
 			best = r
 		}
 	}
-	if best == nil || m.bounded && before(m.desc, m.bound, m.position(best.items[0])) {
+	if best == nil || m.bounded && before(m.desc, m.bound, best.head) {
 		return nil, nil
 	}
 	return best, nil
@@ -267,6 +268,7 @@ func (m *merging[T]) read(r *regionRead[T], want int) error {
 		return err
 	}
 	r.items, r.at, r.more = items, r.reached, token != ""
+	m.headOf(r)
 	if !r.more {
 		return nil
 	}
@@ -275,12 +277,30 @@ func (m *merging[T]) read(r *regionRead[T], want int) error {
 	return err
 }
 
+// take answers r's first item read: the page resumes after it in r.
+func (m *merging[T]) take(r *regionRead[T]) T {
+	it := r.items[0]
+	r.at, r.items = r.head, r.items[1:]
+	m.headOf(r)
+	return it
+}
+
+// headOf sets r.head to the position of r's first item read. Each item's
+// position is taken once, when it becomes the first: a page compares the
+// firsts of up to 21 regions for each item it answers, and a position may
+// be built from the item (meetings': its start time formatted, and its
+// id).
+func (m *merging[T]) headOf(r *regionRead[T]) {
+	if len(r.items) > 0 {
+		r.head = m.position(r.items[0])
+	}
+}
+
 // before reports whether a's first item comes before b's in the merged
 // order: by position, newest first when desc, then by region id.
 func (m *merging[T]) before(a, b *regionRead[T]) bool {
-	pa, pb := m.position(a.items[0]), m.position(b.items[0])
-	if pa != pb {
-		return before(m.desc, pa, pb)
+	if a.head != b.head {
+		return before(m.desc, a.head, b.head)
 	}
 	return a.id < b.id
 }

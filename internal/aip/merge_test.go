@@ -202,3 +202,46 @@ func TestMergeAcrossReadsAboutItsPage(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeAcrossTakesEachPositionOnce: a merged national page takes the
+// position of each item it reads once, though it compares the first items
+// of up to 21 regions for each item it answers: a position may be built
+// from the item (meetings' formats its start time), and was taken twice a
+// comparison, about 40 times an item answered.
+func TestMergeAcrossTakesEachPositionOnce(t *testing.T) {
+	const size, each = 50, 20
+	ids := aip.RegionIDs()
+	in := map[string][]string{}
+	for i, id := range ids {
+		for j := range each {
+			in[id] = append(in[id], fmt.Sprintf("%05d", j*len(ids)+i))
+		}
+	}
+	read, positions := 0, 0
+	list := func(region string, n int32, token string) ([]string, string, error) {
+		items, next, err := byPosition(in, false)(region, n, token)
+		read += len(items)
+		return items, next, err
+	}
+	position := func(s string) string {
+		positions++
+		return s
+	}
+	token := ""
+	for pages := 1; ; pages++ {
+		if pages > len(ids)*each {
+			t.Fatal("paging does not end")
+		}
+		read, positions = 0, 0
+		_, next, err := aip.MergeAcross(national(size, token), false, position, func(s string) int { return len(s) }, list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if positions > read {
+			t.Errorf("page %d took %d positions of the %d items it read; want one each at most", pages, positions, read)
+		}
+		if token = next; token == "" {
+			break
+		}
+	}
+}
