@@ -15,7 +15,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -133,35 +132,15 @@ func logError(ctx context.Context, log *slog.Logger, msg, procedure string, c *c
 	log.ErrorContext(ctx, msg, args...)
 }
 
-// requestRegion is the region a request names in its parent or name
-// ("lombardia", "-" for the national view), or in the name of the resource
-// it carries (an update's); "" when it names none.
+// requestRegion is the region of what a request names (requestTarget):
+// its parent or name, or the name of the resource an Update sends
+// ("lombardia", "-" for the national view); "" when it names none.
 func requestRegion(req proto.Message) string {
 	if req == nil {
 		return ""
 	}
-	m := req.ProtoReflect()
-	fields := m.Descriptor().Fields()
-	for _, f := range []protoreflect.Name{"parent", "name"} {
-		if fd := fields.ByName(f); fd != nil && fd.Kind() == protoreflect.StringKind {
-			if region := regionOfName(m.Get(fd).String()); region != "" {
-				return region
-			}
-		}
-	}
-	for i := range fields.Len() {
-		fd := fields.Get(i)
-		if fd.Kind() != protoreflect.MessageKind || fd.IsList() || fd.IsMap() || !m.Has(fd) {
-			continue
-		}
-		inner := m.Get(fd).Message()
-		if name := inner.Descriptor().Fields().ByName("name"); name != nil && name.Kind() == protoreflect.StringKind {
-			if region := regionOfName(inner.Get(name).String()); region != "" {
-				return region
-			}
-		}
-	}
-	return ""
+	_, name := requestTarget(req.ProtoReflect())
+	return regionOfName(name)
 }
 
 // regionOfName is the region of a name under regions/{region}, clipped

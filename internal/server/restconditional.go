@@ -134,6 +134,11 @@ func readCondition(method string, create bool, h http.Header) (*condition, error
 	return c, nil
 }
 
+// maxMatchTags bounds the entity tags an If-Match may list: a write may
+// be made with each of them (nextTag), and a client keeps a handful of
+// representations at most.
+const maxMatchTags = 16
+
 // matchTags are the entity tags the If-Match field values vs name, in
 // their order, or "*" alone (RFC 9110, section 13.1.1: "*" / 1#entity-tag;
 // empty list elements are passed over, section 5.6.1). A comma separates
@@ -154,6 +159,8 @@ func matchTags(vs []string) ([]string, error) {
 		return nil, errs.InvalidField("If-Match", "names no entity tag: send the ETag the resource was read with, or \"*\"")
 	case len(tags) > 1 && slices.Contains(tags, "*"):
 		return nil, errs.InvalidField("If-Match", "is \"*\" or a list of entity tags, not both")
+	case len(tags) > maxMatchTags:
+		return nil, errs.InvalidField("If-Match", "names %d entity tags, more than the %d a write is tried with: send the ETag the resource was read with", len(tags), maxMatchTags)
 	}
 	return tags, nil
 }
@@ -207,11 +214,11 @@ func (c conditionalConn) Invoke(ctx context.Context, method string, req, resp an
 // invoke calls method with req, its etag field set to If-Match's tag when
 // the request sent one. An If-Match of several tags holds when any of
 // them is the resource's etag (RFC 9110, section 13.1.1): the call is
-// made with the first, and, when the store refuses it as stale and names
-// as current another tag of the list, made again with that one, which
-// the store compares in the new write's transaction as it would have
-// compared it in the first. A refused write writes nothing, so the
-// second call is the only write; the pipeline records both.
+// made with the first, and made again with another of the list when the
+// store's refusal points to it (nextTag); the store compares it in the
+// new write's transaction as it would have compared it in the first. A
+// refused write writes nothing, so only the last call may write; the
+// pipeline records them all.
 func (c conditionalConn) invoke(ctx context.Context, method string, req, resp any, opts []grpc.CallOption) error {
 	cond := conditionOf(ctx)
 	if cond == nil || (len(cond.ifMatch) == 0 && !cond.anyMatch) {
@@ -229,29 +236,44 @@ func (c conditionalConn) invoke(ctx context.Context, method string, req, resp an
 		return c.ClientConnInterface.Invoke(ctx, method, req, resp, opts...)
 	}
 	var tried []string
-	for tag := cond.ifMatch[0]; ; {
+	for tag, more := cond.ifMatch[0], true; more; {
 		msg.Set(f, protoreflect.ValueOfString(tag))
-		err := c.ClientConnInterface.Invoke(ctx, method, req, resp, opts...)
+		err = c.ClientConnInterface.Invoke(ctx, method, req, resp, opts...)
 		tried = append(tried, tag)
-		current, stale := staleAgainst(err)
-		if !stale || !slices.Contains(cond.ifMatch, current) || slices.Contains(tried, current) {
-			return err
-		}
-		tag = current
+		tag, more = nextTag(err, cond.ifMatch, tried)
 	}
+	return err
 }
 
-// staleAgainst reports whether err is the store's refusal of a stale etag
-// (ETAG_MISMATCH), and the current etag it names.
-func staleAgainst(err error) (current string, stale bool) {
+// nextTag is the tag of the list ifMatch to make the call with again
+// after err, the refusal of the call made with the last of tried: the
+// current etag the store names when it refused the tag as stale
+// (ETAG_MISMATCH), if the list holds it; or, when the store refused the
+// request_id as another request's (REQUEST_ID_REUSED), the next tag not
+// tried, because a retry's first call was recorded under the tag it was
+// made with, which may be any of the list (the store's fingerprint of a
+// request holds its etag). more is false when the call is not to be made
+// again: err is the answer.
+func nextTag(err error, ifMatch, tried []string) (tag string, more bool) {
 	if err == nil {
 		return "", false
 	}
-	info := detailsOf(status.Convert(err)).info
-	if info.GetReason() != string(errs.EtagMismatch) {
-		return "", false
+	d := detailsOf(status.Convert(err))
+	if d.info.GetReason() == string(errs.EtagMismatch) {
+		current := d.info.GetMetadata()["etag"]
+		return current, slices.Contains(ifMatch, current) && !slices.Contains(tried, current)
 	}
-	return info.GetMetadata()["etag"], true
+	for _, v := range d.violations {
+		if v.GetField() != "request_id" || v.GetReason() != errs.RequestIDReused {
+			continue
+		}
+		for _, t := range ifMatch {
+			if !slices.Contains(tried, t) {
+				return t, true
+			}
+		}
+	}
+	return "", false
 }
 
 // etagField finds req's etag field (requestEtag) and the message that

@@ -82,6 +82,7 @@ func TestRESTRefusesConditionalHeaders(t *testing.T) {
 		{http.MethodPatch, path, rename, []string{"If-Match", `*, ` + current}, []string{"If-Match"}},
 		{http.MethodPatch, path, rename, []string{"If-Match", ` , `}, []string{"If-Match"}},
 		{http.MethodPatch, path, rename, []string{"If-Match", current + `, 1`}, []string{"If-Match"}},
+		{http.MethodPatch, path, rename, []string{"If-Match", strings.Repeat(`"stale", `, 16) + current}, []string{"If-Match"}},
 		{http.MethodDelete, path, nil, []string{"If-Match", before.GetEtag()}, []string{"If-Match"}},
 		{http.MethodGet, path, nil, []string{"If-Match", current}, []string{"If-Match"}},
 		{http.MethodPost, "/v1/" + lombardia + "/partners?partnerId=altro", []byte(`{"displayName":"Altro","kind":"PARTNER_KIND_PLAN_OFFICE"}`), []string{"If-Match", "*"}, []string{"If-Match"}},
@@ -337,4 +338,31 @@ func TestRESTIfNoneMatchOnACreateOfAnotherName(t *testing.T) {
 		t.Fatalf("POST %s with If-None-Match: * of a free id: HTTP %d %s, want 200", path, res.Status, res.Body)
 	}
 	wantProblem(t, "POST with If-None-Match: * of a taken id", closePeriod("secondo"), http.StatusPreconditionFailed, "ALREADY_EXISTS", nil)
+}
+
+// TestRESTRetryOfAWriteOfSeveralTags: the retry of a write, with the same
+// request_id and the same If-Match list, after it was made with a tag
+// other than the list's first, answers the first result, as the retry of
+// a write of one tag does. The write was recorded under the tag it was
+// made with, and a retry that tried the first tag alone was refused as
+// a request_id reused for another request, REQUEST_ID_REUSED.
+func TestRESTRetryOfAWriteOfSeveralTags(t *testing.T) {
+	ts, admin, _, _ := guardedPartner(t)
+	c, err := admin.CreateContact(t.Context(), &famiv1.CreateContactRequest{Parent: lombardia, ContactId: "op-01", Contact: &famiv1.Contact{
+		DisplayName: "Operatore Uno", Role: famiv1.SupportOperatorRole(1), Partner: partnerName("udp-milano")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/" + c.GetName() + "?requestId=rinomina-1"
+	ifMatch := `"stale", "` + c.GetEtag() + `"`
+	first := conditional(t, ts, http.MethodPatch, path, []byte(`{"displayName":"Operatore Due"}`), "If-Match", ifMatch)
+	if first.Status != http.StatusOK {
+		t.Fatalf("PATCH with If-Match: %s: HTTP %d %s, want 200", ifMatch, first.Status, first.Body)
+	}
+	retry := conditional(t, ts, http.MethodPatch, path, []byte(`{"displayName":"Operatore Due"}`), "If-Match", ifMatch)
+	if retry.Status != http.StatusOK || !bytes.Equal(retry.Body, first.Body) {
+		t.Errorf("its retry with the same request_id: HTTP %d %s, want 200 with the first answer %s", retry.Status, retry.Body, first.Body)
+	}
+	other := conditional(t, ts, http.MethodPatch, path, []byte(`{"displayName":"Operatore Tre"}`), "If-Match", ifMatch)
+	wantProblem(t, "the same request_id for another body", other, http.StatusBadRequest, "INVALID_ARGUMENT", []string{"request_id"})
 }
