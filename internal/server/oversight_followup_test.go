@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -77,6 +78,30 @@ func TestRegionMoneyCeiling(t *testing.T) {
 				t.Errorf("%s: paid %d, committed %d, quarter's paid %d; want %d, %d, 0", sum.GetParent(),
 					sum.GetPaidCents(), sum.GetCommittedCents(), sum.GetQuarterPaidCents(), ceiling, ceiling)
 			}
+		}
+	})
+}
+
+// TestPaidAboveBudgetFlagged checks on every surface that a report paying
+// more than its project's budget is written, not refused (over-spending
+// happens), and that the excess is flagged OVER_BUDGET on the report and
+// in its quarter's summary (with REPORT_OVERDUE: the draft was never
+// submitted), where paid_percent passes 100.
+func TestPaidAboveBudgetFlagged(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurfaceFor(t, ts, kind, regionAdminSpec("molise"))
+		p := mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/molise", ProjectId: "oltre", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31", BudgetCents: 100000,
+			Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}}))(t, "project")
+		r := mustOK(admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1",
+			MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 999999, PaidCents: 999999}}}}))(t, "report")
+		if got, want := kinds(r.GetFlags()), []string{"MONITORING_FLAG_KIND_OVER_BUDGET:budget"}; !slices.Equal(got, want) {
+			t.Errorf("flags %q, want %q", got, want)
+		}
+		sum := summarize(t, admin, p.GetName(), "2021-q1")
+		if got := flagCounts(sum); !slices.Contains(got, "MONITORING_FLAG_KIND_OVER_BUDGET=1") || sum.GetPaidPercent() < 999 {
+			t.Errorf("summary flags %q, paid %.3f%%; want OVER_BUDGET=1 among them and 999.999%%", got, sum.GetPaidPercent())
 		}
 	})
 }
