@@ -138,8 +138,13 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 	return out, nil
 }
 
+// empty reports whether a region's row holds no figure at all, so that a
+// national dashboard may leave it out. Indicators count: a quarter's
+// achievements may come from projects no longer monitored in it (shortened
+// after reporting), and a row dropped would take them out of the totals.
 func empty(r *famiv1.RegionSummary) bool {
-	return r.Networks == 0 && r.Partners == 0 && r.ProtocolsInForce == 0 && r.MeetingsHeld == 0 && r.ApprovedSupportEntries == 0 && r.MonitoredProjects == 0
+	return r.Networks == 0 && r.Partners == 0 && r.ProtocolsInForce == 0 && r.MeetingsHeld == 0 && r.ApprovedSupportEntries == 0 && r.MonitoredProjects == 0 &&
+		len(r.Indicators) == 0
 }
 
 func byKind(kinds map[famiv1.PartnerKind]int32) []*famiv1.PartnerKindCount {

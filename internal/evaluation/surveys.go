@@ -233,7 +233,10 @@ func (s *Surveys) OpenSurvey(ctx context.Context, req *famiv1.OpenSurveyRequest)
 		if !s.now().Before(sv.GetCloseTime().AsTime()) {
 			return closed(sv)
 		}
-		secret, _ := tx.IndexGet(indexSurveyKeys, resource.ID(sv.GetName()))
+		secret, err := secretOf(tx, sv)
+		if err != nil {
+			return err
+		}
 		nonce := randomKey()
 		form.Name, form.Title, form.Subject, form.Questions, form.CloseTime = sv.GetName(), sv.GetTitle(), sv.GetSubject(), sv.GetQuestions(), sv.GetCloseTime()
 		form.Ticket = nonce + "." + sign(secret, sv.GetName(), nonce)
@@ -268,7 +271,10 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 	// anonymous principal, and only as the survey's new counts.
 	m := store.Mutation{Principal: principal.Anonymous.Subject}
 	_, err = store.Modify(ctx, s.store, region, m, req.GetName(), "", func(tx store.WriteTx, sv *famiv1.Survey) (*famiv1.AnswerSurveyResponse, error) {
-		secret, _ := tx.IndexGet(indexSurveyKeys, resource.ID(sv.GetName()))
+		secret, err := secretOf(tx, sv)
+		if err != nil {
+			return nil, err
+		}
 		if !hmac.Equal([]byte(mac), []byte(sign(secret, sv.GetName(), nonce))) {
 			return nil, badTicket()
 		}
@@ -359,6 +365,21 @@ func count(sv *famiv1.Survey, answers []*famiv1.SurveyAnswer) error {
 		}
 	}
 	return nil
+}
+
+// secretOf is the secret the tickets of the stored survey sv are signed
+// with. Every survey has had one since it was created; a missing one is
+// damage (a partly restored file), and signing with an empty key would let
+// anybody forge tickets, so it is DATA_LOSS, as a damaged record is.
+func secretOf(tx store.ReadTx, sv *famiv1.Survey) (string, error) {
+	secret, ok := tx.IndexGet(indexSurveyKeys, resource.ID(sv.GetName()))
+	if !ok || secret == "" {
+		return "", errs.RecordCorrupt.With(errs.Error{
+			Message:  errs.Sprintf("the ticket secret of %s is missing from its region's records: restore the region from a backup", sv.GetName()),
+			Metadata: map[string]string{"record": indexSurveyKeys + "/" + resource.ID(sv.GetName())},
+		})
+	}
+	return secret, nil
 }
 
 // sign is a ticket's MAC: the survey's secret over its name and the nonce.

@@ -1,6 +1,9 @@
 package evaluation_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -12,10 +15,15 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
+
+// surveyKeysIndex is the index where evaluation keeps each survey's ticket
+// secret (indexSurveyKeys), which every survey has had from the first.
+const surveyKeysIndex = "survey_keys"
 
 // TestDamagedRecords: a survey whose meeting's stored record fails its
 // checksum is refused with the store's DATA_LOSS, not told that the
@@ -67,6 +75,9 @@ func TestLinkOfAnOlderSurvey(t *testing.T) {
 		Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_RECOMMEND}},
 		Results:   []*famiv1.QuestionResult{{Question: "utilita"}}}
 	if _, err := st.Update(t.Context(), "lombardia", store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		if err := tx.IndexPut(surveyKeysIndex, "older", "MARKER-older-secret"); err != nil {
+			return nil, err
+		}
 		return older, tx.Put(older)
 	}); err != nil {
 		t.Fatal(err)
@@ -98,5 +109,41 @@ func TestLinkOfAnOlderSurvey(t *testing.T) {
 	}
 	if _, err := svc.OpenSurvey(t.Context(), &famiv1.OpenSurveyRequest{Name: older.GetName(), LinkKey: key}); err != nil {
 		t.Errorf("open after the key moved to the index: %v", err)
+	}
+}
+
+// TestSurveyWithoutItsSecret: a survey whose ticket secret is missing
+// from its index (a damaged or partly restored file) hands out no form and
+// counts no answer: a ticket signed with an empty key, which anybody can
+// compute, is refused with DATA_LOSS as a damaged record is, and nothing
+// is counted.
+func TestSurveyWithoutItsSecret(t *testing.T) {
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	svc := evaluation.NewSurveys(st, evaluation.SurveyOptions{})
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: "lombardia"})
+	sv, err := svc.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: "regions/lombardia", Survey: &famiv1.Survey{
+		Title: "Gradimento", CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+		Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_RECOMMEND}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Update(t.Context(), "lombardia", store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
+		return sv, tx.IndexDelete(surveyKeysIndex, resource.ID(sv.GetName()))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.OpenSurvey(t.Context(), &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: sv.GetLinkKey()})
+	bolttest.WantRecordCorrupt(t, "open a survey without its secret", err)
+
+	const nonce = "forged"
+	h := hmac.New(sha256.New, nil)
+	h.Write([]byte(sv.GetName() + "\x00" + nonce))
+	forged := nonce + "." + base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+	_, err = svc.AnswerSurvey(t.Context(), &famiv1.AnswerSurveyRequest{Name: sv.GetName(), Ticket: forged,
+		Answers: []*famiv1.SurveyAnswer{{Question: "utilita", Recommend: true}}})
+	bolttest.WantRecordCorrupt(t, "answer with a ticket signed with an empty key", err)
+	got, err := svc.GetSurvey(ctx, &famiv1.GetSurveyRequest{Name: sv.GetName()})
+	if err != nil || got.GetResults()[0].GetAnswers() != 0 {
+		t.Errorf("results after the forged ticket: %v, %v; want no answer counted", got.GetResults(), err)
 	}
 }

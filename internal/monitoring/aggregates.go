@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -31,10 +35,32 @@ import (
 // so the cells of the quarters up to one are a prefix scan that stops at
 // it: a region's summary reads at most one cell per quarter, a project's
 // likewise, never a report.
+//
+// One more cell, totalCell, holds the region's committed and paid over
+// every quarter, kept by the same writes, so that a write can refuse to
+// carry them past MaxRegionCents without reading every quarter.
 const (
 	indexCells     = "monitoring_cells"
 	indexSubmitted = "monitoring_submitted"
+	totalCell      = "total"
 )
+
+// MaxRegionCents bounds what a region's reports may add up to, committed
+// and paid each, over every quarter: EUR 1,000 billion, ten times a
+// single amount's bound and over a thousand times FAMI's whole budget.
+// A report that would carry its region past it is refused (LIMIT_REACHED)
+// and nothing is written, so no sum the API answers can overflow an
+// int64 (9.22e18):
+//
+//   - a report adds at most 100 lines (a project's actions, each listed
+//     once) of check.MaxCents (1e13): 1e15, so the region's new total,
+//     computed before it is refused, is at most 1e17 + 1e15;
+//   - a project's or a network's figures are part of its region's: 1e17;
+//   - the nation's are the 21 regions': 2.1e18.
+//
+// TestMoneyBoundsCannotOverflow checks this arithmetic against the
+// constants.
+const MaxRegionCents = 10_000 * check.MaxCents
 
 // contributionOf is what a report adds to the aggregates.
 func contributionOf(r *famiv1.MonitoringReport) *famiv1.MonitoringSummary {
@@ -152,10 +178,14 @@ func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.
 	if err := readCell(tx, regionCell(period), cell); err != nil {
 		return err
 	}
+	mine, before := contributionOf(next), &famiv1.MonitoringSummary{}
 	if old != nil {
-		add(cell, contributionOf(old), -1)
+		before = contributionOf(old)
+		add(cell, before, -1)
 	}
-	mine := contributionOf(next)
+	if err := keepTotal(tx, project, before, mine); err != nil {
+		return err
+	}
 	add(cell, mine, 1)
 	if err := writeCell(tx, regionCell(period), cell); err != nil {
 		return err
@@ -168,6 +198,42 @@ func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.
 		submitted = "1"
 	}
 	return tx.IndexPut(indexSubmitted, submittedKey(period, project), submitted)
+}
+
+// keepTotal replaces before with next in the region's totals (totalCell),
+// refusing a change that would carry them past MaxRegionCents. A region
+// written before the cell existed has it built from its quarters' cells,
+// once.
+func keepTotal(tx store.WriteTx, project string, before, next *famiv1.MonitoringSummary) error {
+	total := &famiv1.MonitoringSummary{}
+	if err := readCell(tx, totalCell, total); err != nil {
+		return err
+	}
+	if _, ok := tx.IndexGet(indexCells, totalCell); !ok {
+		f := &figures{quarter: &famiv1.MonitoringSummary{}}
+		if err := f.sum(tx, regionCell(""), "\xff"); err != nil {
+			return err
+		}
+		total.QuarterCommittedCents, total.QuarterPaidCents = f.committed, f.paid
+	}
+	total.QuarterCommittedCents += next.GetQuarterCommittedCents() - before.GetQuarterCommittedCents()
+	total.QuarterPaidCents += next.GetQuarterPaidCents() - before.GetQuarterPaidCents()
+	for _, t := range []struct {
+		items string
+		cents int64
+	}{{"committed_cents", total.GetQuarterCommittedCents()}, {"paid_cents", total.GetQuarterPaidCents()}} {
+		if t.cents > MaxRegionCents {
+			region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
+			return errs.AtLimit(region, t.items, MaxRegionCents,
+				"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: correct the amounts",
+				t.items, region, money.Decimal(t.cents), money.Decimal(MaxRegionCents))
+		}
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(total)
+	if err != nil {
+		return err
+	}
+	return tx.IndexPut(indexCells, totalCell, string(b))
 }
 
 // paidBefore is what a project paid in the quarters before period, from its

@@ -69,7 +69,11 @@ func findFlags(p *famiv1.Project, r *famiv1.MonitoringReport, q quarter, paidToD
 	if budget := p.GetBudgetCents(); budget > 0 {
 		projectEnd, _ := date(p.GetEndDate())
 		expected := float64(budget) * share(projectStart, projectEnd, end)
-		if float64(paidToDate) < tolerance*expected {
+		switch {
+		case paidToDate > budget:
+			add(famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_OVER_BUDGET, "budget",
+				"paid EUR %s of a budget of EUR %s by %s", money.Decimal(paidToDate), money.Decimal(budget), end.Format(time.DateOnly))
+		case float64(paidToDate) < tolerance*expected:
 			add(famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND, "budget",
 				"paid EUR %s of an expected EUR %s by %s", money.Decimal(paidToDate), money.Decimal(int64(expected)), end.Format(time.DateOnly))
 		}

@@ -212,7 +212,8 @@ func markMissing(out *famiv1.MonitoringSummary, missing int64, unsent []string, 
 		out.ReportStates = append([]*famiv1.ReportStateCount{{Count: missing}}, out.ReportStates...)
 	}
 	if late && len(unsent) > 0 {
-		out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE, Count: int64(len(unsent))})
+		// In kind order, as every other summed field: OVER_BUDGET comes after it.
+		out.Flags = flagCounts.add(out.Flags, []*famiv1.FlagCount{{Kind: famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE, Count: int64(len(unsent))}}, 1)
 		out.OverdueProjects = firstOverdue(unsent)
 	}
 }

@@ -830,6 +830,7 @@ var italian = map[string]string{
 	"enum.MONITORING_FLAG_KIND_INDICATOR_BEHIND": "Indicatore indietro rispetto all'obiettivo",
 	"enum.MONITORING_FLAG_KIND_SPENDING_BEHIND":  "Spesa indietro rispetto al budget",
 	"enum.MONITORING_FLAG_KIND_REPORT_OVERDUE":   "Rapporto in ritardo",
+	"enum.MONITORING_FLAG_KIND_OVER_BUDGET":      "Pagamenti oltre il budget",
 	"enum.AGE_BAND_UNDER_18":                     "Meno di 18 anni",
 	"enum.AGE_BAND_18_29":                        "18-29 anni",
 	"enum.AGE_BAND_30_49":                        "30-49 anni",

@@ -409,11 +409,11 @@ func reportAddress(r *http.Request) string {
 
 // flagAbout is what a monitoring flag is about, as the pages show it: the
 // code of the activity or the indicator, the quarter of an overdue report
-// ("1° trimestre 2021", not "2021-q1"), and nothing for spending behind,
-// whose subject is the word "budget" that the kind's label already says.
+// ("1° trimestre 2021", not "2021-q1"), and nothing for spending behind or
+// over budget, whose subject is the word "budget" that the label already says.
 func flagAbout(f *famiv1.MonitoringFlag) string {
 	switch f.GetKind() {
-	case famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND:
+	case famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND, famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_OVER_BUDGET:
 		return ""
 	case famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE:
 		return formatQuarter(f.GetSubject())

@@ -268,6 +268,10 @@ const (
 	MonitoringFlagKind_MONITORING_FLAG_KIND_SPENDING_BEHIND MonitoringFlagKind = 3
 	// The quarter ended more than 30 days ago and nothing was submitted.
 	MonitoringFlagKind_MONITORING_FLAG_KIND_REPORT_OVERDUE MonitoringFlagKind = 4
+	// Payments up to the quarter's end are above the project's budget.
+	// Over-spending happens (costs the fund will not reimburse, a budget
+	// not yet extended): the report is accepted and the excess flagged.
+	MonitoringFlagKind_MONITORING_FLAG_KIND_OVER_BUDGET MonitoringFlagKind = 5
 )
 
 // Enum value maps for MonitoringFlagKind.
@@ -278,6 +282,7 @@ var (
 		2: "MONITORING_FLAG_KIND_INDICATOR_BEHIND",
 		3: "MONITORING_FLAG_KIND_SPENDING_BEHIND",
 		4: "MONITORING_FLAG_KIND_REPORT_OVERDUE",
+		5: "MONITORING_FLAG_KIND_OVER_BUDGET",
 	}
 	MonitoringFlagKind_value = map[string]int32{
 		"MONITORING_FLAG_KIND_UNSPECIFIED":      0,
@@ -285,6 +290,7 @@ var (
 		"MONITORING_FLAG_KIND_INDICATOR_BEHIND": 2,
 		"MONITORING_FLAG_KIND_SPENDING_BEHIND":  3,
 		"MONITORING_FLAG_KIND_REPORT_OVERDUE":   4,
+		"MONITORING_FLAG_KIND_OVER_BUDGET":      5,
 	}
 )
 
@@ -2660,13 +2666,14 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\n" +
 	"SEX_FEMALE\x10\x01\x12\f\n" +
 	"\bSEX_MALE\x10\x02\x12\x12\n" +
-	"\x0eSEX_NOT_STATED\x10\x03*\xe0\x01\n" +
+	"\x0eSEX_NOT_STATED\x10\x03*\x86\x02\n" +
 	"\x12MonitoringFlagKind\x12$\n" +
 	" MONITORING_FLAG_KIND_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"MONITORING_FLAG_KIND_ACTIVITY_LATE\x10\x01\x12)\n" +
 	"%MONITORING_FLAG_KIND_INDICATOR_BEHIND\x10\x02\x12(\n" +
 	"$MONITORING_FLAG_KIND_SPENDING_BEHIND\x10\x03\x12'\n" +
-	"#MONITORING_FLAG_KIND_REPORT_OVERDUE\x10\x042\xfe\b\n" +
+	"#MONITORING_FLAG_KIND_REPORT_OVERDUE\x10\x04\x12$\n" +
+	" MONITORING_FLAG_KIND_OVER_BUDGET\x10\x052\xfe\b\n" +
 	"\x11MonitoringService\x12[\n" +
 	"\x16CreateMonitoringReport\x12&.fami.v1.CreateMonitoringReportRequest\x1a\x19.fami.v1.MonitoringReport\x12U\n" +
 	"\x13GetMonitoringReport\x12#.fami.v1.GetMonitoringReportRequest\x1a\x19.fami.v1.MonitoringReport\x12f\n" +

@@ -1,0 +1,107 @@
+package server_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/monitoring"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestDashboardKeepsRegionOfIndicatorsOnly checks on every surface that a
+// region whose only figures for a quarter are indicators achieved (a
+// project shortened after reporting it, so monitored by none) still has
+// its row in the national dashboard, and that its indicators are in the
+// national totals.
+func TestDashboardKeepsRegionOfIndicatorsOnly(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		const parent = "regions/molise"
+		admin := newSurfaceFor(t, ts, kind, regionAdminSpec("molise"))
+		p := mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: parent, ProjectId: "corto", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
+			Indicators: []*famiv1.Indicator{{Code: "OUT-01", Name: "Reti", Unit: "reti", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 10, TargetDate: "2021-06-30"}}}}))(t, "project")
+		mustOK(admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q4",
+			MonitoringReport: &famiv1.MonitoringReport{IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "OUT-01", Value: 7}}}}))(t, "report")
+		p.EndDate = "2021-06-30"
+		mustOK(admin.UpdateProject(ctx, &famiv1.UpdateProjectRequest{Project: p, UpdateMask: mask("end_date")}))(t, "shorten the project")
+
+		res := mustOK(newSurfaceFor(t, ts, kind, ministrySpec).SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2021-q4"}))(t, "national dashboard")
+		if rows := res.GetRegions(); len(rows) != 1 || rows[0].GetRegion() != parent || rows[0].GetMonitoredProjects() != 0 {
+			t.Fatalf("rows %v, want molise's alone, monitoring no project", rows)
+		}
+		if ind := res.GetTotals().GetIndicators(); len(ind) != 1 || ind[0].GetCode() != "OUT-01" || ind[0].GetAchieved() != 7 {
+			t.Errorf("national indicators %v, want OUT-01 achieved 7", ind)
+		}
+	})
+}
+
+// TestRegionMoneyCeiling checks on every surface the bound that keeps
+// money sums from overflowing: 100 reports of 100 lines of the largest
+// amount bring a region's paid and committed to monitoring.MaxRegionCents
+// exactly, and are written; the next report, which would pass it, is
+// refused with LIMIT_REACHED and nothing of it is written; the region's
+// and the nation's summaries answer the ceiling, not a wrapped sum.
+func TestRegionMoneyCeiling(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		const parent = "regions/molise"
+		admin := newSurfaceFor(t, ts, kind, regionAdminSpec("molise"))
+		pr := &famiv1.Project{Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2046-03-31"}
+		full := &famiv1.MonitoringReport{}
+		for i := range 100 {
+			code := fmt.Sprintf("A%02d", i)
+			pr.Actions = append(pr.Actions, &famiv1.ProjectAction{Code: code, Title: "Azione"})
+			full.Expenditures = append(full.Expenditures, &famiv1.ActionExpenditure{Action: code, CommittedCents: check.MaxCents, PaidCents: check.MaxCents})
+		}
+		p := mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: parent, ProjectId: "grande", Project: pr}))(t, "project")
+		for q := range 100 {
+			period := fmt.Sprintf("%d-q%d", 2021+q/4, q%4+1)
+			mustOK(admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: period, MonitoringReport: full}))(t, "report "+period)
+		}
+		_, err := admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2046-q1", MonitoringReport: full})
+		checkErr(t, "a report past the region's ceiling", err, wantErr{codes.FailedPrecondition, "LIMIT_REACHED", nil})
+		_, err = admin.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: p.GetName() + "/monitoringReports/2046-q1"})
+		checkErr(t, "the refused report", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
+
+		const ceiling = int64(monitoring.MaxRegionCents)
+		for _, sum := range []*famiv1.MonitoringSummary{
+			summarize(t, admin, parent, "2046-q1"),
+			summarize(t, newSurfaceFor(t, ts, kind, ministrySpec), "regions/-", "2046-q1"),
+		} {
+			if sum.GetPaidCents() != ceiling || sum.GetCommittedCents() != ceiling || sum.GetQuarterPaidCents() != 0 {
+				t.Errorf("%s: paid %d, committed %d, quarter's paid %d; want %d, %d, 0", sum.GetParent(),
+					sum.GetPaidCents(), sum.GetCommittedCents(), sum.GetQuarterPaidCents(), ceiling, ceiling)
+			}
+		}
+	})
+}
+
+// TestPaidAboveBudgetFlagged checks on every surface that a report paying
+// more than its project's budget is written, not refused (over-spending
+// happens), and that the excess is flagged OVER_BUDGET on the report and
+// in its quarter's summary (with REPORT_OVERDUE: the draft was never
+// submitted), where paid_percent passes 100.
+func TestPaidAboveBudgetFlagged(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurfaceFor(t, ts, kind, regionAdminSpec("molise"))
+		p := mustOK(admin.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/molise", ProjectId: "oltre", Project: &famiv1.Project{
+			Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31", BudgetCents: 100000,
+			Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}}))(t, "project")
+		r := mustOK(admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1",
+			MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 999999, PaidCents: 999999}}}}))(t, "report")
+		if got, want := kinds(r.GetFlags()), []string{"MONITORING_FLAG_KIND_OVER_BUDGET:budget"}; !slices.Equal(got, want) {
+			t.Errorf("flags %q, want %q", got, want)
+		}
+		sum := summarize(t, admin, p.GetName(), "2021-q1")
+		if got := flagCounts(sum); !slices.Contains(got, "MONITORING_FLAG_KIND_OVER_BUDGET=1") || sum.GetPaidPercent() < 999 {
+			t.Errorf("summary flags %q, paid %.3f%%; want OVER_BUDGET=1 among them and 999.999%%", got, sum.GetPaidPercent())
+		}
+	})
+}
