@@ -261,10 +261,12 @@ func TestMirrorKeepsOutOfOtherFiles(t *testing.T) {
 }
 
 // TestMirrorKeepsNestedResources: a resource nested in another (a
-// project's monitoring report, a network's capacity assessment) reaches the
-// mirror through the change feed, and is kept under its parent's
-// directory. The mirror used to refuse its name as unexpected and stop,
-// and stop again at every restart, at the same change.
+// project's monitoring report, a network's capacity assessment) is kept
+// under its parent's directory, whether it was written before the mirror
+// listed (each parent's are listed with it) or after (the change feed).
+// The mirror used to refuse its name as unexpected and stop, and stop
+// again at every restart, at the same change; then it held only those
+// written after its first list, as the API has no region-wide list.
 func TestMirrorKeepsNestedResources(t *testing.T) {
 	f := startFamid(t)
 	c := sdk.NewClient(nil, f.url, f.admin)
@@ -274,21 +276,32 @@ func TestMirrorKeepsNestedResources(t *testing.T) {
 		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}}}}); err != nil {
 		t.Fatal(err)
 	}
+	report := func(id string) {
+		t.Helper()
+		if _, err := c.Monitoring.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: "regions/lombardia/projects/mon", MonitoringReportId: id,
+			MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assessment := func(id string) {
+		t.Helper()
+		if _, err := c.Evaluation.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: f.network, CapacityAssessmentId: id,
+			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Misura " + id, T0: 1, T0Date: "2025-02-10"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report("2025-q2")
+	assessment("listed")
 	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	out := t.TempDir()
 	stop := startMirror(t, cf, out)
 	defer func() { stop() }()
-	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == "4" })
-	if _, err := c.Monitoring.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: "regions/lombardia/projects/mon", MonitoringReportId: "2025-q1",
-		MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Evaluation.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: f.network, CapacityAssessmentId: "governance",
-		CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Governance", T0: 1, T0Date: "2025-02-10"}}); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the nested resources' changes", func() bool { return mirrorRevision(out) == "6" })
-	for _, p := range []string{"projects/mon/monitoringReports/2025-q1.json", "networks/rete-bergamo/capacityAssessments/governance.json", "projects/mon.json"} {
+	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == "6" })
+	report("2025-q1")
+	assessment("governance")
+	waitUntil(t, "the nested resources' changes", func() bool { return mirrorRevision(out) == "8" })
+	for _, p := range []string{"projects/mon/monitoringReports/2025-q2.json", "networks/rete-bergamo/capacityAssessments/listed.json",
+		"projects/mon/monitoringReports/2025-q1.json", "networks/rete-bergamo/capacityAssessments/governance.json", "projects/mon.json"} {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 			t.Errorf("%s is not mirrored: %v", p, err)
 		}
