@@ -153,8 +153,10 @@ func asResources[T Resource](items []T) []Resource {
 
 // Run keeps the mirror in sync until ctx ends or an error that retrying
 // cannot fix (see Retryable: DATA_LOSS, a refused token; a handler
-// error), which it returns saying what to do. It retries the others with
-// backoff, waiting at least the server's Retry-After.
+// error), which it returns saying what to do. It lists again when its
+// revision was compacted, or is beyond the region's (a region restored
+// keeping older revisions), and retries the other errors with backoff,
+// waiting at least the server's Retry-After.
 func (m *Mirror) Run(ctx context.Context) error {
 	if m.Listers == nil {
 		m.Listers = DefaultListers(m.Client)
@@ -193,6 +195,13 @@ func (m *Mirror) Run(ctx context.Context) error {
 			return nil
 		case isCompacted(err):
 			m.Logger.Info("revision compacted: listing again", "region", m.Region, "revision", rev)
+			listed = false
+		case isAhead(err):
+			// The region was restored or moved keeping older revisions
+			// (famictl restore --bump-revision 0): what the mirror holds
+			// past the server's revision is not the server's, and only a
+			// new list says what is.
+			m.Logger.Warn("the mirror's revision is beyond the region's (restored or moved keeping older revisions): listing again", "region", m.Region, "revision", rev, "err", err)
 			listed = false
 		case !retryable(err):
 			return m.stopped(err, rev)
@@ -368,6 +377,23 @@ func (m *Mirror) stopped(err error, rev int64) error {
 	}
 	m.Logger.Error("sync stopped", "region", m.Region, "revision", rev, "err", err)
 	return fmt.Errorf("sdk: mirror of region %s stopped at revision %d: %w; %s", m.Region, rev, err, todo)
+}
+
+// isAhead reports whether err refuses the watch's since_revision: the
+// mirror never asks from a negative one, so it is beyond the region's
+// revision.
+func isAhead(err error) bool {
+	if connect.CodeOf(err) != connect.CodeInvalidArgument {
+		return false
+	}
+	for bad := range details[*errdetails.BadRequest](err) {
+		for _, v := range bad.GetFieldViolations() {
+			if v.GetField() == "since_revision" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isCompacted reports whether err says the revision is older than the

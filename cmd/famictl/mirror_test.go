@@ -369,3 +369,35 @@ func TestMirrorRefusesADamagedRevision(t *testing.T) {
 		}
 	}
 }
+
+// TestMirrorAheadOfTheServerListsAgain: a mirror whose .revision is
+// beyond the region's (the region restored or moved keeping older
+// revisions, famictl restore --bump-revision 0) lists the region again,
+// dropping what the server no longer holds. It stopped with
+// INVALID_ARGUMENT and "retrying cannot fix this", saying nothing of what
+// to do.
+func TestMirrorAheadOfTheServerListsAgain(t *testing.T) {
+	f := startServer(t, server.Config{})
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	if _, err := cf.sdk().Partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "kept",
+		Partner: &famiv1.Partner{DisplayName: "Kept", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	d := &dirMirror{root: out}
+	if err := d.Put(context.Background(), &famiv1.Partner{Name: "regions/lombardia/partners/gone"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Synced(context.Background(), 999); err != nil {
+		t.Fatal(err)
+	}
+	stop := startMirror(t, cf, out)
+	waitUntil(t, "the region listed again", func() bool { return mirrorRevision(out) == "1" })
+	stop()
+	if _, err := os.Stat(filepath.Join(out, "partners", "gone.json")); !os.IsNotExist(err) {
+		t.Errorf("the partner the server does not hold is still mirrored: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "partners", "kept.json")); err != nil {
+		t.Errorf("the server's partner is not mirrored: %v", err)
+	}
+}
