@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -26,6 +27,19 @@ type Resource interface {
 // Lister lists one collection of a region page by page; every page reports
 // the region revision it reflects.
 type Lister func(ctx context.Context, region, pageToken string) (items []Resource, next string, revision int64, err error)
+
+// NestedLister lists the resources nested in the resources of one
+// collection (a project's monitoring reports, a network's capacity
+// assessments): List lists one parent's page by page, as a Lister a
+// region's collection. The API lists them per parent, as it names them
+// (regions/{r}/projects/{p}/monitoringReports), so a mirror lists the
+// children of each parent it lists.
+type NestedLister struct {
+	// Parents is the id of the parents' collection, as in their names
+	// (regions/{r}/projects/{p}: "projects").
+	Parents string
+	List    func(ctx context.Context, parent, pageToken string) (items []Resource, next string, revision int64, err error)
+}
 
 // Handler receives what a mirror learns.
 type Handler interface {
@@ -52,6 +66,9 @@ type Mirror struct {
 	Region string
 	// Listers are the collections to list; DefaultListers when nil.
 	Listers []Lister
+	// Nested are the collections nested in those Listers list, listed
+	// for each parent listed; DefaultNested when nil.
+	Nested  []NestedLister
 	Handler Handler
 	// Since resumes from a revision a previous run reached (0: list).
 	Since int64
@@ -72,10 +89,7 @@ func RegistryListers(c *Client) []Lister {
 
 // DefaultListers are the collections a regional system mirrors: the
 // registry, protocols, meetings, support entries, closed periods, contacts
-// and surveys. Resources nested in another (monitoring reports, capacity
-// assessments) have no region-wide list yet: a mirror gets them from the
-// change feed only, so it holds those written after it listed, not the
-// older ones.
+// and surveys; DefaultNested those nested in them.
 func DefaultListers(c *Client) []Lister {
 	return append(RegistryListers(c),
 		listerOf(c.Protocols.ListProtocols, &famiv1.ListProtocolsRequest{}, (*famiv1.ListProtocolsResponse).GetProtocols),
@@ -87,6 +101,16 @@ func DefaultListers(c *Client) []Lister {
 		listerOf(c.Contacts.ListContacts, &famiv1.ListContactsRequest{}, (*famiv1.ListContactsResponse).GetContacts),
 		listerOf(c.Surveys.ListSurveys, &famiv1.ListSurveysRequest{}, (*famiv1.ListSurveysResponse).GetSurveys),
 	)
+}
+
+// DefaultNested are the collections nested in the registry's that a
+// regional system mirrors: each project's monitoring reports and each
+// network's capacity assessments.
+func DefaultNested(c *Client) []NestedLister {
+	return []NestedLister{
+		{Parents: "projects", List: pagesOf(c.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{}, (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports)},
+		{Parents: "networks", List: pagesOf(c.Evaluation.ListCapacityAssessments, &famiv1.ListCapacityAssessmentsRequest{}, (*famiv1.ListCapacityAssessmentsResponse).GetCapacityAssessments)},
+	}
 }
 
 // listPageSize is the page a mirror lists in: the largest the server
@@ -101,8 +125,20 @@ func listerOf[Req proto.Message, Resp interface {
 	GetNextPageToken() string
 	GetRevision() int64
 }, T Resource](list func(context.Context, Req) (Resp, error), filters Req, items func(Resp) []T) Lister {
+	pages := pagesOf(list, filters, items)
 	return func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
-		res, err := list(ctx, paging.Page(filters, "regions/"+region, listPageSize, tok))
+		return pages(ctx, "regions/"+region, tok)
+	}
+}
+
+// pagesOf is listerOf's page of any parent's items: a region's, or a
+// parent resource's for a NestedLister.
+func pagesOf[Req proto.Message, Resp interface {
+	GetNextPageToken() string
+	GetRevision() int64
+}, T Resource](list func(context.Context, Req) (Resp, error), filters Req, items func(Resp) []T) func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error) {
+	return func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error) {
+		res, err := list(ctx, paging.Page(filters, parent, listPageSize, tok))
 		return asResources(items(res)), res.GetNextPageToken(), res.GetRevision(), err
 	}
 }
@@ -117,11 +153,16 @@ func asResources[T Resource](items []T) []Resource {
 
 // Run keeps the mirror in sync until ctx ends or an error that retrying
 // cannot fix (see Retryable: DATA_LOSS, a refused token; a handler
-// error), which it returns saying what to do. It retries the others with
-// backoff, waiting at least the server's Retry-After.
+// error), which it returns saying what to do. It lists again when its
+// revision was compacted, or is beyond the region's (a region restored
+// keeping older revisions), and retries the other errors with backoff,
+// waiting at least the server's Retry-After.
 func (m *Mirror) Run(ctx context.Context) error {
 	if m.Listers == nil {
 		m.Listers = DefaultListers(m.Client)
+	}
+	if m.Nested == nil {
+		m.Nested = DefaultNested(m.Client)
 	}
 	if m.MinBackoff <= 0 {
 		m.MinBackoff = 100 * time.Millisecond
@@ -155,6 +196,13 @@ func (m *Mirror) Run(ctx context.Context) error {
 		case isCompacted(err):
 			m.Logger.Info("revision compacted: listing again", "region", m.Region, "revision", rev)
 			listed = false
+		case isAhead(err):
+			// The region was restored or moved keeping older revisions
+			// (famictl restore --bump-revision 0): what the mirror holds
+			// past the server's revision is not the server's, and only a
+			// new list says what is.
+			m.Logger.Warn("the mirror's revision is beyond the region's (restored or moved keeping older revisions): listing again", "region", m.Region, "revision", rev, "err", err)
+			listed = false
 		case !retryable(err):
 			return m.stopped(err, rev)
 		default:
@@ -164,46 +212,88 @@ func (m *Mirror) Run(ctx context.Context) error {
 	return nil
 }
 
-// list resets the handler, lists every collection and reports the revision
-// to resume from to Handler.Synced. Each list is its own
-// snapshot: the watch starts from the oldest of their revisions, and the
-// changes it replays are idempotent (Put of a state, Delete by name).
+// list resets the handler, lists every collection, and the collections
+// nested in each resource listed, and reports the revision to resume from
+// to Handler.Synced. Each list is its own snapshot: the watch starts from
+// the oldest of their revisions, and the changes it replays are
+// idempotent (Put of a state, Delete by name).
 func (m *Mirror) list(ctx context.Context) (int64, error) {
 	m.Logger.Info("listing every collection", "region", m.Region)
 	if err := m.Handler.Reset(ctx); err != nil {
 		return 0, handlerErr{err}
 	}
-	var oldest int64 = -1
-	n := 0
-	for _, l := range m.Listers {
-		err := paging.Walk(ctx, func(tok string) (string, error) {
-			items, next, rev, err := l(ctx, m.Region, tok)
-			if err != nil {
-				return "", err
-			}
-			if oldest < 0 || rev < oldest {
-				oldest = rev
-			}
-			for _, it := range items {
-				if err := m.Handler.Put(ctx, it); err != nil {
-					return "", handlerErr{err}
-				}
-			}
-			n += len(items)
-			return next, nil
-		})
-		if err != nil {
+	l := listing{m: m, oldest: -1}
+	for _, list := range m.Listers {
+		if err := l.walk(ctx, func(tok string) ([]Resource, string, int64, error) { return list(ctx, m.Region, tok) }); err != nil {
 			return 0, err
 		}
 	}
-	rev := max(oldest, 0)
+	rev := max(l.oldest, 0)
 	// Recording the lists' revision now, not at the first change, lets a
 	// mirror stopped before anything changes resume without listing again.
 	if err := m.Handler.Synced(ctx, rev); err != nil {
 		return 0, handlerErr{err}
 	}
-	m.Logger.Info("listed the region; watching its changes", "region", m.Region, "revision", rev, "resources", n)
+	m.Logger.Info("listed the region; watching its changes", "region", m.Region, "revision", rev, "resources", l.n)
 	return rev, nil
+}
+
+// listing is one list of the region: the oldest revision its pages
+// reflect and the number of resources it put.
+type listing struct {
+	m      *Mirror
+	oldest int64
+	n      int
+}
+
+// walk puts every resource of one listing, page by page, and lists the
+// collections nested in each.
+func (l *listing) walk(ctx context.Context, page func(tok string) ([]Resource, string, int64, error)) error {
+	return paging.Walk(ctx, func(tok string) (string, error) {
+		items, next, rev, err := page(tok)
+		if err != nil {
+			return "", err
+		}
+		if l.oldest < 0 || rev < l.oldest {
+			l.oldest = rev
+		}
+		for _, it := range items {
+			if err := l.m.Handler.Put(ctx, it); err != nil {
+				return "", handlerErr{err}
+			}
+			l.n++
+			if err := l.nested(ctx, it.GetName()); err != nil {
+				return "", err
+			}
+		}
+		return next, nil
+	})
+}
+
+// nested lists the collections nested in parent. A parent deleted since
+// its page was read answers NOT_FOUND: the watch, from a revision before
+// that page's, replays the deletion, so there is nothing to list.
+func (l *listing) nested(ctx context.Context, parent string) error {
+	for _, n := range l.m.Nested {
+		if collectionOf(parent) != n.Parents {
+			continue
+		}
+		err := l.walk(ctx, func(tok string) ([]Resource, string, int64, error) { return n.List(ctx, parent, tok) })
+		if err != nil && connect.CodeOf(err) != connect.CodeNotFound {
+			return err
+		}
+	}
+	return nil
+}
+
+// collectionOf is the collection of a resource of a region,
+// regions/{r}/{collection}/{id}, or "" for a nested one.
+func collectionOf(name string) string {
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "regions" {
+		return ""
+	}
+	return parts[2]
 }
 
 // watch applies the feed from rev until the stream breaks; it returns the
@@ -287,6 +377,23 @@ func (m *Mirror) stopped(err error, rev int64) error {
 	}
 	m.Logger.Error("sync stopped", "region", m.Region, "revision", rev, "err", err)
 	return fmt.Errorf("sdk: mirror of region %s stopped at revision %d: %w; %s", m.Region, rev, err, todo)
+}
+
+// isAhead reports whether err refuses the watch's since_revision: the
+// mirror never asks from a negative one, so it is beyond the region's
+// revision.
+func isAhead(err error) bool {
+	if connect.CodeOf(err) != connect.CodeInvalidArgument {
+		return false
+	}
+	for bad := range details[*errdetails.BadRequest](err) {
+		for _, v := range bad.GetFieldViolations() {
+			if v.GetField() == "since_revision" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isCompacted reports whether err says the revision is older than the

@@ -261,10 +261,12 @@ func TestMirrorKeepsOutOfOtherFiles(t *testing.T) {
 }
 
 // TestMirrorKeepsNestedResources: a resource nested in another (a
-// project's monitoring report, a network's capacity assessment) reaches the
-// mirror through the change feed, and is kept under its parent's
-// directory. The mirror used to refuse its name as unexpected and stop,
-// and stop again at every restart, at the same change.
+// project's monitoring report, a network's capacity assessment) is kept
+// under its parent's directory, whether it was written before the mirror
+// listed (each parent's are listed with it) or after (the change feed).
+// The mirror used to refuse its name as unexpected and stop, and stop
+// again at every restart, at the same change; then it held only those
+// written after its first list, as the API has no region-wide list.
 func TestMirrorKeepsNestedResources(t *testing.T) {
 	f := startFamid(t)
 	c := sdk.NewClient(nil, f.url, f.admin)
@@ -274,21 +276,32 @@ func TestMirrorKeepsNestedResources(t *testing.T) {
 		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}}}}); err != nil {
 		t.Fatal(err)
 	}
+	report := func(id string) {
+		t.Helper()
+		if _, err := c.Monitoring.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: "regions/lombardia/projects/mon", MonitoringReportId: id,
+			MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	assessment := func(id string) {
+		t.Helper()
+		if _, err := c.Evaluation.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: f.network, CapacityAssessmentId: id,
+			CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Misura " + id, T0: 1, T0Date: "2025-02-10"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report("2025-q2")
+	assessment("listed")
 	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	out := t.TempDir()
 	stop := startMirror(t, cf, out)
 	defer func() { stop() }()
-	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == "4" })
-	if _, err := c.Monitoring.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: "regions/lombardia/projects/mon", MonitoringReportId: "2025-q1",
-		MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Evaluation.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: f.network, CapacityAssessmentId: "governance",
-		CapacityAssessment: &famiv1.CapacityAssessment{DisplayName: "Governance", T0: 1, T0Date: "2025-02-10"}}); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, "the nested resources' changes", func() bool { return mirrorRevision(out) == "6" })
-	for _, p := range []string{"projects/mon/monitoringReports/2025-q1.json", "networks/rete-bergamo/capacityAssessments/governance.json", "projects/mon.json"} {
+	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == "6" })
+	report("2025-q1")
+	assessment("governance")
+	waitUntil(t, "the nested resources' changes", func() bool { return mirrorRevision(out) == "8" })
+	for _, p := range []string{"projects/mon/monitoringReports/2025-q2.json", "networks/rete-bergamo/capacityAssessments/listed.json",
+		"projects/mon/monitoringReports/2025-q1.json", "networks/rete-bergamo/capacityAssessments/governance.json", "projects/mon.json"} {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 			t.Errorf("%s is not mirrored: %v", p, err)
 		}
@@ -354,5 +367,37 @@ func TestMirrorRefusesADamagedRevision(t *testing.T) {
 		if _, err := os.Stat(kept); err != nil {
 			t.Errorf(".revision %q: the mirrored file is gone: %v", held, err)
 		}
+	}
+}
+
+// TestMirrorAheadOfTheServerListsAgain: a mirror whose .revision is
+// beyond the region's (the region restored or moved keeping older
+// revisions, famictl restore --bump-revision 0) lists the region again,
+// dropping what the server no longer holds. It stopped with
+// INVALID_ARGUMENT and "retrying cannot fix this", saying nothing of what
+// to do.
+func TestMirrorAheadOfTheServerListsAgain(t *testing.T) {
+	f := startServer(t, server.Config{})
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	if _, err := cf.sdk().Partners.CreatePartner(context.Background(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: "kept",
+		Partner: &famiv1.Partner{DisplayName: "Kept", Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}}); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	d := &dirMirror{root: out}
+	if err := d.Put(context.Background(), &famiv1.Partner{Name: "regions/lombardia/partners/gone"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Synced(context.Background(), 999); err != nil {
+		t.Fatal(err)
+	}
+	stop := startMirror(t, cf, out)
+	waitUntil(t, "the region listed again", func() bool { return mirrorRevision(out) == "1" })
+	stop()
+	if _, err := os.Stat(filepath.Join(out, "partners", "gone.json")); !os.IsNotExist(err) {
+		t.Errorf("the partner the server does not hold is still mirrored: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "partners", "kept.json")); err != nil {
+		t.Errorf("the server's partner is not mirrored: %v", err)
 	}
 }

@@ -40,16 +40,55 @@ func stopWithAStalledBackup(t *testing.T, surface string) {
 	const partners = 128
 	storeLarge(t, dir, partners) // 16 MiB: more than the sockets' buffers hold
 	c := startChild(t, dir, "--shutdown-timeout", "500ms")
+	defer stallBackup(t, c.httpAddr, mintAdminToken(t, dir), surface).Close()
+	// The client reads no more: famid's writes fill the sockets' buffers
+	// and block. 60 s is 120 times the shutdown timeout.
+	c.terminate(t, 60*time.Second, "SIGTERM with a backup to a client that reads nothing (a 500ms shutdown timeout)")
+	checkFiles(t, dir, partners)
+}
 
-	conn, err := net.Dial("tcp", c.httpAddr)
+// storeLarge writes n partners of 128 KiB each straight into lombardia's
+// file in dir, famid stopped.
+func storeLarge(t *testing.T, dir string, n int) {
+	t.Helper()
+	st, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	putLarge(t, st, n)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// putLarge writes n partners of 128 KiB each into lombardia of st, one a
+// transaction (an etcd transaction holds at most 1.5 MiB).
+func putLarge(t *testing.T, st store.Store, n int) {
+	t.Helper()
+	for i := range n {
+		_, err := st.Update(context.Background(), "lombardia", store.Mutation{Principal: "test:large"}, func(tx store.WriteTx) (proto.Message, error) {
+			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: "Partner", Description: strings.Repeat("x", 128<<10), Etag: "1"}
+			return &emptypb.Empty{}, tx.Put(p)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// stallBackup asks famid at httpAddr for lombardia's backup through
+// surface ("rest" or "connect"), reads its status line, and reads no more:
+// famid's writes fill the sockets' buffers and block, its copy of the
+// region open. The caller closes the connection.
+func stallBackup(t *testing.T, httpAddr, token, surface string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", httpAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := conn.(*net.TCPConn).SetReadBuffer(4 << 10); err != nil {
 		t.Fatal(err)
 	}
-	token := mintAdminToken(t, dir)
 	switch surface {
 	case "rest":
 		fmt.Fprintf(conn, "GET /v1/regions/lombardia:backup HTTP/1.1\r\nHost: famid\r\nAuthorization: Bearer %s\r\n\r\n", token)
@@ -66,33 +105,5 @@ func stopWithAStalledBackup(t *testing.T, surface string) {
 	if err != nil || !strings.Contains(status, " 200 ") {
 		t.Fatalf("the backup's answer: %q, %v; want 200", status, err)
 	}
-	// The client reads no more: famid's writes fill the sockets' buffers
-	// and block. 60 s is 120 times the shutdown timeout.
-	c.terminate(t, 60*time.Second, "SIGTERM with a backup to a client that reads nothing (a 500ms shutdown timeout)")
-	checkFiles(t, dir, partners)
-}
-
-// storeLarge writes n partners of 128 KiB each straight into lombardia's
-// file in dir, famid stopped.
-func storeLarge(t *testing.T, dir string, n int) {
-	t.Helper()
-	st, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = st.Update(context.Background(), "lombardia", store.Mutation{Principal: "test:large"}, func(tx store.WriteTx) (proto.Message, error) {
-		for i := range n {
-			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: "Partner", Description: strings.Repeat("x", 128<<10), Etag: "1"}
-			if err := tx.Put(p); err != nil {
-				return nil, err
-			}
-		}
-		return &emptypb.Empty{}, nil
-	})
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	return conn
 }

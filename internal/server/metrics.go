@@ -164,7 +164,8 @@ var (
 // local stats serves (etcd, whose regions stop being served while an
 // import runs or is cut short, or after their keys are deleted, long
 // after the start's log line): 0 for each unserved names, 1 for the
-// others. A scrape reads the cluster (one round trip per region), for
+// others. A scrape reads the cluster (one round trip per region, several at
+// a time: etcd.Store.Unserved), for
 // readyTimeout at most; a cluster that does not answer leaves the gauge
 // out of that scrape rather than claim every region served, or fail the
 // whole scrape (an invalid metric does), whose error rates matter most

@@ -87,17 +87,38 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 		cli.Close()
 		return nil, nil, err
 	}
-	return etcdBackend{st}, func() error { return errors.Join(st.Close(), cli.Close()) }, nil
+	// A famid killed in the middle of a backup left its copy of the
+	// region behind: the next start removes it.
+	exports := filepath.Join(cfg.DataDir, backupsInProgress)
+	if err := os.RemoveAll(exports); err != nil {
+		st.Close()
+		cli.Close()
+		return nil, nil, err
+	}
+	return etcdBackend{st, exports}, func() error { return errors.Join(st.Close(), cli.Close()) }, nil
 }
 
+// backupsInProgress is the data dir's directory of the region files an
+// etcd famid's backups are exported into before they are sent.
+const backupsInProgress = "backups-in-progress"
+
 // etcdBackend gives the etcd store the backups of the bbolt one: a region
-// file, exported at one etcd revision.
-type etcdBackend struct{ *etcd.Store }
+// file, exported at one etcd revision into exports.
+type etcdBackend struct {
+	*etcd.Store
+	exports string
+}
 
 // Backup implements admin.Store: the region is exported into a temporary
-// region file, then sent.
+// region file, then sent. The file is in the data dir, which is kept as
+// the data is, and where the next start finds what a famid killed
+// meanwhile left: it was in the system's temporary directory, where a
+// full copy of the region's personal data outlived the kill.
 func (b etcdBackend) Backup(ctx context.Context, region string, w io.Writer, start func(revision, size int64) error) error {
-	dir, err := os.MkdirTemp("", "famid-backup-")
+	if err := os.MkdirAll(b.exports, 0o700); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(b.exports, region+"-")
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func TestStartSharesTheKeysOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	counted := &keyShares{backend: etcdBackend{st}, watched: "after-the-start"}
+	counted := &keyShares{backend: etcdBackend{Store: st}, watched: "after-the-start"}
 	dir := t.TempDir()
 	s := &Server{cfg: Config{DataDir: dir}, log: slog.New(slog.DiscardHandler), store: counted}
 	keys, err := auth.LoadOrCreateKeys(dir)
@@ -77,10 +77,10 @@ func TestStartSharesTheKeysOnce(t *testing.T) {
 	// writes comes before the one watched to share the keys again. Under
 	// load such notices came apart from the first, now and then, and were
 	// counted as the start's shares.
-	if err := shareKeys(t.Context(), etcdBackend{st}, dir); err != nil {
+	if err := shareKeys(t.Context(), etcdBackend{Store: st}, dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := accounts.New(t.Context(), etcdBackend{st}, etcdBackend{st}, keys, accounts.Options{}); err != nil {
+	if _, err := accounts.New(t.Context(), etcdBackend{Store: st}, etcdBackend{Store: st}, keys, accounts.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	open := func() (*accounts.Service, error) {

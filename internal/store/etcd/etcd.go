@@ -224,23 +224,51 @@ func (s *Store) Damaged() map[string]error {
 // (REGION_KEYS_DELETED). Unlike Damaged it reads the fences again, one
 // round trip per region (a read's first, firstRead), so that it follows
 // the imports and deletions made since the store opened, by any famid or
-// by hand. The error is the cluster's, when it does not answer.
+// by hand. The reads run concurrently, unservedReads at a time: a scrape
+// of the 21 regions waited for 21 round trips in turn. The error is the
+// cluster's, when it does not answer.
 func (s *Store) Unserved(ctx context.Context) (map[string]error, error) {
-	unserved := map[string]error{}
+	var (
+		mu       sync.Mutex
+		unserved = map[string]error{}
+		failed   error
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, unservedReads)
+	)
 	for name, r := range s.regions {
 		if err := r.format.err(); err != nil {
+			mu.Lock()
 			unserved[name] = err
+			mu.Unlock()
 			continue
 		}
-		if _, err := r.firstRead(ctx, r.base+keyRevision, clientv3.WithCountOnly()); err != nil {
-			if errs.As(err) == nil {
-				return nil, err
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			_, err := r.firstRead(ctx, r.base+keyRevision, clientv3.WithCountOnly())
+			if err == nil {
+				return
 			}
-			unserved[name] = err
-		}
+			mu.Lock()
+			defer mu.Unlock()
+			if errs.As(err) == nil {
+				failed = err
+			} else {
+				unserved[name] = err
+			}
+		})
+	}
+	wg.Wait()
+	if failed != nil {
+		return nil, failed
 	}
 	return unserved, nil
 }
+
+// unservedReads bounds the fence reads Unserved has in flight: enough
+// for a scrape of every region in about three round trips, few enough
+// not to crowd the writers' commits on the client's connection.
+const unservedReads = 8
 
 // Close stops the writers (a batch in progress finishes) and the watches.
 // The client stays open.
