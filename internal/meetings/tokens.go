@@ -111,9 +111,11 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	expire := s.cal.Now().Add(ttl)
 	// A feed token dies with the credential that created it: an account's
 	// by its generation; a machine token's by its id (revocation) and its
-	// expiry, which the feed token's cannot pass.
+	// expiry, which the feed token's cannot pass. A token signed for an
+	// account: subject that no account has (famictl's) is a machine
+	// token: no generation would ever end it.
 	bound := ""
-	if who.MachineToken() {
+	if who.MachineToken() || (s.revoked != nil && !s.revoked.Recorded(who.Subject, who.Region)) {
 		bound = who.TokenID
 		if !who.ExpiresAt.IsZero() && who.ExpiresAt.Before(expire) {
 			expire = who.ExpiresAt

@@ -2,10 +2,16 @@ package server_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"testing"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -108,4 +114,37 @@ func countOf(m map[string]bool, v bool) int {
 		}
 	}
 	return n
+}
+
+// TestFeedTokenOfAnAccountlessSubjectDiesWithItsToken: a token signed
+// (by famictl) for an account: subject that has no account is a machine
+// token, not a session: the calendar feed token it creates expires with
+// it and dies at its logout. It was taken for a session and outlived it
+// by a year.
+func TestFeedTokenOfAnAccountlessSubjectDiesWithItsToken(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	spec := auth.TokenSpec{Subject: "account:ghost", Role: principal.Consultant, Region: "lombardia", TTL: 2 * time.Hour}
+	ghost := newSurfaceFor(t, ts, "connect", spec)
+	res := mustOK(ghost.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia}))(t, "the calendar token")
+	if got, limit := res.GetCalendarToken().GetExpireTime().AsTime(), ts.Clock.Now().Add(spec.TTL); got.After(limit) {
+		t.Errorf("the feed token expires %v, after the token that created it (%v)", got, limit)
+	}
+	feed := func() int {
+		t.Helper()
+		r, err := http.Get(ts.httpURL() + "/v1/regions/lombardia/meetings.ics?token=" + url.QueryEscape(res.GetToken()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		return r.StatusCode
+	}
+	if got := feed(); got != http.StatusOK {
+		t.Fatalf("feed with a fresh token: HTTP %d, want 200", got)
+	}
+	mustOK(ghost.Logout(ctx, &famiv1.LogoutRequest{}))(t, "logout")
+	if got := feed(); got != http.StatusUnauthorized {
+		t.Errorf("feed token of a token logged out: HTTP %d, want 401", got)
+	}
 }
