@@ -109,18 +109,7 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	// No request_id: a replay would have to store the token to return it.
 	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
 	expire := s.cal.Now().Add(ttl)
-	// A feed token dies with the credential that created it: an account's
-	// by its generation; a machine token's by its id (revocation) and its
-	// expiry, which the feed token's cannot pass. A token signed for an
-	// account: subject that no account has (famictl's) is a machine
-	// token: no generation would ever end it.
-	bound := ""
-	if who.MachineToken() || (s.revoked != nil && !s.revoked.Recorded(who.Subject, who.Region)) {
-		bound = who.TokenID
-		if !who.ExpiresAt.IsZero() && who.ExpiresAt.Before(expire) {
-			expire = who.ExpiresAt
-		}
-	}
+	bound, expire := s.boundTo(who, expire)
 	res, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
 		// One reading of the region's tokens serves the limit and the
 		// index by creation.
@@ -163,6 +152,23 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	}
 	s.withState(res.GetCalendarToken())
 	return res, nil
+}
+
+// boundTo is the id of the token a feed token that who creates, to expire
+// at expire, dies with, and its expiry capped by that token's. A feed
+// token dies with the credential that created it: an account's by its
+// generation (no id); a machine token's by its id (revocation) and its
+// expiry, which the feed token's cannot pass. A token signed for an
+// account: subject that no account has (famictl's) is a machine token: no
+// generation would ever end it.
+func (s *Service) boundTo(who principal.Principal, expire time.Time) (string, time.Time) {
+	if !who.MachineToken() && (s.revoked == nil || s.revoked.Recorded(who.Subject, who.Region)) {
+		return "", expire
+	}
+	if !who.ExpiresAt.IsZero() && who.ExpiresAt.Before(expire) {
+		expire = who.ExpiresAt
+	}
+	return who.TokenID, expire
 }
 
 // roomForToken refuses a new feed token to an owner who already holds
