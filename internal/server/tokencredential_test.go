@@ -130,16 +130,7 @@ func TestFeedTokenOfAnAccountlessSubjectDiesWithItsToken(t *testing.T) {
 	if got, limit := res.GetCalendarToken().GetExpireTime().AsTime(), ts.Clock.Now().Add(spec.TTL); got.After(limit) {
 		t.Errorf("the feed token expires %v, after the token that created it (%v)", got, limit)
 	}
-	feed := func() int {
-		t.Helper()
-		r, err := http.Get(ts.httpURL() + "/v1/regions/lombardia/meetings.ics?token=" + url.QueryEscape(res.GetToken()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, r.Body)
-		r.Body.Close()
-		return r.StatusCode
-	}
+	feed := func() int { t.Helper(); return feedStatus(t, ts, res.GetToken()) }
 	if got := feed(); got != http.StatusOK {
 		t.Fatalf("feed with a fresh token: HTTP %d, want 200", got)
 	}
@@ -147,4 +138,17 @@ func TestFeedTokenOfAnAccountlessSubjectDiesWithItsToken(t *testing.T) {
 	if got := feed(); got != http.StatusUnauthorized {
 		t.Errorf("feed token of a token logged out: HTTP %d, want 401", got)
 	}
+}
+
+// feedStatus is the HTTP status of Lombardy's meetings feed asked with
+// the calendar token token.
+func feedStatus(t *testing.T, ts *testServer, token string) int {
+	t.Helper()
+	r, err := http.Get(ts.httpURL() + "/v1/regions/lombardia/meetings.ics?token=" + url.QueryEscape(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	return r.StatusCode
 }
