@@ -163,8 +163,17 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 // maxKnownPaths bounds the memory of successful login paths.
 const maxKnownPaths = 100000
 
-// Revocations is the revocation list for the token verifier.
-func (s *Service) Revocations() auth.Revocations { return s.revoked }
+// Revocations is the revocation list for the token verifier and the
+// calendar feeds.
+func (s *Service) Revocations() Credentials { return s.revoked }
+
+// Credentials is what the revocation list tells of credentials: whether
+// a token was revoked (auth.Revocations), and whether a subject is an
+// account's credential, one with a generation record (Recorded).
+type Credentials interface {
+	auth.Revocations
+	Recorded(subject, region string) bool
+}
 
 var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9.-]{1,62}[a-z0-9]$`)
 

@@ -135,7 +135,7 @@ func recordGenerations(ctx context.Context, sys store.System, rev *revocations, 
 		// damaged account answers DATA_LOSS when read.
 		tx.Scan(bucketAccounts, "", "", func(k string, _ []byte, _ error) bool {
 			region, username, scoped := strings.Cut(k, "/")
-			if scoped && !rev.recorded(subjectOf(username), region) {
+			if scoped && !rev.Recorded(subjectOf(username), region) {
 				missing = append(missing, credential{region, username})
 			}
 			return true

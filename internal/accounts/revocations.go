@@ -414,10 +414,12 @@ func (r *revocations) put(tx store.SystemTx, key string, gen int64) (commit func
 	}, nil
 }
 
-// recorded reports whether the credential of a subject in a region has
-// a generation record of its own in r, a list as read: the legacy key's
-// does not count (generationIn).
-func (r *revocations) recorded(subject, region string) bool {
+// Recorded reports whether the credential of a subject in a region has
+// a generation record of its own in r: the legacy key's does not count
+// (generationIn). Every account has one from its creation on (ADR 27),
+// and keeps it after its deletion, so a subject without one was never an
+// account's.
+func (r *revocations) Recorded(subject, region string) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	key, _ := credentialKey(subject, region)

@@ -64,9 +64,12 @@ type Options struct {
 	Revocations Revocations
 }
 
-// Revocations is what the service needs of the platform's revocation list.
+// Revocations is what the service needs of the platform's revocation
+// list: whether a token or credential was revoked, and whether a subject
+// is an account's credential (one with a generation record).
 type Revocations interface {
 	Revoked(jti, subject, region string, generation int64) bool
+	Recorded(subject, region string) bool
 }
 
 // Service implements fami.v1.MeetingService.

@@ -62,17 +62,6 @@ func (a tokenAttrs) live(now time.Time) bool {
 	return !a.revoked && a.expire > now.UTC().Format(timeKeyLayout)
 }
 
-// inState is inState by the attributes.
-func (a tokenAttrs) inState(state famiv1.CalendarTokenState, now time.Time) bool {
-	switch state {
-	case famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE:
-		return a.live(now)
-	case famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED:
-		return !a.live(now)
-	}
-	return true
-}
-
 // indexToken puts ct, as stored (its create_time set), in byCreation, or
 // updates its attributes there.
 func indexToken(tx store.WriteTx, ct *famiv1.CalendarToken) error {
@@ -96,19 +85,19 @@ type tokensSeen struct {
 }
 
 // readTokens reads every calendar token of tx's region once, counting
-// owner's live ones at now and noting the byCreation entries to mend:
+// owner's working ones (by works) and noting the byCreation entries to mend:
 // after the region's first create, those a famid without the index wrote
 // meanwhile (a downgrade, or famids of two versions on one etcd during an
 // upgrade): a token it created, or revoked. Only the records tell which;
 // a damaged one fails the create.
-func readTokens(tx store.ReadTx, owner string, now time.Time) (tokensSeen, error) {
+func readTokens(tx store.ReadTx, owner string, works func(*famiv1.CalendarToken) bool) (tokensSeen, error) {
 	var seen tokensSeen
 	ct := &famiv1.CalendarToken{}
 	err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
 		if err := proto.Unmarshal(raw, ct); err != nil {
 			return false, err
 		}
-		if ct.GetOwner() == owner && TokenLive(ct, now) {
+		if ct.GetOwner() == owner && works(ct) {
 			seen.live++
 		}
 		k, v := creationKey(ct), attrsOf(ct).encode()

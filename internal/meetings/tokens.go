@@ -109,20 +109,11 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	// No request_id: a replay would have to store the token to return it.
 	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
 	expire := s.cal.Now().Add(ttl)
-	// A feed token dies with the credential that created it: an account's
-	// by its generation; a machine token's by its id (revocation) and its
-	// expiry, which the feed token's cannot pass.
-	bound := ""
-	if who.MachineToken() {
-		bound = who.TokenID
-		if !who.ExpiresAt.IsZero() && who.ExpiresAt.Before(expire) {
-			expire = who.ExpiresAt
-		}
-	}
+	bound, expire := s.boundTo(who, expire)
 	res, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
 		// One reading of the region's tokens serves the limit and the
 		// index by creation.
-		seen, err := readTokens(tx, who.Subject, s.cal.Now())
+		seen, err := readTokens(tx, who.Subject, func(ct *famiv1.CalendarToken) bool { return s.works(tx, ct, s.cal.Now()) })
 		if err != nil {
 			return nil, err
 		}
@@ -163,6 +154,23 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	return res, nil
 }
 
+// boundTo is the id of the token a feed token that who creates, to expire
+// at expire, dies with, and its expiry capped by that token's. A feed
+// token dies with the credential that created it: an account's by its
+// generation (no id); a machine token's by its id (revocation) and its
+// expiry, which the feed token's cannot pass. A token signed for an
+// account: subject that no account has (famictl's) is a machine token: no
+// generation would ever end it.
+func (s *Service) boundTo(who principal.Principal, expire time.Time) (string, time.Time) {
+	if !who.MachineToken() && (s.revoked == nil || s.revoked.Recorded(who.Subject, who.Region)) {
+		return "", expire
+	}
+	if !who.ExpiresAt.IsZero() && who.ExpiresAt.Before(expire) {
+		expire = who.ExpiresAt
+	}
+	return who.TokenID, expire
+}
+
 // roomForToken refuses a new feed token to an owner who already holds
 // live ones, MaxLiveTokens or more, in the region, naming what to revoke.
 func roomForToken(owner string, live int) error {
@@ -173,33 +181,78 @@ func roomForToken(owner string, live int) error {
 	return nil
 }
 
-// TokenLive reports whether ct still opens the feeds at now: neither
-// revoked nor expired. The feeds, the limit of live tokens, the state
-// filter of ListCalendarTokens and every token's state field (which
-// the web's list shows) all decide by it.
+// TokenLive reports whether ct's own record lets it open the feeds at
+// now: neither revoked nor expired. It is half of what works decides: the
+// credential that created the token may have ended without a write to it.
 func TokenLive(ct *famiv1.CalendarToken, now time.Time) bool {
 	return ct.GetRevokeTime() == nil && ct.GetExpireTime().AsTime().After(now)
 }
 
-// tokenState is ct's state at now, by TokenLive.
-func tokenState(ct *famiv1.CalendarToken, now time.Time) famiv1.CalendarTokenState {
-	if TokenLive(ct, now) {
+// tokenCredential is what indexTokenHashes holds of a token: its id, its
+// owner's credential generation when it was issued, and the id of the
+// machine token that created it (empty for an account's session).
+type tokenCredential struct {
+	id, bound string
+	gen       int64
+}
+
+// parseCredential reads an indexTokenHashes value: id NUL generation
+// [NUL creating token's id]. Tokens issued before feed tokens were bound
+// to machine tokens have no third part and are checked by generation only.
+func parseCredential(v string) tokenCredential {
+	parts, _ := store.SplitKey(v, 3)
+	gen, _ := strconv.ParseInt(parts[1], 10, 64)
+	return tokenCredential{id: parts[0], bound: parts[2], gen: gen}
+}
+
+// revokedCredential reports whether the credential that issued c to owner
+// in region has ended since: the owner's account deleted or given a new
+// password, or the machine token that created it revoked.
+func (s *Service) revokedCredential(c tokenCredential, owner, region string) bool {
+	return s.revoked != nil && s.revoked.Revoked(c.bound, owner, region, c.gen)
+}
+
+// works reports whether ct opens the feeds of tx's region at now, as
+// FeedPrincipal decides: TokenLive, and its credential not ended
+// (revokedCredential). A token whose credential the index does not name
+// (only a revoke deletes its entries, and sets its revoke time) is judged
+// by its record alone. The limit of live tokens, the state filter of
+// ListCalendarTokens and every token's state field (which the web's list
+// shows) all decide by it, so that a token the feed refuses is never
+// listed LIVE nor counted against its owner's limit.
+func (s *Service) works(tx store.ReadTx, ct *famiv1.CalendarToken, now time.Time) bool {
+	return TokenLive(ct, now) && !s.credentialEnded(tx, resource.ID(ct.GetName()), ct.GetOwner())
+}
+
+// credentialEnded reports whether the credential that issued token id to
+// owner has ended, by the index alone (no record read): false where the
+// index names none.
+func (s *Service) credentialEnded(tx store.ReadTx, id, owner string) bool {
+	h, ok := tx.IndexGet(indexTokenIDs, id)
+	if !ok {
+		return false
+	}
+	v, ok := tx.IndexGet(indexTokenHashes, h)
+	return ok && s.revokedCredential(parseCredential(v), owner, tx.Region())
+}
+
+// stateIn is ct's state in tx at now, by works.
+func (s *Service) stateIn(tx store.ReadTx, ct *famiv1.CalendarToken, now time.Time) famiv1.CalendarTokenState {
+	if s.works(tx, ct, now) {
 		return famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE
 	}
 	return famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
 }
 
-// withState sets ct's output-only state at the service's clock, on the
-// answer only: a token ends by its expiry without a write, so the state
-// is derived on every read and never stored.
+// withState sets ct's output-only state on the answer of a create (LIVE:
+// it was just issued to a verified credential) or a revoke (ENDED), by
+// its record: the state is derived on every read and never stored, since a
+// token ends by its expiry or its credential's end without a write.
 func (s *Service) withState(ct *famiv1.CalendarToken) {
-	ct.State = tokenState(ct, s.cal.Now())
-}
-
-// inState reports whether ct is in state at now (any state when
-// unspecified).
-func inState(ct *famiv1.CalendarToken, state famiv1.CalendarTokenState, now time.Time) bool {
-	return state == famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_UNSPECIFIED || tokenState(ct, now) == state
+	ct.State = famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
+	if TokenLive(ct, s.cal.Now()) {
+		ct.State = famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE
+	}
 }
 
 // ListCalendarTokens implements fami.v1.MeetingService.
@@ -217,20 +270,36 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 	}
 	who, now := principal.From(ctx), s.cal.Now()
 	all := slices.Contains(tokenOverseers, who.Role)
-	keep := func(ct *famiv1.CalendarToken) bool {
-		return (all || ct.GetOwner() == who.Subject) && inState(ct, req.GetState(), now)
+	keep := func(tx store.ReadTx, ct *famiv1.CalendarToken) bool {
+		if !all && ct.GetOwner() != who.Subject {
+			return false
+		}
+		want := req.GetState()
+		return want == famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_UNSPECIFIED || s.stateIn(tx, ct, now) == want
 	}
-	// keep by byCreation's attributes of a token, without reading it.
-	want := func(a tokenAttrs) bool {
-		return (all || a.owner == who.Subject) && a.inState(req.GetState(), now)
+	// keep by byCreation's attributes of the token at key k, and its
+	// credential in the index, without reading it.
+	want := func(tx store.ReadTx, k string, a tokenAttrs) bool {
+		if !all && a.owner != who.Subject {
+			return false
+		}
+		switch req.GetState() {
+		case famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE:
+			return a.live(now) && !s.credentialEnded(tx, creationID(k), a.owner)
+		case famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED:
+			return !a.live(now) || s.credentialEnded(tx, creationID(k), a.owner)
+		}
+		return true
 	}
 	// Each token is answered with its state at the instant the filter
 	// decided by.
-	state := resource.Computed[*famiv1.CalendarToken]{Field: "state", Fill: func(_ store.ReadTx, ct *famiv1.CalendarToken) {
-		ct.State = tokenState(ct, now)
+	state := resource.Computed[*famiv1.CalendarToken]{Field: "state", Fill: func(tx store.ReadTx, ct *famiv1.CalendarToken) {
+		ct.State = s.stateIn(tx, ct, now)
 	}}
 	if !byCreation {
-		return resource.ListAnswer[*famiv1.ListCalendarTokensResponse](ctx, s.store, resource.CalendarTokens, req, nil, keep, state)
+		return resource.ListWithin[*famiv1.ListCalendarTokensResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.CalendarToken) (bool, error), error) {
+			return resource.CalendarTokens, func(ct *famiv1.CalendarToken) (bool, error) { return keep(tx, ct), nil }, nil
+		}, state)
 	}
 	return s.tokensByCreation(ctx, region, req, newestFirst, want, keep, state)
 }
@@ -241,7 +310,7 @@ func (s *Service) ListCalendarTokens(ctx context.Context, req *famiv1.ListCalend
 // token's creation time and id (creationKey), so tokens created in the
 // same instant keep one order, and a page token is the same in both.
 func (s *Service) tokensByCreation(ctx context.Context, region string, req *famiv1.ListCalendarTokensRequest, newestFirst bool,
-	want func(tokenAttrs) bool, keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) (*famiv1.ListCalendarTokensResponse, error) {
+	want func(store.ReadTx, string, tokenAttrs) bool, keep func(store.ReadTx, *famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) (*famiv1.ListCalendarTokensResponse, error) {
 	page, after, err := aip.StartPage(ctx, req)
 	if err != nil {
 		return nil, err
@@ -270,19 +339,19 @@ func (s *Service) tokensByCreation(ctx context.Context, region string, req *fami
 // naming no token, or a token keep leaves out, is passed over). What is
 // passed over counts against the page's scan budget (aip.Page.Skip).
 func tokensByIndex(tx store.ReadTx, region string, page *aip.Page, after string, newestFirst bool,
-	want func(tokenAttrs) bool, keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) ([]*famiv1.CalendarToken, error) {
+	want func(store.ReadTx, string, tokenAttrs) bool, keep func(store.ReadTx, *famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) ([]*famiv1.CalendarToken, error) {
 	var (
 		out []*famiv1.CalendarToken
 		err error
 	)
 	visit := func(k, v string) bool {
 		var ct *famiv1.CalendarToken
-		if want(decodeTokenAttrs(v)) {
+		if want(tx, k, decodeTokenAttrs(v)) {
 			if ct, err = tokenAt(tx, region, k); err != nil {
 				return false
 			}
 		}
-		if ct == nil || !keep(ct) {
+		if ct == nil || !keep(tx, ct) {
 			return page.Skip(k)
 		}
 		state.Fill(tx, ct)
@@ -304,9 +373,8 @@ func tokensByIndex(tx store.ReadTx, region string, page *aip.Page, after string,
 // (tokens are never deleted: only an index older than its records would
 // name one); a damaged one fails the read.
 func tokenAt(tx store.ReadTx, region, k string) (*famiv1.CalendarToken, error) {
-	parts, _ := store.SplitKey(k, 2)
 	ct := &famiv1.CalendarToken{}
-	found, err := store.Find(tx, aip.Name(region, resource.CalendarTokens, parts[1]), ct)
+	found, err := store.Find(tx, aip.Name(region, resource.CalendarTokens, creationID(k)), ct)
 	if !found {
 		return nil, err
 	}
@@ -318,7 +386,7 @@ func tokenAt(tx store.ReadTx, region, k string) (*famiv1.CalendarToken, error) {
 // them all once, as the owner filter and a create (readTokens) do, and holds only
 // those that may join the page, the first ones after the position after.
 func tokensByScan(tx store.ReadTx, req *famiv1.ListCalendarTokensRequest, page *aip.Page, after string, newestFirst bool,
-	keep func(*famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) ([]*famiv1.CalendarToken, error) {
+	keep func(store.ReadTx, *famiv1.CalendarToken) bool, state resource.Computed[*famiv1.CalendarToken]) ([]*famiv1.CalendarToken, error) {
 	size, _ := aip.PageSize(req.GetPageSize()) // checked by StartPage
 	earlier := func(a, b string) bool { return a < b }
 	if newestFirst {
@@ -332,7 +400,7 @@ func tokensByScan(tx store.ReadTx, req *famiv1.ListCalendarTokensRequest, page *
 		if err := proto.Unmarshal(raw, ct); err != nil {
 			return false, err
 		}
-		if k := creationKey(ct); keep(ct) && (after == "" || earlier(after, k)) {
+		if k := creationKey(ct); keep(tx, ct) && (after == "" || earlier(after, k)) {
 			first.offer(k, ct)
 		}
 		return true, nil
@@ -355,6 +423,12 @@ func tokensByScan(tx store.ReadTx, req *famiv1.ListCalendarTokensRequest, page *
 // the fixed width that sorts as time does, then its id.
 func creationKey(ct *famiv1.CalendarToken) string {
 	return store.Key(timeKey(ct.GetCreateTime()), resource.ID(ct.GetName()))
+}
+
+// creationID is the token id of creationKey k.
+func creationID(k string) string {
+	parts, _ := store.SplitKey(k, 2)
+	return parts[1]
 }
 
 // firstOf keeps the n items that come first by earlier among those
@@ -478,17 +552,12 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		if !ok {
 			return errBadFeedToken()
 		}
-		// id NUL generation [NUL creating token's id]: tokens issued
-		// before feed tokens were bound to machine tokens have no third
-		// part and are checked by generation only.
-		parts, _ := store.SplitKey(v, 3)
-		id, bound := parts[0], parts[2]
-		gen, _ := strconv.ParseInt(parts[1], 10, 64)
+		c := parseCredential(v)
 		ct := &famiv1.CalendarToken{}
 		// A damaged record (DATA_LOSS) is returned as it is: the token
 		// is not known to be good, and the operator must hear of it. The
 		// hash matched, so the caller holds a token that was issued.
-		switch found, err := store.Find(tx, aip.Name(region, resource.CalendarTokens, id), ct); {
+		switch found, err := store.Find(tx, aip.Name(region, resource.CalendarTokens, c.id), ct); {
 		case err != nil:
 			return err
 		case !found:
@@ -497,7 +566,7 @@ func (s *Service) FeedPrincipal(ctx context.Context, region, token string) (prin
 		if !TokenLive(ct, s.cal.Now()) {
 			return errBadFeedToken()
 		}
-		if s.revoked != nil && s.revoked.Revoked(bound, ct.GetOwner(), region, gen) {
+		if s.revokedCredential(c, ct.GetOwner(), region) {
 			return errBadFeedToken()
 		}
 		who = principal.Principal{

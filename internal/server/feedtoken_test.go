@@ -1,9 +1,7 @@
 package server_test
 
 import (
-	"io"
 	"net/http"
-	"net/url"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -36,16 +34,7 @@ func TestFeedTokenDiesWithItsAccount(t *testing.T) {
 		}
 		return res.GetToken()
 	}
-	feed := func(token string) int {
-		t.Helper()
-		res, err := http.Get(ts.httpURL() + "/v1/regions/lombardia/meetings.ics?token=" + url.QueryEscape(token))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		return res.StatusCode
-	}
+	feed := func(token string) int { t.Helper(); return feedStatus(t, ts, token) }
 
 	deleted, replaced := feedToken("mrossi", "correct horse battery staple"), feedToken("lbianchi", "correct horse battery staple")
 	for _, tok := range []string{deleted, replaced} {
@@ -89,16 +78,7 @@ func TestFeedTokenDiesWithItsServiceToken(t *testing.T) {
 		if got, limit := res.GetCalendarToken().GetExpireTime().AsTime(), svc.GetServiceToken().GetExpireTime().AsTime(); got.After(limit) {
 			t.Errorf("%s: the feed token expires %v, after the service token that created it (%v)", kind, got, limit)
 		}
-		feed := func() int {
-			t.Helper()
-			r, err := http.Get(ts.httpURL() + "/v1/regions/lombardia/meetings.ics?token=" + url.QueryEscape(res.GetToken()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.Copy(io.Discard, r.Body)
-			r.Body.Close()
-			return r.StatusCode
-		}
+		feed := func() int { t.Helper(); return feedStatus(t, ts, res.GetToken()) }
 		if got := feed(); got != http.StatusOK {
 			t.Fatalf("%s: feed with a fresh token: HTTP %d, want 200", kind, got)
 		}

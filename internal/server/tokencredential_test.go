@@ -1,0 +1,154 @@
+package server_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/meetings"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestCalendarTokenStateFollowsItsCredential: a calendar token whose
+// credential ended (its owner's password replaced or account deleted, the
+// service token that created it revoked) is refused by the feed, and is
+// listed ENDED on every surface, in both orders and under the state
+// filter; and it no longer counts toward its owner's limit, so an owner
+// who held the most live tokens may create one after a new password. The
+// state read the token's revoke and expiry times alone: all of these were
+// listed LIVE, and the owner was refused a new token.
+func TestCalendarTokenStateFollowsItsCredential(t *testing.T) {
+	const (
+		live  = famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE
+		ended = famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
+	)
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		admin := newSurface(t, ts, kind)
+		mustOK(admin.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: lombardia, AccountId: "mrossi", Password: "correct horse battery staple",
+			Account: &famiv1.Account{DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT}}))(t, "the account")
+		session := func(password string) surface {
+			t.Helper()
+			login := mustOK(newSurface(t, ts, kind).Login(ctx, &famiv1.LoginRequest{Username: "mrossi@lombardia", Password: password}))(t, "login")
+			return newSurfaceAs(t, ts, kind, login.GetToken())
+		}
+		mario := session("correct horse battery staple")
+		for i := range meetings.MaxLiveTokens {
+			mustOK(mario.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: fmt.Sprint("telefono ", i)}))(t, "a calendar token")
+		}
+		svc := mustOK(admin.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage"}))(t, "the service token")
+		mustOK(newSurfaceAs(t, ts, kind, svc.GetToken()).CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: "siage"}))(t, "the service's calendar token")
+
+		// check lists every token of the region as the admin, and wants
+		// those named ended ENDED and the others LIVE.
+		check := func(when string, ended map[string]bool) {
+			t.Helper()
+			for _, order := range []string{"", "create_time", "create_time desc"} {
+				for _, filter := range []famiv1.CalendarTokenState{famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_UNSPECIFIED, live, famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED} {
+					res := mustOK(admin.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: lombardia, OrderBy: order, State: filter}))(t, "the list")
+					n := 0
+					for _, ct := range res.GetCalendarTokens() {
+						want := live
+						if ended[ct.GetDisplayName()] {
+							want = famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
+						}
+						if ct.GetState() != want || (filter != 0 && filter != want) {
+							t.Errorf("%s, order %q, filter %v: %s is listed %v, want %v", when, order, filter, ct.GetDisplayName(), ct.GetState(), want)
+						}
+						n++
+					}
+					all := 0
+					for _, e := range []bool{true, false} {
+						if filter == 0 || (filter == famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED) == e {
+							all += countOf(ended, e)
+						}
+					}
+					if n != all {
+						t.Errorf("%s, order %q, filter %v: %d tokens listed, want %d", when, order, filter, n, all)
+					}
+				}
+			}
+		}
+		// tokens names the region's tokens, Mario's and the service's,
+		// each ended as given.
+		tokens := func(mario, siage bool) map[string]bool {
+			m := map[string]bool{"siage": siage}
+			for i := range meetings.MaxLiveTokens {
+				m[fmt.Sprint("telefono ", i)] = mario
+			}
+			return m
+		}
+		check("before", tokens(false, false))
+
+		mustOK(admin.SetAccountPassword(ctx, &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: "another long password"}))(t, "the new password")
+		check("after the new password", tokens(true, false))
+		// The limit counts only the tokens that work.
+		mario = session("another long password")
+		mustOK(mario.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: "nuovo telefono"}))(t, "a calendar token after the new password")
+		withNew := tokens(true, false)
+		withNew["nuovo telefono"] = false
+		check("with a token after the new password", withNew)
+
+		mustOK(admin.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: svc.GetServiceToken().GetName()}))(t, "revoke the service token")
+		withNew["siage"] = true
+		check("after the service token's revocation", withNew)
+
+		mustOK(admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}))(t, "delete the account")
+		withNew["nuovo telefono"] = true
+		check("after the account's deletion", withNew)
+	})
+}
+
+// countOf counts the values of m equal to v.
+func countOf(m map[string]bool, v bool) int {
+	n := 0
+	for _, x := range m {
+		if x == v {
+			n++
+		}
+	}
+	return n
+}
+
+// TestFeedTokenOfAnAccountlessSubjectDiesWithItsToken: a token signed
+// (by famictl) for an account: subject that has no account is a machine
+// token, not a session: the calendar feed token it creates expires with
+// it and dies at its logout. It was taken for a session and outlived it
+// by a year.
+func TestFeedTokenOfAnAccountlessSubjectDiesWithItsToken(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	spec := auth.TokenSpec{Subject: "account:ghost", Role: principal.Consultant, Region: "lombardia", TTL: 2 * time.Hour}
+	ghost := newSurfaceFor(t, ts, "connect", spec)
+	res := mustOK(ghost.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia}))(t, "the calendar token")
+	if got, limit := res.GetCalendarToken().GetExpireTime().AsTime(), ts.Clock.Now().Add(spec.TTL); got.After(limit) {
+		t.Errorf("the feed token expires %v, after the token that created it (%v)", got, limit)
+	}
+	feed := func() int { t.Helper(); return feedStatus(t, ts, res.GetToken()) }
+	if got := feed(); got != http.StatusOK {
+		t.Fatalf("feed with a fresh token: HTTP %d, want 200", got)
+	}
+	mustOK(ghost.Logout(ctx, &famiv1.LogoutRequest{}))(t, "logout")
+	if got := feed(); got != http.StatusUnauthorized {
+		t.Errorf("feed token of a token logged out: HTTP %d, want 401", got)
+	}
+}
+
+// feedStatus is the HTTP status of Lombardy's meetings feed asked with
+// the calendar token token.
+func feedStatus(t *testing.T, ts *testServer, token string) int {
+	t.Helper()
+	r, err := http.Get(ts.httpURL() + "/v1/regions/lombardia/meetings.ics?token=" + url.QueryEscape(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	return r.StatusCode
+}
