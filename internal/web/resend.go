@@ -147,7 +147,16 @@ func (a *App) resend(w http.ResponseWriter, r *http.Request, token, next string,
 
 // bookkeeping are the fields a form sends that the user neither typed nor
 // chose: the page does not list them, and sends them all the same.
-var bookkeeping = map[string]bool{"request_id": true, "etag": true, saveField: true, searchField: true, "meetings_network": true}
+var bookkeeping = map[string]bool{"request_id": true, "etag": true, "content_hash": true, saveField: true, searchField: true, "meetings_network": true}
+
+// companion reports whether name is the hidden companion of a field the
+// form showed, what it named or showed when the page was drawn (search.go's
+// field_was and field_shown, a row's was, shown and role_shown: rows.go,
+// network_edit.go): bookkeeping too, whatever the field.
+func companion(name string) bool {
+	last := name[strings.LastIndex(name, ".")+1:]
+	return last == "was" || last == "shown" || strings.HasSuffix(last, "_was") || strings.HasSuffix(last, "_shown")
+}
 
 // shownFields are the non-empty values of v that the user typed or chose,
 // in order of name: labelled as the forms label them where the catalogue
@@ -155,7 +164,7 @@ var bookkeeping = map[string]bool{"request_id": true, "etag": true, saveField: t
 func shownFields(v url.Values) []hidden {
 	var out []hidden
 	for _, name := range slices.Sorted(maps.Keys(v)) {
-		if bookkeeping[name] || strings.HasPrefix(name, searchedPrefix) {
+		if bookkeeping[name] || companion(name) || strings.HasPrefix(name, searchedPrefix) {
 			continue
 		}
 		label := name

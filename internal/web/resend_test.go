@@ -212,3 +212,48 @@ func keptFields(t *testing.T, page string) url.Values {
 	}
 	return v
 }
+
+// TestResendListsWhatTheUserTyped: the "send again" page lists what the
+// user typed or chose, not the hidden companions the forms send beside
+// it: the text a protocol's signature was shown (content_hash), nor what
+// a field or a row named and showed when the page was drawn (a project's
+// beneficiary_was and beneficiary_shown, a network row's was and shown, a
+// party row's role_shown). They were listed under their raw names, a
+// hash and a resource name among what the user was asked to check; they
+// are still sent.
+func TestResendListsWhatTheUserTyped(t *testing.T) {
+	f, c, network := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	form := entryForm(c.csrf("/ore"), network)
+	if res, _ := c.do("POST", "/esci", url.Values{"csrf": {form.Get("csrf")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: status %d, want 303", res.StatusCode)
+	}
+	form.Set("notes", "Nota da controllare")
+	companions := map[string]string{
+		"content_hash":       "hash-del-testo-firmato",
+		"beneficiary_was":    "regions/lombardia/partners/beneficiario-di-prima",
+		"beneficiary_shown":  "Beneficiario mostrato",
+		"member.0.was":       "regions/lombardia/partners/membro-di-prima",
+		"member.0.shown":     "Membro mostrato",
+		"party.0.role_shown": "PARTY_ROLE_PROPONENT",
+	}
+	for name, v := range companions {
+		form.Set(name, v)
+	}
+	_, page := c.do("POST", "/ore", form)
+	signIn := url.Values{"username": {"mrossi@lombardia"}, "password": {password}}
+	maps.Copy(signIn, keptFields(t, page))
+	res, page := f.client(t).do("POST", "/accedi", signIn)
+	facts := regexp.MustCompile(`(?s)<dl class="facts">.*?</dl>`).FindString(page)
+	if res.StatusCode != http.StatusOK || !strings.Contains(facts, "Nota da controllare") {
+		t.Fatalf("a sign-in carrying the form: status %d, want the page that sends it again listing the notes:\n%s", res.StatusCode, page)
+	}
+	for name, v := range companions {
+		if strings.Contains(facts, name) || strings.Contains(facts, v) {
+			t.Errorf("the send-again page lists the companion %s=%q:\n%s", name, v, facts)
+		}
+		if !strings.Contains(page, `name="`+name+`" value="`+v+`"`) {
+			t.Errorf("the send-again form no longer sends the companion %s=%q", name, v)
+		}
+	}
+}
