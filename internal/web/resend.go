@@ -1,12 +1,15 @@
 package web
 
 import (
+	"io/fs"
 	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // A form sent once its session is over (expired while it was filled,
@@ -159,8 +162,8 @@ func companion(name string) bool {
 }
 
 // shownFields are the non-empty values of v that the user typed or chose,
-// in order of name: labelled as the forms label them where the catalogue
-// has the field ("field.notes"), a choice's value as its label.
+// in order of name: labelled as the forms label them (formLabels), a
+// choice's value as its label.
 func shownFields(v url.Values) []hidden {
 	var out []hidden
 	for _, name := range slices.Sorted(maps.Keys(v)) {
@@ -168,8 +171,8 @@ func shownFields(v url.Values) []hidden {
 			continue
 		}
 		label := name
-		if hasMsg("field." + name) {
-			label = msg("field." + name)
+		if key, ok := formLabels()[name]; ok {
+			label = msg(key)
 		}
 		for _, x := range v[name] {
 			if x == "" {
@@ -183,3 +186,39 @@ func shownFields(v url.Values) []hidden {
 	}
 	return out
 }
+
+// formLabels are the catalogue keys of the labels the forms give their
+// fields, by name: a template's fld call names both, and a select's label
+// is the catalogue's field.<name>. Where forms label one name differently
+// (notes, reason), field.<name> is taken when it is one of them, else the
+// first met. Only field.<name> was looked up, and most fields were listed
+// under their raw names (duration_minutes, start_time).
+var formLabels = sync.OnceValue(func() map[string]string {
+	labels := map[string]string{}
+	for key := range catalogue {
+		if name, ok := strings.CutPrefix(key, "field."); ok {
+			labels[name] = key
+		}
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err) // a constant pattern: never
+	}
+	named := map[string]bool{}
+	for _, f := range files {
+		b, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			panic(err) // an embedded file Glob listed: never
+		}
+		for _, m := range fldCall.FindAllStringSubmatch(string(b), -1) {
+			name, key := m[1], m[2]
+			if !named[name] || key == "field."+name {
+				labels[name], named[name] = key, true
+			}
+		}
+	}
+	return labels
+})
+
+// fldCall is a template's call of fld with a literal field name and label.
+var fldCall = regexp.MustCompile(`\(fld \.Form "([^"]+)" "[^"]*" "([^"]+)"`)
