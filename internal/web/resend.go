@@ -62,7 +62,9 @@ func (k *keptForm) Encoded() string { return k.values.Encode() }
 // when it cannot be kept: an address not of this site's pages (the sign-in
 // and sign-out are none), nothing left to send, or too much.
 func newKept(action, author string, values url.Values) *keptForm {
-	if action == "" || strings.HasPrefix(action, "/accedi") || strings.HasPrefix(action, "/esci") {
+	// The path as the mux routes it, unescaped: /%65sci is /esci.
+	u, err := url.Parse(action)
+	if action == "" || err != nil || strings.HasPrefix(u.Path, "/accedi") || strings.HasPrefix(u.Path, "/esci") {
 		return nil
 	}
 	kept := url.Values{}

@@ -183,7 +183,7 @@ func TestKeptFormIsBounded(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Invia di nuovo il modulo") || !strings.Contains(page, "&lt;script&gt;alert(1)") {
 		t.Errorf("a sign-in carrying the form: status %d, want the page that sends it again, the notes escaped:\n%s", res.StatusCode, page)
 	}
-	for _, action := range []string{"http://altrosito.test/ore", "//altrosito.test/ore", "/esci", "/accedi"} {
+	for _, action := range []string{"http://altrosito.test/ore", "//altrosito.test/ore", "/esci", "/accedi", "/%65sci", "/%61ccedi/token"} {
 		signIn := url.Values{"username": {"mrossi@lombardia"}, "password": {password}}
 		maps.Copy(signIn, kept)
 		signIn.Set("ripresa_indirizzo", action)
