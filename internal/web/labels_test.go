@@ -8,12 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // The pages below show partners by name beside what names them: a
@@ -203,8 +200,7 @@ func TestHoursTableReadsItsNetworksInOneCall(t *testing.T) {
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
 	networks := seedNetworks(t, f, 120, udp)
 	base, reads := countedApp(t, f)
-	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
-		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	consultant := f.asAccount("mrossi@lombardia")
 	support := famiv1.NewSupportServiceClient(f.conn)
 	var entries []string
 	for _, n := range networks[110:115] {

@@ -12,13 +12,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // labelFields are the fields a label shows, by the message labelled: a
@@ -78,8 +75,7 @@ func TestPagesReadLabelsOnly(t *testing.T) {
 				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
 		return err
 	})
-	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
-		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	consultant := f.asAccount("mrossi@lombardia")
 	for _, network := range []string{"rete007", "rete113", "rete007"} {
 		if _, err := famiv1.NewSupportServiceClient(f.conn).CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
 			SupportEntry: &famiv1.SupportEntry{Network: "regions/lombardia/networks/" + network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP,

@@ -14,13 +14,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/web"
 )
@@ -222,8 +219,7 @@ func seedLongLists(b *testing.B, f *famid) (month string) {
 	const region = "regions/lombardia"
 	today := f.Clock.Now().In(rome())
 	first := time.Date(today.Year(), today.Month()-1, 1, 0, 0, 0, 0, rome())
-	cons0 := metadata.AppendToOutgoingContext(b.Context(), "authorization",
-		"Bearer "+f.Token(b, auth.TokenSpec{Subject: "account:cons0", Role: principal.Consultant, Region: "lombardia"}))
+	cons0 := f.asAccount("cons0@lombardia")
 	support := famiv1.NewSupportServiceClient(f.conn)
 	bulk(b, 240, func(i int) error {
 		_, err := support.CreateSupportEntry(cons0, &famiv1.CreateSupportEntryRequest{Parent: region, SupportEntry: &famiv1.SupportEntry{

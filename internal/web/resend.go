@@ -1,12 +1,15 @@
 package web
 
 import (
+	"io/fs"
 	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // A form sent once its session is over (expired while it was filled,
@@ -59,7 +62,9 @@ func (k *keptForm) Encoded() string { return k.values.Encode() }
 // when it cannot be kept: an address not of this site's pages (the sign-in
 // and sign-out are none), nothing left to send, or too much.
 func newKept(action, author string, values url.Values) *keptForm {
-	if action == "" || strings.HasPrefix(action, "/accedi") || strings.HasPrefix(action, "/esci") {
+	// The path as the mux routes it, unescaped: /%65sci is /esci.
+	u, err := url.Parse(action)
+	if action == "" || err != nil || strings.HasPrefix(u.Path, "/accedi") || strings.HasPrefix(u.Path, "/esci") {
 		return nil
 	}
 	kept := url.Values{}
@@ -147,20 +152,29 @@ func (a *App) resend(w http.ResponseWriter, r *http.Request, token, next string,
 
 // bookkeeping are the fields a form sends that the user neither typed nor
 // chose: the page does not list them, and sends them all the same.
-var bookkeeping = map[string]bool{"request_id": true, "etag": true, saveField: true, searchField: true, "meetings_network": true}
+var bookkeeping = map[string]bool{"request_id": true, "etag": true, "content_hash": true, saveField: true, searchField: true, "meetings_network": true}
+
+// companion reports whether name is the hidden companion of a field the
+// form showed, what it named or showed when the page was drawn (search.go's
+// field_was and field_shown, a row's was, shown and role_shown: rows.go,
+// network_edit.go): bookkeeping too, whatever the field.
+func companion(name string) bool {
+	last := name[strings.LastIndex(name, ".")+1:]
+	return last == "was" || last == "shown" || strings.HasSuffix(last, "_was") || strings.HasSuffix(last, "_shown")
+}
 
 // shownFields are the non-empty values of v that the user typed or chose,
-// in order of name: labelled as the forms label them where the catalogue
-// has the field ("field.notes"), a choice's value as its label.
+// in order of name: labelled as the forms label them (formLabels), a
+// choice's value as its label.
 func shownFields(v url.Values) []hidden {
 	var out []hidden
 	for _, name := range slices.Sorted(maps.Keys(v)) {
-		if bookkeeping[name] || strings.HasPrefix(name, searchedPrefix) {
+		if bookkeeping[name] || companion(name) || strings.HasPrefix(name, searchedPrefix) {
 			continue
 		}
 		label := name
-		if hasMsg("field." + name) {
-			label = msg("field." + name)
+		if key, ok := formLabels()[name]; ok {
+			label = msg(key)
 		}
 		for _, x := range v[name] {
 			if x == "" {
@@ -174,3 +188,39 @@ func shownFields(v url.Values) []hidden {
 	}
 	return out
 }
+
+// formLabels are the catalogue keys of the labels the forms give their
+// fields, by name: a template's fld call names both, and a select's label
+// is the catalogue's field.<name>. Where forms label one name differently
+// (notes, reason), field.<name> is taken when it is one of them, else the
+// first met. Only field.<name> was looked up, and most fields were listed
+// under their raw names (duration_minutes, start_time).
+var formLabels = sync.OnceValue(func() map[string]string {
+	labels := map[string]string{}
+	for key := range catalogue {
+		if name, ok := strings.CutPrefix(key, "field."); ok {
+			labels[name] = key
+		}
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err) // a constant pattern: never
+	}
+	named := map[string]bool{}
+	for _, f := range files {
+		b, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			panic(err) // an embedded file Glob listed: never
+		}
+		for _, m := range fldCall.FindAllStringSubmatch(string(b), -1) {
+			name, key := m[1], m[2]
+			if !named[name] || key == "field."+name {
+				labels[name], named[name] = key, true
+			}
+		}
+	}
+	return labels
+})
+
+// fldCall is a template's call of fld with a literal field name and label.
+var fldCall = regexp.MustCompile(`\(fld \.Form "([^"]+)" "[^"]*" "([^"]+)"`)

@@ -183,7 +183,7 @@ func TestKeptFormIsBounded(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, "Invia di nuovo il modulo") || !strings.Contains(page, "&lt;script&gt;alert(1)") {
 		t.Errorf("a sign-in carrying the form: status %d, want the page that sends it again, the notes escaped:\n%s", res.StatusCode, page)
 	}
-	for _, action := range []string{"http://altrosito.test/ore", "//altrosito.test/ore", "/esci", "/accedi"} {
+	for _, action := range []string{"http://altrosito.test/ore", "//altrosito.test/ore", "/esci", "/accedi", "/%65sci", "/%61ccedi/token"} {
 		signIn := url.Values{"username": {"mrossi@lombardia"}, "password": {password}}
 		maps.Copy(signIn, kept)
 		signIn.Set("ripresa_indirizzo", action)
@@ -211,4 +211,75 @@ func keptFields(t *testing.T, page string) url.Values {
 		t.Fatalf("the sign-in page keeps no form:\n%s", page)
 	}
 	return v
+}
+
+// TestResendListsWhatTheUserTyped: the "send again" page lists what the
+// user typed or chose, not the hidden companions the forms send beside
+// it: the text a protocol's signature was shown (content_hash), nor what
+// a field or a row named and showed when the page was drawn (a project's
+// beneficiary_was and beneficiary_shown, a network row's was and shown, a
+// party row's role_shown). They were listed under their raw names, a
+// hash and a resource name among what the user was asked to check; they
+// are still sent.
+func TestResendListsWhatTheUserTyped(t *testing.T) {
+	companions := map[string]string{
+		"content_hash":       "hash-del-testo-firmato",
+		"beneficiary_was":    "regions/lombardia/partners/beneficiario-di-prima",
+		"beneficiary_shown":  "Beneficiario mostrato",
+		"member.0.was":       "regions/lombardia/partners/membro-di-prima",
+		"member.0.shown":     "Membro mostrato",
+		"party.0.role_shown": "PARTY_ROLE_PROPONENT",
+	}
+	page, facts := resendFacts(t, companions)
+	for name, v := range companions {
+		if strings.Contains(facts, name) || strings.Contains(facts, v) {
+			t.Errorf("the send-again page lists the companion %s=%q:\n%s", name, v, facts)
+		}
+		if !strings.Contains(page, `name="`+name+`" value="`+v+`"`) {
+			t.Errorf("the send-again form no longer sends the companion %s=%q", name, v)
+		}
+	}
+}
+
+// TestResendLabelsAsTheFormsDo: the "send again" page labels each value
+// as the form that sent it did, in Italian: the hours form's duration is
+// "Durata (minuti)", as its field says (fld, field.duration). Only the
+// catalogue's field.<name> was looked up, and it was listed as
+// duration_minutes.
+func TestResendLabelsAsTheFormsDo(t *testing.T) {
+	_, facts := resendFacts(t, nil)
+	for _, want := range []string{"<dt>Durata (minuti)</dt><dd>90</dd>", "<dt>Note</dt><dd>Nota da controllare</dd>", "<dt>Data</dt><dd>20/11/2026</dd>"} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the send-again page lists no %s:\n%s", want, facts)
+		}
+	}
+	if strings.Contains(facts, "duration_minutes") {
+		t.Errorf("the send-again page labels a value with its field's name:\n%s", facts)
+	}
+}
+
+// resendFacts sends the hours form, with extra fields, once its session
+// is over, signs in with what the sign-in page kept of it, and returns the
+// send-again page and its list of what it will send.
+func resendFacts(t *testing.T, extra map[string]string) (page, facts string) {
+	t.Helper()
+	f, c, network := inLombardia(t)
+	c.signIn("mrossi@lombardia")
+	form := entryForm(c.csrf("/ore"), network)
+	if res, _ := c.do("POST", "/esci", url.Values{"csrf": {form.Get("csrf")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: status %d, want 303", res.StatusCode)
+	}
+	form.Set("notes", "Nota da controllare")
+	for name, v := range extra {
+		form.Set(name, v)
+	}
+	_, page = c.do("POST", "/ore", form)
+	signIn := url.Values{"username": {"mrossi@lombardia"}, "password": {password}}
+	maps.Copy(signIn, keptFields(t, page))
+	res, page := f.client(t).do("POST", "/accedi", signIn)
+	facts = regexp.MustCompile(`(?s)<dl class="facts">.*?</dl>`).FindString(page)
+	if res.StatusCode != http.StatusOK || !strings.Contains(facts, "Nota da controllare") {
+		t.Fatalf("a sign-in carrying the form: status %d, want the page that sends it again listing the notes:\n%s", res.StatusCode, page)
+	}
+	return page, facts
 }

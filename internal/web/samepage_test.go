@@ -11,11 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/metadata"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/auth"
-	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // entryAction finds the hours page's entry form and its address.
@@ -37,8 +33,7 @@ func formAddress(t *testing.T, re *regexp.Regexp, page string) string {
 // and the consultant's context.
 func inNovember(t *testing.T, f *famid, network string, n int) (famiv1.SupportServiceClient, context.Context) {
 	t.Helper()
-	consultant := metadata.AppendToOutgoingContext(t.Context(), "authorization",
-		"Bearer "+f.Token(t, auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia"}))
+	consultant := f.asAccount("mrossi@lombardia")
 	support := famiv1.NewSupportServiceClient(f.conn)
 	bulk(t, n, func(i int) error {
 		_, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
