@@ -58,7 +58,18 @@ func callStatus(ctx context.Context, log *slog.Logger, c *call, err error) *stat
 // of the pipeline's carries.
 func statusFor(ctx context.Context, log *slog.Logger, procedure string, c *call, err error) *status.Status {
 	if st, ok := status.FromError(err); ok {
-		return st // already a status (e.g. from the gRPC runtime)
+		// Already a status (from the gRPC runtime, or a store's client
+		// wrapped in a store error). An internal one is logged here too,
+		// since the web logs none again, and its text, written for the
+		// operator, is not the caller's.
+		switch st.Code() {
+		case codes.Internal, codes.Unknown:
+			logError(ctx, log, "internal error", procedure, c, "err", err)
+			return status.New(codes.Internal, "internal error")
+		case codes.DataLoss:
+			logError(ctx, log, "data loss", procedure, c, "err", err)
+		}
+		return st
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
