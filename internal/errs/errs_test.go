@@ -169,6 +169,17 @@ func TestAtLimit(t *testing.T) {
 	}
 }
 
+// TestAtLimitPastAnInt32: a limit past 2^31 (a region's money, 10^17
+// cents) is said whole, on every platform. With an int limit this test
+// did not compile for GOARCH=386 (go vet), nor did internal/monitoring
+// (.ci/run's 32-bit build).
+func TestAtLimitPastAnInt32(t *testing.T) {
+	e := errs.AtLimit("regions/molise", "paid_cents", 1e17, "past it")
+	if got := e.Metadata["limit"]; got != "100000000000000000" {
+		t.Errorf("limit %q, want 100000000000000000", got)
+	}
+}
+
 // TestNumbersInMessages: a whole number sent as a double comes back in a
 // message as the integer it is, whatever builds the message; other
 // numbers and explicit formats are fmt's.
