@@ -174,18 +174,24 @@ func writeCell(tx store.WriteTx, key string, c *famiv1.MonitoringSummary) error 
 // keepAggregates replaces the contribution of old (nil for a new report)
 // with that of next in the aggregates.
 func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.MonitoringReport) error {
-	cell := &famiv1.MonitoringSummary{}
-	if err := readCell(tx, regionCell(period), cell); err != nil {
-		return err
-	}
-	mine, before := contributionOf(next), &famiv1.MonitoringSummary{}
+	before, mine := &famiv1.MonitoringSummary{}, contributionOf(next)
 	if old != nil {
 		before = contributionOf(old)
-		add(cell, before, -1)
 	}
 	if err := keepTotal(tx, project, before, mine); err != nil {
 		return err
 	}
+	return keepCells(tx, project, period, before, mine, next)
+}
+
+// keepCells replaces a report's contribution before with mine in its
+// quarter's cells, and records whether next was ever submitted.
+func keepCells(tx store.WriteTx, project, period string, before, mine *famiv1.MonitoringSummary, next *famiv1.MonitoringReport) error {
+	cell := &famiv1.MonitoringSummary{}
+	if err := readCell(tx, regionCell(period), cell); err != nil {
+		return err
+	}
+	add(cell, before, -1)
 	add(cell, mine, 1)
 	if err := writeCell(tx, regionCell(period), cell); err != nil {
 		return err
@@ -201,9 +207,12 @@ func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.
 }
 
 // keepTotal replaces before with next in the region's totals (totalCell),
-// refusing a change that would carry them past MaxRegionCents. A region
-// written before the cell existed has it built from its quarters' cells,
-// once.
+// refusing a change that would raise them past MaxRegionCents. Only a
+// raise is refused: a region already past the ceiling (its reports written
+// before it existed) may still correct its amounts downwards, and submit,
+// approve or return a report, which moves no money; refusing those would
+// leave it no way back under. A region written before the cell existed
+// has it built from its quarters' cells, once.
 func keepTotal(tx store.WriteTx, project string, before, next *famiv1.MonitoringSummary) error {
 	total := &famiv1.MonitoringSummary{}
 	if err := readCell(tx, totalCell, total); err != nil {
@@ -216,17 +225,20 @@ func keepTotal(tx store.WriteTx, project string, before, next *famiv1.Monitoring
 		}
 		total.QuarterCommittedCents, total.QuarterPaidCents = f.committed, f.paid
 	}
-	total.QuarterCommittedCents += next.GetQuarterCommittedCents() - before.GetQuarterCommittedCents()
-	total.QuarterPaidCents += next.GetQuarterPaidCents() - before.GetQuarterPaidCents()
 	for _, t := range []struct {
-		items string
-		cents int64
-	}{{"committed_cents", total.GetQuarterCommittedCents()}, {"paid_cents", total.GetQuarterPaidCents()}} {
-		if t.cents > MaxRegionCents {
+		items  string
+		total  *int64
+		change int64
+	}{
+		{"committed_cents", &total.QuarterCommittedCents, next.GetQuarterCommittedCents() - before.GetQuarterCommittedCents()},
+		{"paid_cents", &total.QuarterPaidCents, next.GetQuarterPaidCents() - before.GetQuarterPaidCents()},
+	} {
+		*t.total += t.change
+		if t.change > 0 && *t.total > MaxRegionCents {
 			region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
 			return errs.AtLimit(region, t.items, MaxRegionCents,
 				"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: correct the amounts",
-				t.items, region, money.Decimal(t.cents), money.Decimal(MaxRegionCents))
+				t.items, region, money.Decimal(*t.total), money.Decimal(MaxRegionCents))
 		}
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(total)
