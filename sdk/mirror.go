@@ -176,6 +176,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 	rev := m.Since
 	listed := rev > 0
 	backoff := m.MinBackoff
+	listedAt := int64(-1) // the revision of the last list
 	for ctx.Err() == nil {
 		if !listed {
 			r, err := m.list(ctx)
@@ -186,7 +187,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 				m.wait(ctx, &backoff, err)
 				continue
 			}
-			rev, listed = r, true // list recorded rev and said so
+			rev, listed, listedAt = r, true, r // list recorded rev and said so
 		}
 		r, err := m.watch(ctx, rev, &backoff)
 		rev = r
@@ -195,6 +196,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 			return nil
 		case isCompacted(err):
 			m.Logger.Info("revision compacted: listing again", "region", m.Region, "revision", rev)
+			m.relist(ctx, rev == listedAt, &backoff, err)
 			listed = false
 		case isAhead(err):
 			// The region was restored or moved keeping older revisions
@@ -202,6 +204,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 			// past the server's revision is not the server's, and only a
 			// new list says what is.
 			m.Logger.Warn("the mirror's revision is beyond the region's (restored or moved keeping older revisions): listing again", "region", m.Region, "revision", rev, "err", err)
+			m.relist(ctx, rev == listedAt, &backoff, err)
 			listed = false
 		case !retryable(err):
 			return m.stopped(err, rev)
@@ -347,6 +350,19 @@ func (m *Mirror) wait(ctx context.Context, backoff *time.Duration, err error) {
 	case <-time.After(d):
 	}
 	*backoff = min(*backoff*2, m.MaxBackoff)
+}
+
+// relist waits, before a list again, when the watch refused (err) the
+// revision of the last list, applying nothing after it (fresh): the
+// server's lists and its feed
+// disagree (lists answered by a replica ahead of the watch's, a region
+// being restored), and listing again at once would list the region over
+// and over, as fast as the server answers, until they agree. A revision
+// the watch had moved on from is listed again at once.
+func (m *Mirror) relist(ctx context.Context, fresh bool, backoff *time.Duration, err error) {
+	if fresh {
+		m.wait(ctx, backoff, err)
+	}
 }
 
 // handlerErr marks an error of the Handler: retrying cannot fix it.

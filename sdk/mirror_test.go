@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/raccordo/raccordo/internal/syncbuf"
 	"github.com/raccordo/raccordo/sdk"
@@ -47,5 +48,46 @@ func TestMirrorSaysOnceWhatItDoes(t *testing.T) {
 	}
 	if len(synced) != 1 || synced[0] != 5 {
 		t.Errorf("Synced got %v after the list, want [5] (once)", synced)
+	}
+}
+
+// TestMirrorAheadAfterAListBacksOff: a mirror whose watch refuses the
+// revision its lists just answered, as beyond the region's (lists served
+// by a replica ahead of the watch's, a region being restored), lists
+// again only after a backoff that grows. It listed again at once, over
+// and over, as fast as the server answered.
+func TestMirrorAheadAfterAListBacksOff(t *testing.T) {
+	const backoff = 400 * time.Millisecond
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	c := sdk.NewClient(nil, serverURL, token)
+	partners := sdk.RegistryListers(c)[0]
+	var lists []time.Time
+	m := &sdk.Mirror{
+		Client: c,
+		Region: "lombardia",
+		Listers: []sdk.Lister{func(ctx context.Context, region, tok string) ([]sdk.Resource, string, int64, error) {
+			items, next, rev, err := partners(ctx, region, tok)
+			return items, next, rev + 1000, err
+		}},
+		Nested: []sdk.NestedLister{},
+		Handler: onSynced{&sdktest.Memory{}, func(int64) {
+			if lists = append(lists, time.Now()); len(lists) == 3 {
+				stop()
+			}
+		}},
+		MinBackoff: backoff,
+		Logger:     slog.New(slog.DiscardHandler),
+	}
+	if err := m.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The waits are jittered within half the backoff: at least 200 ms,
+	// then 400 ms.
+	if len(lists) != 3 {
+		t.Fatalf("%d lists, want 3", len(lists))
+	}
+	if gap := lists[2].Sub(lists[0]); gap < backoff/2+backoff {
+		t.Errorf("three lists in %v, want at least %v between the first and the third", gap, backoff/2+backoff)
 	}
 }
