@@ -46,8 +46,9 @@ const (
 )
 
 // MaxRegionCents bounds what a region's reports may add up to, committed
-// and paid each, over every quarter: EUR 1,000 billion, ten times a
-// single amount's bound and over a thousand times FAMI's whole budget.
+// and paid each, over every quarter: 10^17 cents, EUR 10^15 (a million
+// billion), ten thousand times a single amount's bound (check.MaxCents)
+// and far beyond any programme's whole budget.
 // A report that would carry its region past it is refused (LIMIT_REACHED)
 // and nothing is written, so no sum the API answers can overflow an
 // int64 (9.22e18):
