@@ -347,6 +347,8 @@ var italian = map[string]string{
 	"limit.extensions":               "Questo progetto ha già %s proroghe, il massimo che un progetto può avere: non se ne possono registrare altre e la sua data di fine non può più cambiare. Nulla è stato salvato. Se le attività proseguono oltre questa data, registrale come un nuovo progetto.",
 	"limit.calendarTokens":           "Hai già %s indirizzi del calendario attivi, il massimo consentito: nessun nuovo indirizzo è stato creato. Usa uno di quelli che hai già aggiunto al calendario, oppure revocane uno che non usi più (qui sotto, «Revoca l'indirizzo») e creane uno nuovo.",
 	"limit.serviceTokens":            "Questo sistema ha già %s token di servizio attivi, il massimo consentito: nulla è stato creato. Revoca un token che non si usa più, poi creane uno nuovo.",
+	"limit.committed_cents":          "Con questo rapporto le spese impegnate nei rapporti di monitoraggio della regione supererebbero in tutto %s, il massimo che una regione può registrare: nulla è stato salvato. Controlla e correggi gli importi.",
+	"limit.paid_cents":               "Con questo rapporto i pagamenti nei rapporti di monitoraggio della regione supererebbero in tutto %s, il massimo che una regione può registrare: nulla è stato salvato. Controlla e correggi gli importi.",
 	"limit.amendments":               "Questo protocollo ha già %s emendamenti, il massimo per le versioni di un protocollo: non se ne possono preparare altri e nulla è stato salvato. Per cambiarne ancora il testo, redigi un nuovo protocollo.",
 	"code.InvalidArgument":           "I dati inviati non sono validi.",
 	"code.FailedPrecondition":        "Lo stato attuale non consente questa operazione.",

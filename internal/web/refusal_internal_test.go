@@ -36,3 +36,23 @@ func TestErrorPageWordsALimitAsAFormDoes(t *testing.T) {
 		t.Errorf("the error page does not say the limit: want %q in\n%s", want, rec.Body.String())
 	}
 }
+
+// TestRefusalSaysTheRegionsMoneyCeilingInEuro: a report refused because
+// it would carry its region's money past monitoring.MaxRegionCents is
+// worded as what it is, the region's committed or paid, with the ceiling
+// in euro. The form said only the reason's generic text, that "the
+// maximum number" was reached.
+func TestRefusalSaysTheRegionsMoneyCeilingInEuro(t *testing.T) {
+	for _, items := range []string{"committed_cents", "paid_cents"} {
+		st, err := status.New(codes.FailedPrecondition, "past the region's ceiling").WithDetails(&errdetails.ErrorInfo{
+			Reason: "LIMIT_REACHED", Domain: "raccordo", Metadata: map[string]string{"resource": "regions/molise", "items": items, "limit": "100000000000000000"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := refusal(st.Err())
+		if want := "1.000.000.000.000.000,00\u00a0€"; !strings.Contains(got, want) || got != msgf("limit."+items, want) {
+			t.Errorf("%s: refused with %q, want the text of limit.%s with %q", items, got, items, want)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/territory"
 
@@ -737,14 +738,25 @@ func namesField(err error, field string) bool {
 // hold, and what to do instead. The reason's own text could say neither.
 func refusal(err error) string {
 	info := errorInfo(err)
-	k := "limit." + info.GetMetadata()["items"]
+	items := info.GetMetadata()["items"]
+	k := "limit." + items
 	switch errs.Reason(info.GetReason()) {
 	case errs.LimitReached, errs.TooManyTokens:
 		if hasMsg(k) {
-			return msgf(k, info.GetMetadata()["limit"])
+			return msgf(k, limitText(items, info.GetMetadata()["limit"]))
 		}
 	}
 	return msg(reasonKey(err))
+}
+
+// limitText is a limit as a page says it: an amount of money (items named
+// as the API names its amounts, "…_cents": a region's paid_cents) in
+// euro, "1.000,00 €", not 100000 cents; a count as it is.
+func limitText(items, limit string) string {
+	if cents, err := strconv.ParseInt(limit, 10, 64); err == nil && strings.HasSuffix(items, "_cents") {
+		return money.Italian(cents)
+	}
+	return limit
 }
 
 // reasonKey is the catalogue key of an error's google.rpc.ErrorInfo reason
