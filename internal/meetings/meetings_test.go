@@ -1083,3 +1083,40 @@ func TestAttendanceRefusalsNameTheirRow(t *testing.T) {
 		errstest.Want(t, tc.name, err, errs.Invalid, "INVALID_ARGUMENT", tc.field)
 	}
 }
+
+// TestNewActionItemTakesNoRecordedItemsID: minutes sent again with a new
+// item without an id, and without the recorded item-1, gave the new item
+// item-1 and the recorded item's DONE status, who set it and when.
+func TestNewActionItemTakesNoRecordedItemsID(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	name := e.create(c, "m1", e.meeting()).GetName()
+	e.Clock.Set(at(t, "2026-03-10 13:00"))
+	m, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
+		{Description: "Bozza del protocollo", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-31"},
+		{Description: "Calendario dei corsi L2", Owner: partnerName("cpia-bergamo"), DueDate: "2026-04-15"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = e.svc.UpdateActionItem(e.admin(), &famiv1.UpdateActionItemRequest{Name: name, ActionItemId: "item-1", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE, Note: "inviata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(at(t, "2026-03-11 09:00"))
+	m, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale corretto", ActionItems: []*famiv1.ActionItem{
+		m.GetActionItems()[1],
+		{Description: "Mappa dei servizi", Owner: partnerName("udp-bergamo"), DueDate: "2026-05-31"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := itemIDs(m), []string{"item-2", "item-3"}; !slices.Equal(got, want) {
+		t.Errorf("action item ids %v, want %v", got, want)
+	}
+	it := m.GetActionItems()[1]
+	if it.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN || it.GetStatusNote() != "" ||
+		it.GetStatusBy() != "acct:lombardia:mrossi" || !it.GetStatusTime().AsTime().Equal(at(t, "2026-03-11 09:00")) {
+		t.Errorf("new item %v, want OPEN, set now by the consultant, with no note", it)
+	}
+}

@@ -639,8 +639,10 @@ func (x *PartnerAttendance) GetContacts() []string {
 // ActionItem is a decision to act, with an owner and a due date.
 type ActionItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique in the meeting: lowercase letters, digits and hyphens. The
-	// server assigns item-1, item-2, ... when empty.
+	// Unique in the meeting: lowercase letters, digits and hyphens. When
+	// empty, the server assigns the first of item-1, item-2, ... that is
+	// neither in the request nor a recorded item's: a new item never takes
+	// a recorded one's id or status.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Required. What is to be done.
 	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
