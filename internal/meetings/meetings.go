@@ -98,10 +98,8 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 		mt.State = famiv1.MeetingState_MEETING_STATE_SCHEDULED
 		if mt.GetFacilitator() == "" {
 			mt.Facilitator = who.Subject
-			if mt.GetFacilitatorDisplayName() == "" {
-				mt.FacilitatorDisplayName = who.Name()
-			}
 		}
+		nameFacilitator(mt, who)
 		err := resource.Validate("meeting", nil, mt, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, s.cal, mt, region) })
 		if err != nil {
 			return nil, err
@@ -135,6 +133,13 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		next := proto.CloneOf(cur)
 		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
 			return nil, err
+		}
+		// The name follows the facilitator: a new facilitator sent without
+		// a new name (a mask of "facilitator" only, or a PATCH body copied
+		// from a GET) kept the former facilitator's name, shown in the feeds.
+		if next.GetFacilitator() != cur.GetFacilitator() && next.GetFacilitatorDisplayName() == cur.GetFacilitatorDisplayName() {
+			next.FacilitatorDisplayName = ""
+			nameFacilitator(next, who)
 		}
 		err := resource.Validate("meeting", cur, next, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, s.cal, mt, tx.Region()) })
 		if err != nil {
@@ -248,6 +253,16 @@ func refs(mt *famiv1.Meeting) []string {
 	}
 	add(mt.GetProtocol())
 	return out
+}
+
+// nameFacilitator gives mt's facilitator the caller's display name when
+// the caller is the facilitator and no name was sent. Any other
+// facilitator's name is not the caller's to know: it stays as sent, or
+// empty, and the calendar then leaves it out.
+func nameFacilitator(mt *famiv1.Meeting, who principal.Principal) {
+	if mt.GetFacilitatorDisplayName() == "" && mt.GetFacilitator() == who.Subject {
+		mt.FacilitatorDisplayName = who.Name()
+	}
 }
 
 func isCancelled(mt *famiv1.Meeting) bool {

@@ -1120,3 +1120,58 @@ func TestNewActionItemTakesNoRecordedItemsID(t *testing.T) {
 		t.Errorf("new item %v, want OPEN, set now by the consultant, with no note", it)
 	}
 }
+
+// TestFacilitatorNameFollowsTheFacilitator: an update that changed the
+// facilitator kept the former facilitator's display name, which the
+// calendar feeds then showed as the new one's.
+func TestFacilitatorNameFollowsTheFacilitator(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	m := e.create(c, "m1", e.meeting())
+	update := func(ctx context.Context, mt *famiv1.Meeting, paths ...string) *famiv1.Meeting {
+		t.Helper()
+		mt.Name = m.GetName()
+		got, err := e.svc.UpdateMeeting(ctx, &famiv1.UpdateMeetingRequest{Meeting: mt, UpdateMask: mask(paths...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		name     string
+		ctx      context.Context
+		mt       *famiv1.Meeting
+		paths    []string
+		who, dn  string
+		fromPrev bool // the body is the meeting as read, its facilitator changed
+	}{
+		{"another facilitator, no name", c, &famiv1.Meeting{Facilitator: "acct:lombardia:lbianchi"}, []string{"facilitator"}, "acct:lombardia:lbianchi", "", false},
+		{"another facilitator, named", c, &famiv1.Meeting{Facilitator: "acct:lombardia:gverdi", FacilitatorDisplayName: "Giulia Verdi"}, []string{"facilitator", "facilitator_display_name"}, "acct:lombardia:gverdi", "Giulia Verdi", false},
+		{"the body read, the facilitator changed, no mask", c, &famiv1.Meeting{Facilitator: "acct:lombardia:lbianchi"}, nil, "acct:lombardia:lbianchi", "", true},
+		{"the caller takes it over", e.admin(), &famiv1.Meeting{Facilitator: "test:admin:lombardia"}, []string{"facilitator"}, "test:admin:lombardia", "Admin lombardia", false},
+		{"the name alone", c, &famiv1.Meeting{FacilitatorDisplayName: "L'amministrazione"}, []string{"facilitator_display_name"}, "test:admin:lombardia", "L'amministrazione", false},
+		{"another field", c, &famiv1.Meeting{Title: "Tavolo di marzo"}, []string{"title"}, "test:admin:lombardia", "L'amministrazione", false},
+	} {
+		mt := tc.mt
+		if tc.fromPrev {
+			mt = proto.CloneOf(m)
+			mt.Facilitator = tc.mt.GetFacilitator()
+		}
+		m = update(tc.ctx, mt, tc.paths...)
+		if m.GetFacilitator() != tc.who || m.GetFacilitatorDisplayName() != tc.dn {
+			t.Errorf("%s: facilitator %q (%q), want %q (%q)", tc.name, m.GetFacilitator(), m.GetFacilitatorDisplayName(), tc.who, tc.dn)
+		}
+	}
+	// A facilitator given on creation gets the caller's name only when it
+	// is the caller.
+	other := e.meeting()
+	other.Facilitator = "acct:lombardia:lbianchi"
+	if got := e.create(c, "m2", other); got.GetFacilitatorDisplayName() != "" {
+		t.Errorf("created for another facilitator: name %q, want none", got.GetFacilitatorDisplayName())
+	}
+	own := e.meeting()
+	own.Facilitator = "acct:lombardia:mrossi"
+	if got := e.create(c, "m3", own); got.GetFacilitatorDisplayName() != "Mario Rossi" {
+		t.Errorf("created naming the caller as facilitator: name %q, want Mario Rossi", got.GetFacilitatorDisplayName())
+	}
+}

@@ -851,8 +851,10 @@ type Meeting struct {
 	// Who runs the meeting (a principal subject, e.g. the consultant);
 	// defaults to the creator.
 	Facilitator string `protobuf:"bytes,17,opt,name=facilitator,proto3" json:"facilitator,omitempty"`
-	// The facilitator's name; defaults to the creator's when the facilitator
-	// defaults to the creator.
+	// The facilitator's name; defaults to the caller's when the caller is
+	// the facilitator. It follows the facilitator: an update that changes
+	// the facilitator without sending a new name clears it (or sets the
+	// caller's, when the caller becomes the facilitator).
 	FacilitatorDisplayName string `protobuf:"bytes,18,opt,name=facilitator_display_name,json=facilitatorDisplayName,proto3" json:"facilitator_display_name,omitempty"`
 	// Output only.
 	State MeetingState `protobuf:"varint,19,opt,name=state,proto3,enum=fami.v1.MeetingState" json:"state,omitempty"`
