@@ -188,7 +188,7 @@ var catalogue = []Entry{
 	{NetworkInUse, FailedPrecondition, 409, "delete a network something references, or that has capacity assessments"},
 	{ProjectInUse, FailedPrecondition, 409, "delete a project a network implements, or that has monitoring reports"},
 	{ProtocolInUse, FailedPrecondition, 409, "delete a protocol something references"},
-	{MeetingInUse, FailedPrecondition, 409, "delete a meeting a support entry links"},
+	{MeetingInUse, FailedPrecondition, 409, "delete a meeting a support entry or a survey links"},
 
 	{ProjectExtended, FailedPrecondition, 409, "move the end date of an extended project without `:extend`"},
 	{MeetingNotScheduled, FailedPrecondition, 409, "delete a meeting that was held or cancelled"},

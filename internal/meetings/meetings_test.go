@@ -16,10 +16,12 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/errs/errstest"
+	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry/registrytest"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -1173,5 +1175,46 @@ func TestFacilitatorNameFollowsTheFacilitator(t *testing.T) {
 	own.Facilitator = "acct:lombardia:mrossi"
 	if got := e.create(c, "m3", own); got.GetFacilitatorDisplayName() != "Mario Rossi" {
 		t.Errorf("created naming the caller as facilitator: name %q, want Mario Rossi", got.GetFacilitatorDisplayName())
+	}
+}
+
+// TestMeetingASurveyEvaluatesIsInUse: a survey names the meeting it
+// evaluates, and that meeting could be deleted under it, leaving the
+// survey naming nothing. A survey stored before surveys recorded the
+// reference holds its meeting too.
+func TestMeetingASurveyEvaluatesIsInUse(t *testing.T) {
+	e := newEnv(t)
+	sv := evaluation.NewSurveys(e.Store, evaluation.SurveyOptions{Now: e.Clock.Now})
+	survey := func(id, meeting string) *famiv1.Survey {
+		return &famiv1.Survey{Name: parent + "/surveys/" + id, Title: "Valutazione del tavolo", Meeting: meeting, CloseTime: ts(t, "2026-04-30 18:00"),
+			Questions: []*famiv1.SurveyQuestion{{Id: "utile", Text: "Quanto è stato utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}}}
+	}
+	for _, id := range []string{"recente", "vecchio", "libero"} {
+		e.create(e.admin(), id, e.meeting())
+	}
+	if _, err := sv.CreateSurvey(e.admin(), &famiv1.CreateSurveyRequest{Parent: parent, SurveyId: "v1", Survey: survey("v1", meetingName("recente"))}); err != nil {
+		t.Fatal(err)
+	}
+	// As a survey was stored before: its record only.
+	_, err := store.Mutate(e.admin(), e.Store, lombardia, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (*famiv1.Survey, error) {
+		s := survey("v0", meetingName("vecchio"))
+		return s, tx.Put(s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ meeting, survey string }{{"recente", "v1"}, {"vecchio", "v0"}} {
+		err := deleteMeeting(e, e.admin(), meetingName(tc.meeting))
+		errstest.Want(t, "delete a meeting a survey evaluates", err, errs.FailedPrecondition, "MEETING_IN_USE")
+		if e := errs.As(err); e != nil && e.Metadata["referenced_by"] != parent+"/surveys/"+tc.survey {
+			by := e.Metadata["referenced_by"]
+			t.Errorf("delete %s: referenced_by %q, want survey %s", tc.meeting, by, tc.survey)
+		}
+		if _, err := e.svc.GetMeeting(e.admin(), &famiv1.GetMeetingRequest{Name: meetingName(tc.meeting)}); err != nil {
+			t.Errorf("meeting %s after the refused delete: %v", tc.meeting, err)
+		}
+	}
+	if err := deleteMeeting(e, e.admin(), meetingName("libero")); err != nil {
+		t.Errorf("delete a meeting no survey evaluates: %v", err)
 	}
 }
