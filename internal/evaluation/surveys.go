@@ -43,8 +43,8 @@ const (
 	// recorded their meeting as a reference have it recorded
 	// (RecordSurveyRefs).
 	indexSurveyRefs = "survey_refs"
-	maxQuestions     = 20
-	maxScore         = 5
+	maxQuestions    = 20
+	maxScore        = 5
 )
 
 // SurveyOptions configure NewSurveys.
