@@ -159,7 +159,7 @@ var catalogue = []Entry{
 	{NotNetworkLead, PermissionDenied, 403, "network staff editing a network whose lead partner is not theirs"},
 	{LeadChangeNotAllowed, PermissionDenied, 403, "network staff changing their network's lead partner (the region does)"},
 	{ProjectsChangeNotAllowed, PermissionDenied, 403, "network staff changing which projects their network implements: the region does, as that decides who reports for a project"},
-	{NotNetworkMember, PermissionDenied, 403, "network staff reaching meetings, attendance or summaries of a network their partner is not a member of"},
+	{NotNetworkMember, PermissionDenied, 403, "network staff reaching meetings, attendance, summaries or protocols of a network their partner is not a member of"},
 	{NetworkMeeting, PermissionDenied, 403, "the ministry writing a meeting of a network (it manages only meetings of no network)"},
 	{NotAParty, PermissionDenied, 403, "network staff signing, reading or changing a protocol their partner is not a party to"},
 	{NotOwnEntry, PermissionDenied, 403, "a consultant reaching another consultant's support entries (creating one with the id of theirs included), or an entry that does not exist (the same answer, so that a consultant learns nothing of other consultants' entries)"},
@@ -188,7 +188,7 @@ var catalogue = []Entry{
 	{NetworkInUse, FailedPrecondition, 409, "delete a network something references, or that has capacity assessments"},
 	{ProjectInUse, FailedPrecondition, 409, "delete a project a network implements, or that has monitoring reports"},
 	{ProtocolInUse, FailedPrecondition, 409, "delete a protocol something references"},
-	{MeetingInUse, FailedPrecondition, 409, "delete a meeting a support entry links"},
+	{MeetingInUse, FailedPrecondition, 409, "delete a meeting a support entry or a survey links"},
 
 	{ProjectExtended, FailedPrecondition, 409, "move the end date of an extended project without `:extend`"},
 	{MeetingNotScheduled, FailedPrecondition, 409, "delete a meeting that was held or cancelled"},

@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -38,8 +39,12 @@ const (
 	// indexTicketsUsed holds "{survey id}\x00{nonce}" for every ticket
 	// counted, written in the transaction that counts it.
 	indexTicketsUsed = "survey_tickets_used"
-	maxQuestions     = 20
-	maxScore         = 5
+	// indexSurveyRefs marks a region whose surveys made before surveys
+	// recorded their meeting as a reference have it recorded
+	// (RecordSurveyRefs).
+	indexSurveyRefs = "survey_refs"
+	maxQuestions    = 20
+	maxScore        = 5
 )
 
 // SurveyOptions configure NewSurveys.
@@ -148,6 +153,9 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 		if err := tx.IndexPut(indexSurveyLinks, id, linkKey); err != nil {
 			return nil, err
 		}
+		if err := registry.SetRefs(tx, sv.GetName(), nil, surveyRefs(sv)); err != nil {
+			return nil, err
+		}
 		if err := tx.Put(sv); err != nil {
 			return nil, err
 		}
@@ -155,6 +163,42 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 		out.LinkKey = linkKey // the creator is one of the survey's assessors
 		return out, nil
 	})
+}
+
+// surveyRefs lists what a survey references, so that none of it can be
+// deleted while the survey stands: its meeting, when it has one (a
+// deleted meeting left the survey naming nothing).
+func surveyRefs(sv *famiv1.Survey) []string {
+	if sv.GetMeeting() == "" {
+		return nil
+	}
+	return []string{sv.GetMeeting()}
+}
+
+// RecordSurveyRefs records the references of the surveys of tx's region
+// created before CreateSurvey recorded them, once per region; the
+// meetings service calls it before it asks whether a meeting is in use
+// (registry.InUse). Surveys are never changed or deleted, so nothing else
+// would record them.
+func RecordSurveyRefs(tx store.WriteTx) error {
+	if _, done := tx.IndexGet(indexSurveyRefs, "recorded"); done {
+		return nil
+	}
+	var surveys []*famiv1.Survey
+	err := tx.List(resource.Surveys, "", func(id string, raw []byte) (bool, error) {
+		sv := &famiv1.Survey{}
+		surveys = append(surveys, sv)
+		return true, store.Decode(id, raw, sv)
+	})
+	if err != nil {
+		return err
+	}
+	for _, sv := range surveys {
+		if err := registry.SetRefs(tx, sv.GetName(), nil, surveyRefs(sv)); err != nil {
+			return err
+		}
+	}
+	return tx.IndexPut(indexSurveyRefs, "recorded", "")
 }
 
 // mayShareLink reports whether the caller may see the link_key of a survey

@@ -28,6 +28,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
@@ -98,10 +99,8 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 		mt.State = famiv1.MeetingState_MEETING_STATE_SCHEDULED
 		if mt.GetFacilitator() == "" {
 			mt.Facilitator = who.Subject
-			if mt.GetFacilitatorDisplayName() == "" {
-				mt.FacilitatorDisplayName = who.Name()
-			}
 		}
+		nameFacilitator(mt, who)
 		err := resource.Validate("meeting", nil, mt, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, s.cal, mt, region) })
 		if err != nil {
 			return nil, err
@@ -136,6 +135,13 @@ func (s *Service) UpdateMeeting(ctx context.Context, req *famiv1.UpdateMeetingRe
 		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), mutable, outputOnly...); err != nil {
 			return nil, err
 		}
+		// The name follows the facilitator: a new facilitator sent without
+		// a new name (a mask of "facilitator" only, or a PATCH body copied
+		// from a GET) kept the former facilitator's name, shown in the feeds.
+		if next.GetFacilitator() != cur.GetFacilitator() && next.GetFacilitatorDisplayName() == cur.GetFacilitatorDisplayName() {
+			next.FacilitatorDisplayName = ""
+			nameFacilitator(next, who)
+		}
 		err := resource.Validate("meeting", cur, next, func(v *errs.Violations, mt *famiv1.Meeting) { validate(tx, v, s.cal, mt, tx.Region()) })
 		if err != nil {
 			return nil, err
@@ -165,6 +171,9 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 		if cur.GetState() != famiv1.MeetingState_MEETING_STATE_SCHEDULED {
 			return nil, errs.MeetingNotScheduled.New(
 				"%s is %s: only a SCHEDULED meeting can be deleted; held and cancelled meetings stay on record", cur.GetName(), aip.EnumName(cur.GetState()))
+		}
+		if err := evaluation.RecordSurveyRefs(tx); err != nil {
+			return nil, err
 		}
 		if err := registry.InUse(tx, cur.GetName(), errs.MeetingInUse); err != nil {
 			return nil, err
@@ -248,6 +257,16 @@ func refs(mt *famiv1.Meeting) []string {
 	}
 	add(mt.GetProtocol())
 	return out
+}
+
+// nameFacilitator gives mt's facilitator the caller's display name when
+// the caller is the facilitator and no name was sent. Any other
+// facilitator's name is not the caller's to know: it stays as sent, or
+// empty, and the calendar then leaves it out.
+func nameFacilitator(mt *famiv1.Meeting, who principal.Principal) {
+	if mt.GetFacilitatorDisplayName() == "" && mt.GetFacilitator() == who.Subject {
+		mt.FacilitatorDisplayName = who.Name()
+	}
 }
 
 func isCancelled(mt *famiv1.Meeting) bool {

@@ -16,10 +16,12 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/errs/errstest"
+	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry/registrytest"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
@@ -1081,5 +1083,138 @@ func TestAttendanceRefusalsNameTheirRow(t *testing.T) {
 	} {
 		_, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name, Attendance: tc.att})
 		errstest.Want(t, tc.name, err, errs.Invalid, "INVALID_ARGUMENT", tc.field)
+	}
+}
+
+// TestNewActionItemTakesNoRecordedItemsID: minutes sent again with a new
+// item without an id, and without the recorded item-1, gave the new item
+// item-1 and the recorded item's DONE status, who set it and when.
+func TestNewActionItemTakesNoRecordedItemsID(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	name := e.create(c, "m1", e.meeting()).GetName()
+	e.Clock.Set(at(t, "2026-03-10 13:00"))
+	m, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
+		{Description: "Bozza del protocollo", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-31"},
+		{Description: "Calendario dei corsi L2", Owner: partnerName("cpia-bergamo"), DueDate: "2026-04-15"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = e.svc.UpdateActionItem(e.admin(), &famiv1.UpdateActionItemRequest{Name: name, ActionItemId: "item-1", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE, Note: "inviata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Clock.Set(at(t, "2026-03-11 09:00"))
+	m, err = e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale corretto", ActionItems: []*famiv1.ActionItem{
+		m.GetActionItems()[1],
+		{Description: "Mappa dei servizi", Owner: partnerName("udp-bergamo"), DueDate: "2026-05-31"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := itemIDs(m), []string{"item-2", "item-3"}; !slices.Equal(got, want) {
+		t.Errorf("action item ids %v, want %v", got, want)
+	}
+	it := m.GetActionItems()[1]
+	if it.GetStatus() != famiv1.ActionItemStatus_ACTION_ITEM_STATUS_OPEN || it.GetStatusNote() != "" ||
+		it.GetStatusBy() != "acct:lombardia:mrossi" || !it.GetStatusTime().AsTime().Equal(at(t, "2026-03-11 09:00")) {
+		t.Errorf("new item %v, want OPEN, set now by the consultant, with no note", it)
+	}
+}
+
+// TestFacilitatorNameFollowsTheFacilitator: an update that changed the
+// facilitator kept the former facilitator's display name, which the
+// calendar feeds then showed as the new one's.
+func TestFacilitatorNameFollowsTheFacilitator(t *testing.T) {
+	e := newEnv(t)
+	c := e.consultant()
+	m := e.create(c, "m1", e.meeting())
+	update := func(ctx context.Context, mt *famiv1.Meeting, paths ...string) *famiv1.Meeting {
+		t.Helper()
+		mt.Name = m.GetName()
+		got, err := e.svc.UpdateMeeting(ctx, &famiv1.UpdateMeetingRequest{Meeting: mt, UpdateMask: mask(paths...)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		name     string
+		ctx      context.Context
+		mt       *famiv1.Meeting
+		paths    []string
+		who, dn  string
+		fromPrev bool // the body is the meeting as read, its facilitator changed
+	}{
+		{"another facilitator, no name", c, &famiv1.Meeting{Facilitator: "acct:lombardia:lbianchi"}, []string{"facilitator"}, "acct:lombardia:lbianchi", "", false},
+		{"another facilitator, named", c, &famiv1.Meeting{Facilitator: "acct:lombardia:gverdi", FacilitatorDisplayName: "Giulia Verdi"}, []string{"facilitator", "facilitator_display_name"}, "acct:lombardia:gverdi", "Giulia Verdi", false},
+		{"the body read, the facilitator changed, no mask", c, &famiv1.Meeting{Facilitator: "acct:lombardia:lbianchi"}, nil, "acct:lombardia:lbianchi", "", true},
+		{"the caller takes it over", e.admin(), &famiv1.Meeting{Facilitator: "test:admin:lombardia"}, []string{"facilitator"}, "test:admin:lombardia", "Admin lombardia", false},
+		{"the name alone", c, &famiv1.Meeting{FacilitatorDisplayName: "L'amministrazione"}, []string{"facilitator_display_name"}, "test:admin:lombardia", "L'amministrazione", false},
+		{"another field", c, &famiv1.Meeting{Title: "Tavolo di marzo"}, []string{"title"}, "test:admin:lombardia", "L'amministrazione", false},
+	} {
+		mt := tc.mt
+		if tc.fromPrev {
+			mt = proto.CloneOf(m)
+			mt.Facilitator = tc.mt.GetFacilitator()
+		}
+		m = update(tc.ctx, mt, tc.paths...)
+		if m.GetFacilitator() != tc.who || m.GetFacilitatorDisplayName() != tc.dn {
+			t.Errorf("%s: facilitator %q (%q), want %q (%q)", tc.name, m.GetFacilitator(), m.GetFacilitatorDisplayName(), tc.who, tc.dn)
+		}
+	}
+	// A facilitator given on creation gets the caller's name only when it
+	// is the caller.
+	other := e.meeting()
+	other.Facilitator = "acct:lombardia:lbianchi"
+	if got := e.create(c, "m2", other); got.GetFacilitatorDisplayName() != "" {
+		t.Errorf("created for another facilitator: name %q, want none", got.GetFacilitatorDisplayName())
+	}
+	own := e.meeting()
+	own.Facilitator = "acct:lombardia:mrossi"
+	if got := e.create(c, "m3", own); got.GetFacilitatorDisplayName() != "Mario Rossi" {
+		t.Errorf("created naming the caller as facilitator: name %q, want Mario Rossi", got.GetFacilitatorDisplayName())
+	}
+}
+
+// TestMeetingASurveyEvaluatesIsInUse: a survey names the meeting it
+// evaluates, and that meeting could be deleted under it, leaving the
+// survey naming nothing. A survey stored before surveys recorded the
+// reference holds its meeting too.
+func TestMeetingASurveyEvaluatesIsInUse(t *testing.T) {
+	e := newEnv(t)
+	sv := evaluation.NewSurveys(e.Store, evaluation.SurveyOptions{Now: e.Clock.Now})
+	survey := func(id, meeting string) *famiv1.Survey {
+		return &famiv1.Survey{Name: parent + "/surveys/" + id, Title: "Valutazione del tavolo", Meeting: meeting, CloseTime: ts(t, "2026-04-30 18:00"),
+			Questions: []*famiv1.SurveyQuestion{{Id: "utile", Text: "Quanto è stato utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}}}
+	}
+	for _, id := range []string{"recente", "vecchio", "libero"} {
+		e.create(e.admin(), id, e.meeting())
+	}
+	if _, err := sv.CreateSurvey(e.admin(), &famiv1.CreateSurveyRequest{Parent: parent, SurveyId: "v1", Survey: survey("v1", meetingName("recente"))}); err != nil {
+		t.Fatal(err)
+	}
+	// As a survey was stored before: its record only.
+	_, err := store.Mutate(e.admin(), e.Store, lombardia, store.Mutation{Principal: "test"}, func(tx store.WriteTx) (*famiv1.Survey, error) {
+		s := survey("v0", meetingName("vecchio"))
+		return s, tx.Put(s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ meeting, survey string }{{"recente", "v1"}, {"vecchio", "v0"}} {
+		err := deleteMeeting(e, e.admin(), meetingName(tc.meeting))
+		errstest.Want(t, "delete a meeting a survey evaluates", err, errs.FailedPrecondition, "MEETING_IN_USE")
+		if e := errs.As(err); e != nil && e.Metadata["referenced_by"] != parent+"/surveys/"+tc.survey {
+			by := e.Metadata["referenced_by"]
+			t.Errorf("delete %s: referenced_by %q, want survey %s", tc.meeting, by, tc.survey)
+		}
+		if _, err := e.svc.GetMeeting(e.admin(), &famiv1.GetMeetingRequest{Name: meetingName(tc.meeting)}); err != nil {
+			t.Errorf("meeting %s after the refused delete: %v", tc.meeting, err)
+		}
+	}
+	if err := deleteMeeting(e, e.admin(), meetingName("libero")); err != nil {
+		t.Errorf("delete a meeting no survey evaluates: %v", err)
 	}
 }

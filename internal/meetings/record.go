@@ -110,16 +110,20 @@ func (s *Service) recordable(mt *famiv1.Meeting, now time.Time, field string) er
 }
 
 // mergeItems builds the action items of minutes from the request: items
-// without an id get the next free item-N; an item with the id of a
-// recorded one keeps its status (and when and by whom it was set) unless
-// the request sets another; a new item is OPEN unless the request says
+// without an id get the next item-N free in the request and among the
+// recorded items, so a new item never takes over a recorded one's id and
+// status (minutes sent again without an earlier item-1 gave a new item
+// the id item-1 and its DONE status); an item with the id of a recorded
+// one keeps its status (and when and by whom it was set) unless the
+// request sets another; a new item is OPEN unless the request says
 // otherwise.
 func mergeItems(old, in []*famiv1.ActionItem, now time.Time, by string) []*famiv1.ActionItem {
 	prev := map[string]*famiv1.ActionItem{}
+	used := map[string]bool{}
 	for _, it := range old {
 		prev[it.GetId()] = it
+		used[it.GetId()] = true
 	}
-	used := map[string]bool{}
 	for _, it := range in {
 		used[it.GetId()] = true
 	}

@@ -80,6 +80,9 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 		if err != nil {
 			return nil, err
 		}
+		if err := inItsNetworks(tx, who, p, "draft"); err != nil {
+			return nil, err
+		}
 		if err := resource.Absent(tx, p); err != nil {
 			return nil, err
 		}
@@ -201,6 +204,11 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 		err = resource.Validate("protocol", cur, next, func(v *errs.Violations, p *famiv1.Protocol) { validate(tx, v, p, tx.Region()) })
 		if err != nil {
 			return nil, err
+		}
+		if !sameNetworks(cur, next) {
+			if err := inItsNetworks(tx, who, next, "move"); err != nil {
+				return nil, err
+			}
 		}
 		if err := registry.SetRefs(tx, next.GetName(), refs(cur), refs(next)); err != nil {
 			return nil, err
@@ -545,6 +553,32 @@ func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
 		Message:  errs.Sprintf("%s is not a party to %s: network members may %s only protocols their partner is a party to", who.Partner, p.GetName(), verb),
 		Metadata: map[string]string{"protocol": p.GetName(), "partner": who.Partner},
 	})
+}
+
+// inItsNetworks keeps network members to the protocols of the networks
+// their partner is a member of (the protocol's network or one of its
+// additional networks). Being a party is not enough: only members of
+// those networks sign (partiesAreMembers), so a member's draft in another
+// network could never be opened, and it held that network's name, which
+// the network's own members then saw and could not delete.
+func inItsNetworks(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol, verb string) error {
+	if who.Role != principal.NetworkMember {
+		return nil
+	}
+	in, err := members(tx, p)
+	if err != nil || in[who.Partner] {
+		return err
+	}
+	return errs.NotNetworkMember.With(errs.Error{
+		Message: errs.Sprintf("%s is not a member of %s or of its additional networks: network members may %s only protocols of networks their partner is a member of",
+			who.Partner, p.GetNetwork(), verb),
+		Metadata: map[string]string{"protocol": p.GetName(), "network": p.GetNetwork(), "partner": who.Partner},
+	})
+}
+
+// sameNetworks reports whether a and b name the same networks.
+func sameNetworks(a, b *famiv1.Protocol) bool {
+	return a.GetNetwork() == b.GetNetwork() && slices.Equal(a.GetAdditionalNetworks(), b.GetAdditionalNetworks())
 }
 
 // checkHash checks the format of a content hash: 64 lowercase hex digits.

@@ -946,3 +946,38 @@ func TestDraftStoredUnderOlderRules(t *testing.T) {
 	}
 	e.open(cur.GetName())
 }
+
+// TestNetworkStaffDraftInTheirNetworksOnly: a network member's staff
+// drafted protocols on any network of the region, naming their partner a
+// party, though only members of a protocol's networks may sign it.
+func TestNetworkStaffDraftInTheirNetworksOnly(t *testing.T) {
+	e := newEnv(t)
+	cpia := e.Member("cpia-bergamo") // a member of rete-bergamo, not of rete-dalmine
+	dalmine := draft()
+	dalmine.Network = networkName("rete-dalmine")
+	_, err := e.svc.CreateProtocol(cpia, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "altrove", Protocol: dalmine})
+	errstest.Want(t, "draft in a network the partner is not a member of", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	if _, err := e.svc.GetProtocol(e.admin(), &famiv1.GetProtocolRequest{Name: protocolName("altrove")}); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("the refused draft: %v, want NOT_FOUND", err)
+	}
+
+	also := proto.CloneOf(dalmine)
+	also.AdditionalNetworks = []string{networkName("rete-bergamo")}
+	if _, err := e.svc.CreateProtocol(cpia, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "anche-bergamo", Protocol: also}); err != nil {
+		t.Errorf("draft with the partner's network as an additional one: %v", err)
+	}
+	own, err := e.svc.CreateProtocol(cpia, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "proprio", Protocol: draft()})
+	if err != nil {
+		t.Fatalf("draft in the partner's network: %v", err)
+	}
+	_, err = e.svc.UpdateProtocol(cpia, &famiv1.UpdateProtocolRequest{
+		Protocol: &famiv1.Protocol{Name: own.GetName(), Network: networkName("rete-dalmine")}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"network"}}})
+	errstest.Want(t, "move a draft to a network the partner is not a member of", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+
+	// A draft the region put there stays the party's to edit.
+	byRegion := e.create("della-regione", proto.CloneOf(dalmine))
+	if _, err := e.svc.UpdateProtocol(cpia, &famiv1.UpdateProtocolRequest{
+		Protocol: &famiv1.Protocol{Name: byRegion.GetName(), Title: "Protocollo rivisto"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}); err != nil {
+		t.Errorf("a party edits the title of the region's draft: %v", err)
+	}
+}

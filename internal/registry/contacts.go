@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -10,6 +11,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -59,15 +61,66 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 	})
 }
 
-// GetContact implements fami.v1.ContactService.
+// GetContact implements fami.v1.ContactService. A contact a network
+// member may not read is answered as a missing one.
 func (s *Contacts) GetContact(ctx context.Context, req *famiv1.GetContactRequest) (*famiv1.Contact, error) {
-	return resource.Get[*famiv1.Contact](ctx, s.r.store, resource.Contacts, req.GetName())
+	who := principal.From(ctx)
+	return resource.GetShown(ctx, s.r.store, resource.Contacts, req.GetName(), func(tx store.ReadTx, c *famiv1.Contact) error {
+		seen, err := readableStaff(tx, who)
+		if err != nil || seen == nil || seen[c.GetPartner()] {
+			return err
+		}
+		return errs.NotFoundf("%s not found", c.GetName())
+	})
 }
 
-// ListContacts implements fami.v1.ContactService.
+// ListContacts implements fami.v1.ContactService. A network member lists
+// the contacts it may read only (readableStaff).
 func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsRequest) (*famiv1.ListContactsResponse, error) {
-	return resource.ListAnswer[*famiv1.ListContactsResponse](ctx, s.r.store, resource.Contacts, req, nil,
-		func(c *famiv1.Contact) bool { return req.GetPartner() == "" || c.GetPartner() == req.GetPartner() })
+	region, err := aip.Parent(req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	who := principal.From(ctx)
+	return resource.ListWithin[*famiv1.ListContactsResponse](ctx, s.r.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.Contact) (bool, error), error) {
+		seen, err := readableStaff(tx, who)
+		return resource.Contacts, func(c *famiv1.Contact) (bool, error) {
+			return (req.GetPartner() == "" || c.GetPartner() == req.GetPartner()) && (seen == nil || seen[c.GetPartner()]), nil
+		}, err
+	})
+}
+
+// readableStaff is the set of partners whose contacts who may read, nil
+// for all of the region. DESIGN.md section 6 gives network members the
+// contacts of "its networks' partners": those of every network their
+// partner is a member of (or leads), their own partner's included; the
+// policy table, which admits them to the region's contacts, cannot tell.
+func readableStaff(tx store.ReadTx, who principal.Principal) (map[string]bool, error) {
+	if who.Role != principal.NetworkMember {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	if who.Partner == "" {
+		return seen, nil
+	}
+	seen[who.Partner] = true
+	err := tx.List(resource.Networks, "", func(id string, raw []byte) (bool, error) {
+		n := &famiv1.Network{}
+		if err := store.Decode(id, raw, n); err != nil {
+			return false, err
+		}
+		partners := []string{n.GetLeadPartner()}
+		for _, m := range n.GetMembers() {
+			partners = append(partners, m.GetPartner())
+		}
+		if slices.Contains(partners, who.Partner) {
+			for _, p := range partners {
+				seen[p] = true
+			}
+		}
+		return true, nil
+	})
+	return seen, err
 }
 
 // UpdateContact implements fami.v1.ContactService.

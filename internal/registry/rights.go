@@ -19,8 +19,9 @@ var (
 )
 
 // The contacts register holds professional data of partners' staff: read
-// inside the region only (the ministry sees counts, never contacts), kept
-// by the region, its consultants and systems.
+// inside the region only (the ministry sees counts, never contacts), by
+// network members only for their networks' partners (readableStaff, in
+// contacts.go), kept by the region, its consultants and systems.
 var (
 	contactReaders = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.NetworkMember, principal.RegionalSystem}
 	contactWriters = []principal.Role{principal.RegionAdmin, principal.Consultant, principal.RegionalSystem}

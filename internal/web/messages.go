@@ -341,7 +341,7 @@ var italian = map[string]string{
 	"reason.ALREADY_EXISTS":          "Esiste già un elemento con questo identificativo.",
 	"reason.ENTRIES_PENDING_REVIEW":  "Ci sono ancora ore di questo periodo in attesa di approvazione.",
 	"reason.PERIOD_NOT_CLOSED":       "Il periodo non è chiuso.",
-	"reason.MEETING_IN_USE":          "L'incontro è collegato a delle ore registrate.",
+	"reason.MEETING_IN_USE":          "L'incontro non si può eliminare: è collegato a ore di supporto registrate o a un questionario di valutazione.",
 	"reason.LIMIT_REACHED":           "Si è già raggiunto il numero massimo consentito: nulla è stato salvato.",
 	"reason.TOO_MANY_TOKENS":         "Questo titolare ha già il numero massimo di token attivi: nulla è stato creato. Revoca un token che non si usa più, poi creane uno nuovo.",
 	"limit.extensions":               "Questo progetto ha già %s proroghe, il massimo che un progetto può avere: non se ne possono registrare altre e la sua data di fine non può più cambiare. Nulla è stato salvato. Se le attività proseguono oltre questa data, registrale come un nuovo progetto.",

@@ -34,7 +34,9 @@ const (
 // ContactService keeps the register of partners' staff (operators) whom
 // support entries name, so operators reached are counted once, exactly.
 // Contacts are professional data, readable only inside their region (the
-// ministry gets counts, never contacts). A contact deleted on request is
+// ministry gets counts, never contacts); network members read only the
+// contacts of their networks' partners (a contact of another partner is
+// NOT_FOUND, as a missing one). A contact deleted on request is
 // gone, its id retired; the support figures that named it keep counting it
 // under that id.
 type ContactServiceClient interface {
@@ -118,7 +120,9 @@ func (c *contactServiceClient) DeleteContact(ctx context.Context, in *DeleteCont
 // ContactService keeps the register of partners' staff (operators) whom
 // support entries name, so operators reached are counted once, exactly.
 // Contacts are professional data, readable only inside their region (the
-// ministry gets counts, never contacts). A contact deleted on request is
+// ministry gets counts, never contacts); network members read only the
+// contacts of their networks' partners (a contact of another partner is
+// NOT_FOUND, as a missing one). A contact deleted on request is
 // gone, its id retired; the support figures that named it keep counting it
 // under that id.
 type ContactServiceServer interface {

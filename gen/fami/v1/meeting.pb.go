@@ -639,8 +639,10 @@ func (x *PartnerAttendance) GetContacts() []string {
 // ActionItem is a decision to act, with an owner and a due date.
 type ActionItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique in the meeting: lowercase letters, digits and hyphens. The
-	// server assigns item-1, item-2, ... when empty.
+	// Unique in the meeting: lowercase letters, digits and hyphens. When
+	// empty, the server assigns the first of item-1, item-2, ... that is
+	// neither in the request nor a recorded item's: a new item never takes
+	// a recorded one's id or status.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Required. What is to be done.
 	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
@@ -849,8 +851,10 @@ type Meeting struct {
 	// Who runs the meeting (a principal subject, e.g. the consultant);
 	// defaults to the creator.
 	Facilitator string `protobuf:"bytes,17,opt,name=facilitator,proto3" json:"facilitator,omitempty"`
-	// The facilitator's name; defaults to the creator's when the facilitator
-	// defaults to the creator.
+	// The facilitator's name; defaults to the caller's when the caller is
+	// the facilitator. It follows the facilitator: an update that changes
+	// the facilitator without sending a new name clears it (or sets the
+	// caller's, when the caller becomes the facilitator).
 	FacilitatorDisplayName string `protobuf:"bytes,18,opt,name=facilitator_display_name,json=facilitatorDisplayName,proto3" json:"facilitator_display_name,omitempty"`
 	// Output only.
 	State MeetingState `protobuf:"varint,19,opt,name=state,proto3,enum=fami.v1.MeetingState" json:"state,omitempty"`

@@ -76,7 +76,8 @@ type MeetingServiceClient interface {
 	// DeleteMeeting deletes a SCHEDULED meeting (one entered by mistake).
 	// Returns FAILED_PRECONDITION (MEETING_NOT_SCHEDULED) for a HELD or
 	// CANCELLED meeting: those stay on record (cancel a meeting that will not
-	// take place, so calendars show it as cancelled).
+	// take place, so calendars show it as cancelled); (MEETING_IN_USE),
+	// naming one of them, while a support entry or a survey refers to it.
 	DeleteMeeting(ctx context.Context, in *DeleteMeetingRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
 	// CancelMeeting cancels a SCHEDULED meeting, with a reason. Returns
 	// FAILED_PRECONDITION (MEETING_HELD) once attendance or minutes were
@@ -317,7 +318,8 @@ type MeetingServiceServer interface {
 	// DeleteMeeting deletes a SCHEDULED meeting (one entered by mistake).
 	// Returns FAILED_PRECONDITION (MEETING_NOT_SCHEDULED) for a HELD or
 	// CANCELLED meeting: those stay on record (cancel a meeting that will not
-	// take place, so calendars show it as cancelled).
+	// take place, so calendars show it as cancelled); (MEETING_IN_USE),
+	// naming one of them, while a support entry or a survey refers to it.
 	DeleteMeeting(context.Context, *DeleteMeetingRequest) (*emptypb.Empty, error)
 	// CancelMeeting cancels a SCHEDULED meeting, with a reason. Returns
 	// FAILED_PRECONDITION (MEETING_HELD) once attendance or minutes were

@@ -47,7 +47,10 @@ const (
 // amendment came into force) end a protocol early. States that depend on the
 // date are derived when the protocol is read.
 type ProtocolServiceClient interface {
-	// CreateProtocol creates a protocol in DRAFT.
+	// CreateProtocol creates a protocol in DRAFT. Network members draft only
+	// protocols their partner is a party to (NOT_A_PARTY), of a network
+	// their partner is a member of, or with one as an additional network
+	// (NOT_NETWORK_MEMBER; UpdateProtocol too, when it changes the networks).
 	CreateProtocol(ctx context.Context, in *CreateProtocolRequest, opts ...grpc.CallOption) (*Protocol, error)
 	// GetProtocol returns a protocol with its state as of today. Returns
 	// NOT_FOUND if it does not exist.
@@ -195,7 +198,10 @@ func (c *protocolServiceClient) AmendProtocol(ctx context.Context, in *AmendProt
 // amendment came into force) end a protocol early. States that depend on the
 // date are derived when the protocol is read.
 type ProtocolServiceServer interface {
-	// CreateProtocol creates a protocol in DRAFT.
+	// CreateProtocol creates a protocol in DRAFT. Network members draft only
+	// protocols their partner is a party to (NOT_A_PARTY), of a network
+	// their partner is a member of, or with one as an additional network
+	// (NOT_NETWORK_MEMBER; UpdateProtocol too, when it changes the networks).
 	CreateProtocol(context.Context, *CreateProtocolRequest) (*Protocol, error)
 	// GetProtocol returns a protocol with its state as of today. Returns
 	// NOT_FOUND if it does not exist.

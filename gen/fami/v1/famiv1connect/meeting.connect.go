@@ -100,7 +100,8 @@ type MeetingServiceClient interface {
 	// DeleteMeeting deletes a SCHEDULED meeting (one entered by mistake).
 	// Returns FAILED_PRECONDITION (MEETING_NOT_SCHEDULED) for a HELD or
 	// CANCELLED meeting: those stay on record (cancel a meeting that will not
-	// take place, so calendars show it as cancelled).
+	// take place, so calendars show it as cancelled); (MEETING_IN_USE),
+	// naming one of them, while a support entry or a survey refers to it.
 	DeleteMeeting(context.Context, *v1.DeleteMeetingRequest) (*emptypb.Empty, error)
 	// CancelMeeting cancels a SCHEDULED meeting, with a reason. Returns
 	// FAILED_PRECONDITION (MEETING_HELD) once attendance or minutes were
@@ -421,7 +422,8 @@ type MeetingServiceHandler interface {
 	// DeleteMeeting deletes a SCHEDULED meeting (one entered by mistake).
 	// Returns FAILED_PRECONDITION (MEETING_NOT_SCHEDULED) for a HELD or
 	// CANCELLED meeting: those stay on record (cancel a meeting that will not
-	// take place, so calendars show it as cancelled).
+	// take place, so calendars show it as cancelled); (MEETING_IN_USE),
+	// naming one of them, while a support entry or a survey refers to it.
 	DeleteMeeting(context.Context, *v1.DeleteMeetingRequest) (*emptypb.Empty, error)
 	// CancelMeeting cancels a SCHEDULED meeting, with a reason. Returns
 	// FAILED_PRECONDITION (MEETING_HELD) once attendance or minutes were

@@ -65,7 +65,10 @@ const (
 
 // ProtocolServiceClient is a client for the fami.v1.ProtocolService service.
 type ProtocolServiceClient interface {
-	// CreateProtocol creates a protocol in DRAFT.
+	// CreateProtocol creates a protocol in DRAFT. Network members draft only
+	// protocols their partner is a party to (NOT_A_PARTY), of a network
+	// their partner is a member of, or with one as an additional network
+	// (NOT_NETWORK_MEMBER; UpdateProtocol too, when it changes the networks).
 	CreateProtocol(context.Context, *v1.CreateProtocolRequest) (*v1.Protocol, error)
 	// GetProtocol returns a protocol with its state as of today. Returns
 	// NOT_FOUND if it does not exist.
@@ -263,7 +266,10 @@ func (c *protocolServiceClient) AmendProtocol(ctx context.Context, req *v1.Amend
 
 // ProtocolServiceHandler is an implementation of the fami.v1.ProtocolService service.
 type ProtocolServiceHandler interface {
-	// CreateProtocol creates a protocol in DRAFT.
+	// CreateProtocol creates a protocol in DRAFT. Network members draft only
+	// protocols their partner is a party to (NOT_A_PARTY), of a network
+	// their partner is a member of, or with one as an additional network
+	// (NOT_NETWORK_MEMBER; UpdateProtocol too, when it changes the networks).
 	CreateProtocol(context.Context, *v1.CreateProtocolRequest) (*v1.Protocol, error)
 	// GetProtocol returns a protocol with its state as of today. Returns
 	// NOT_FOUND if it does not exist.
