@@ -73,6 +73,9 @@ type Service struct {
 	keys    *auth.KeySet
 	revoked *revocations
 	tokens  *tokenRecords
+	// feedTokens are revoked with their account (RevokeFeedTokensOnDelete);
+	// nil revokes none.
+	feedTokens FeedTokens
 	// stale is set while the copies above may lack a change another
 	// process made: a change that FollowSystem failed to apply.
 	stale   atomic.Bool
@@ -159,6 +162,21 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 		dummyHash:      dummy,
 	}, nil
 }
+
+// FeedTokens are the records, in the regions, of the calendar feed tokens
+// an account's credential issued (fami.v1.MeetingService's).
+type FeedTokens interface {
+	// RevokeTokensOf revokes every token of owner in region still live,
+	// as the caller of ctx, and returns how many.
+	RevokeTokensOf(ctx context.Context, region, owner string) (int, error)
+}
+
+// RevokeFeedTokensOnDelete has DeleteAccount revoke the deleted
+// account's calendar feed tokens in t: their records would otherwise say
+// nothing of the deletion, which ends them by the generation alone. The
+// server sets it once, before it serves: the feed tokens' service is
+// built after this one, over its revocations.
+func (s *Service) RevokeFeedTokensOnDelete(t FeedTokens) { s.feedTokens = t }
 
 // maxKnownPaths bounds the memory of successful login paths.
 const maxKnownPaths = 100000
@@ -565,6 +583,17 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 		return nil, err
 	}
 	region, user, _ := accountName(req.GetName())
+	// The records of its feed tokens are revoked first: that is
+	// repeatable, so a deletion that fails after it is sent again and
+	// completes, where a failure after the deletion would leave records
+	// that nothing revokes any more. The feed refuses the tokens by the
+	// generation anyway, from the deletion on; one created between the two
+	// steps is refused so, and only its record is left unrevoked.
+	if s.feedTokens != nil {
+		if _, err := s.feedTokens.RevokeTokensOf(ctx, region, subjectOf(user)); err != nil {
+			return nil, err
+		}
+	}
 	key := accountKey(region, user)
 	err := s.revokingUpdate(ctx, region, user, func(tx store.SystemTx) error {
 		if err := tx.Delete(bucketAccounts, key); err != nil {
