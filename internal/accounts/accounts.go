@@ -370,6 +370,21 @@ func (s *Service) WhoAmI(ctx context.Context, _ *famiv1.WhoAmIRequest) (*famiv1.
 	return res, nil
 }
 
+// AccountGeneration reads, in tx, the credential generation of the
+// account username of region: what a token of it signed outside famid
+// (famictl token create --subject account:...) must carry, since famid
+// refuses one below it (ADR 27). found is false where region has no such
+// account: a token of that subject is then a machine token, which no
+// generation ends.
+func AccountGeneration(tx store.SystemTx, region, username string) (gen int64, found bool, err error) {
+	acc, err := tx.Get(bucketAccounts, accountKey(region, username))
+	if err != nil || acc == nil {
+		return 0, false, err
+	}
+	gen, _, err = generationIn(tx, subjectOf(username), region)
+	return gen, true, err
+}
+
 // account reads an account, its password hash and its credential
 // generation from one snapshot.
 func (s *Service) account(ctx context.Context, region, username string) (*famiv1.Account, string, int64, error) {
