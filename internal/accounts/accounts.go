@@ -73,7 +73,7 @@ type Service struct {
 	keys    *auth.KeySet
 	revoked *revocations
 	tokens  *tokenRecords
-	// feedTokens are revoked with their account (RevokeFeedTokensOnDelete);
+	// feedTokens are revoked with their credential (RevokeFeedTokens);
 	// nil revokes none.
 	feedTokens FeedTokens
 	// stale is set while the copies above may lack a change another
@@ -171,12 +171,14 @@ type FeedTokens interface {
 	RevokeTokensOf(ctx context.Context, region, owner string) (int, error)
 }
 
-// RevokeFeedTokensOnDelete has DeleteAccount revoke the deleted
+// RevokeFeedTokens has DeleteAccount and SetAccountPassword revoke the
 // account's calendar feed tokens in t: their records would otherwise say
-// nothing of the deletion, which ends them by the generation alone. The
-// server sets it once, before it serves: the feed tokens' service is
-// built after this one, over its revocations.
-func (s *Service) RevokeFeedTokensOnDelete(t FeedTokens) { s.feedTokens = t }
+// nothing of the credential's end, which ends them by the generation
+// alone, and a generation-0 account's (ADR 27) would work again if the
+// generation record were lost. The server sets it once, before it
+// serves: the feed tokens' service is built after this one, over its
+// revocations.
+func (s *Service) RevokeFeedTokens(t FeedTokens) { s.feedTokens = t }
 
 // maxKnownPaths bounds the memory of successful login paths.
 const maxKnownPaths = 100000
@@ -598,17 +600,6 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 		return nil, err
 	}
 	region, user, _ := accountName(req.GetName())
-	// The records of its feed tokens are revoked first: that is
-	// repeatable, so a deletion that fails after it is sent again and
-	// completes, where a failure after the deletion would leave records
-	// that nothing revokes any more. The feed refuses the tokens by the
-	// generation anyway, from the deletion on; one created between the two
-	// steps is refused so, and only its record is left unrevoked.
-	if s.feedTokens != nil {
-		if _, err := s.feedTokens.RevokeTokensOf(ctx, region, subjectOf(user)); err != nil {
-			return nil, err
-		}
-	}
 	key := accountKey(region, user)
 	err := s.revokingUpdate(ctx, region, user, func(tx store.SystemTx) error {
 		if err := tx.Delete(bucketAccounts, key); err != nil {
@@ -625,9 +616,21 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 // revokingUpdate runs change on the system records and, in the same
 // transaction, moves on the revocation generation of the account user of
 // region (writing a first one if it has none), so that every token
-// issued to it before stops working. The generation is applied in memory
-// once the transaction has committed.
+// issued to it before stops working; before, it revokes the records of
+// the account's calendar feed tokens (RevokeFeedTokens). The generation
+// is applied in memory once the transaction has committed.
 func (s *Service) revokingUpdate(ctx context.Context, region, user string, change func(tx store.SystemTx) error) error {
+	// The records of the account's feed tokens are revoked first: that
+	// is repeatable, so a change that fails after it is sent again and
+	// completes, where a failure after the change would leave records
+	// that nothing revokes any more. The feed refuses the tokens by the
+	// generation anyway, from the change on; one created between the two
+	// steps is refused so, and only its record is left unrevoked.
+	if s.feedTokens != nil {
+		if _, err := s.feedTokens.RevokeTokensOf(ctx, region, subjectOf(user)); err != nil {
+			return err
+		}
+	}
 	var commit func()
 	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		if err := change(tx); err != nil {

@@ -164,18 +164,37 @@ func feedStatus(t *testing.T, ts *testServer, token string) int {
 // credential's generation alone, with no revoke time.
 func TestDeletedAccountsFeedTokensAreRevoked(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
-		deletionRevokesFeedTokens(t, ts, kind)
+		credentialEndRevokesFeedTokens(t, ts, kind, deleteMario)
 	})
 	t.Run("etcd", func(t *testing.T) {
 		t.Parallel()
 		c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-		deletionRevokesFeedTokens(t, startServer(t, servertest.EtcdConfig(c.Endpoints(), "/deleted/")), "grpc")
+		credentialEndRevokesFeedTokens(t, startServer(t, servertest.EtcdConfig(c.Endpoints(), "/deleted/")), "grpc", deleteMario)
 	})
 }
 
-// deletionRevokesFeedTokens is TestDeletedAccountsFeedTokensAreRevoked
-// on the surface kind of ts.
-func deletionRevokesFeedTokens(t *testing.T, ts *testServer, kind string) {
+// TestNewPasswordRevokesFeedTokens is
+// TestDeletedAccountsFeedTokensAreRevoked for a new password, which ends
+// the account's tokens as its deletion does (ADR 27): the records of its
+// feed tokens said nothing of it, and those of an account of generation
+// 0 (made before 2026-12-01) would work again if its generation record
+// were lost.
+func TestNewPasswordRevokesFeedTokens(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		credentialEndRevokesFeedTokens(t, ts, kind, func(t *testing.T, admin surface) {
+			mustOK(admin.SetAccountPassword(t.Context(), &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: "another long password"}))(t, "the new password")
+		})
+	})
+}
+
+// deleteMario deletes the account mrossi of lombardia as admin.
+func deleteMario(t *testing.T, admin surface) {
+	mustOK(admin.DeleteAccount(t.Context(), &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}))(t, "delete the account")
+}
+
+// credentialEndRevokesFeedTokens is TestDeletedAccountsFeedTokensAreRevoked
+// on the surface kind of ts, with end ending the credential of mrossi.
+func credentialEndRevokesFeedTokens(t *testing.T, ts *testServer, kind string, end func(t *testing.T, admin surface)) {
 	ctx := t.Context()
 	admin := newSurface(t, ts, kind)
 	const password = "correct horse battery staple"
@@ -202,7 +221,7 @@ func deletionRevokesFeedTokens(t *testing.T, ts *testServer, kind string) {
 	}
 
 	before := ts.Clock.Now()
-	mustOK(admin.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}))(t, "delete the account")
+	end(t, admin)
 	after := ts.Clock.Now()
 
 	listed := mustOK(admin.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: lombardia}))(t, "the region's tokens")
@@ -222,7 +241,7 @@ func deletionRevokesFeedTokens(t *testing.T, ts *testServer, kind string) {
 			}
 		default:
 			if got := ct.GetRevokeTime(); got == nil || got.AsTime().Before(before) || got.AsTime().After(after) || ct.GetRevokedBy() != adminSubject {
-				t.Errorf("%s: revoked at %v by %q, want during the deletion (%v to %v) by %s", label, got.AsTime(), ct.GetRevokedBy(), before, after, adminSubject)
+				t.Errorf("%s: revoked at %v by %q, want during the credential's end (%v to %v) by %s", label, got.AsTime(), ct.GetRevokedBy(), before, after, adminSubject)
 			}
 			if ct.GetState() != famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED {
 				t.Errorf("%s is listed %v, want ENDED", label, ct.GetState())
