@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
@@ -541,20 +541,26 @@ const revokeBatch = 16
 
 // RevokeTokensOf revokes every calendar token of owner in region that its
 // record still says live (TokenLive), as the caller of ctx, in
-// transactions of revokeBatch tokens: the accounts call it when they
-// delete owner's account. The feed refuses those tokens already, by the
-// account's credential generation; revoked, their records say so too, in
-// the change log a regional system follows, and no later loss of the
-// generation record can bring them back. It returns how many it revoked.
+// transactions of revokeBatch tokens: the accounts call it when owner's
+// account is deleted or given a new password. The feed refuses those
+// tokens already, by the account's credential generation; revoked, their
+// records say so too, in the change log a regional system follows, and
+// no later loss of the generation record can bring them back. It returns
+// how many it revoked.
 func (s *Service) RevokeTokensOf(ctx context.Context, region, owner string) (int, error) {
 	who := principal.From(ctx)
 	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name()}
 	revoked := 0
-	for {
-		n, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*wrapperspb.Int32Value, error) {
+	// after is the id where the last batch stopped: each batch reads on
+	// from there, not the region's tokens again from the first.
+	for after := ""; ; {
+		// batch is what the transaction revoked, set by its last run (a
+		// transaction may run more than once).
+		var batch []*famiv1.CalendarToken
+		_, err := s.store.Update(ctx, region, m, func(tx store.WriteTx) (proto.Message, error) {
 			now := s.cal.Now()
 			var found []*famiv1.CalendarToken
-			err := tx.List(resource.CalendarTokens, "", func(_ string, raw []byte) (bool, error) {
+			err := tx.List(resource.CalendarTokens, after, func(_ string, raw []byte) (bool, error) {
 				ct := &famiv1.CalendarToken{}
 				if err := proto.Unmarshal(raw, ct); err != nil {
 					return false, err
@@ -574,15 +580,17 @@ func (s *Service) RevokeTokensOf(ctx context.Context, region, owner string) (int
 					return nil, err
 				}
 			}
-			return wrapperspb.Int32(int32(len(found))), nil
+			batch = found
+			return &emptypb.Empty{}, nil
 		})
 		if err != nil {
 			return revoked, err
 		}
-		revoked += int(n.GetValue())
-		if n.GetValue() < revokeBatch {
+		revoked += len(batch)
+		if len(batch) < revokeBatch {
 			return revoked, nil
 		}
+		after = resource.ID(batch[len(batch)-1].GetName())
 	}
 }
 

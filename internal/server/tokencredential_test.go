@@ -211,6 +211,11 @@ func credentialEndRevokesFeedTokens(t *testing.T, ts *testServer, kind string, e
 		res := mustOK(mario.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: label}))(t, "a calendar token")
 		feedTokens[label] = res.GetToken()
 	}
+	// Up to the limit of live tokens: more than one transaction of
+	// revocations.
+	for i := range meetings.MaxLiveTokens - 3 {
+		mustOK(mario.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: fmt.Sprint("altro ", i)}))(t, "a calendar token")
+	}
 	res := mustOK(anna.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: "anna"}))(t, "anna's calendar token")
 	feedTokens["anna"] = res.GetToken()
 	var old *famiv1.CalendarToken
@@ -225,8 +230,8 @@ func credentialEndRevokesFeedTokens(t *testing.T, ts *testServer, kind string, e
 	after := ts.Clock.Now()
 
 	listed := mustOK(admin.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: lombardia}))(t, "the region's tokens")
-	if n := len(listed.GetCalendarTokens()); n != 4 {
-		t.Fatalf("%d tokens listed, want 4", n)
+	if n, want := len(listed.GetCalendarTokens()), 4+meetings.MaxLiveTokens-3; n != want {
+		t.Fatalf("%d tokens listed, want %d", n, want)
 	}
 	for _, ct := range listed.GetCalendarTokens() {
 		label := ct.GetDisplayName()
