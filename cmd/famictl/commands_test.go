@@ -781,3 +781,48 @@ func TestChangesTableNamesThePrincipal(t *testing.T) {
 		t.Errorf("changes list -o table lost the change of a subject without a name:\n%s", table)
 	}
 }
+
+// TestTokenCreateOfAnAccount: a token that famictl signs for an account
+// made through the API (above generation 0, ADR 27) carries the account's
+// credential generation, read from system.db with famid stopped, and
+// famid started again accepts it. While famid runs famictl cannot read
+// it, and refuses to print a token famid would refuse, naming --subject
+// and what to do instead. famictl used to sign it with no generation,
+// and famid refused it as revoked.
+func TestTokenCreateOfAnAccount(t *testing.T) {
+	f := startServer(t, server.Config{})
+	admin := f.token(auth.TokenSpec{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
+	if _, err := sdk.NewClient(nil, f.url, admin).Auth.CreateAccount(t.Context(), &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi",
+		Password: "correct horse battery staple", Account: &famiv1.Account{DisplayName: "Mario Rossi", Role: famiv1.Role_ROLE_CONSULTANT}}); err != nil {
+		t.Fatal(err)
+	}
+	create := func() (string, error) {
+		var out, errOut bytes.Buffer
+		err := execute([]string{"token", "create", "--data-dir", f.dir, "--role", "consultant", "--region", "lombardia", "--subject", "account:mrossi"}, nil, &out, &errOut)
+		return strings.TrimSpace(out.String()), err
+	}
+	out, err := create()
+	if err == nil || out != "" {
+		t.Fatalf("with famid running: printed %q, err %v; want a refusal", out, err)
+	}
+	for _, want := range []string{"--subject account:mrossi", "famid is running", "/v1/auth:login", "stop famid"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("with famid running, the refusal %q does not say %q", err, want)
+		}
+	}
+	if err := f.srv.Stop(); err != nil {
+		t.Fatalf("stop famid: %v", err)
+	}
+	token, err := create()
+	if err != nil {
+		t.Fatalf("with famid stopped: %v", err)
+	}
+	next := f.srv.Restart(t)
+	who, err := sdk.NewClient(nil, next.URL(), token).Auth.WhoAmI(t.Context(), &famiv1.WhoAmIRequest{})
+	if err != nil {
+		t.Fatalf("the token famictl signed for the account, famid started again: %v", err)
+	}
+	if who.GetSubject() != "account:mrossi" {
+		t.Errorf("WhoAmI says %q, want account:mrossi", who.GetSubject())
+	}
+}

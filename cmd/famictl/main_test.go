@@ -88,6 +88,22 @@ func TestTokenCreateRefuses(t *testing.T) {
 	}
 }
 
+// TestTokenCreateRefusesAMinistryAccount: an account: subject is an
+// account of a region; a ministry token of it shared that account's
+// calendar feed tokens (their owner, limit, list and revocations), and
+// famictl signed it.
+func TestTokenCreateRefusesAMinistryAccount(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := auth.LoadOrCreateKeys(dir); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	err := run([]string{"token", "create", "--data-dir", dir, "--role", "ministry", "--subject", "account:mrossi"}, &out, &errOut)
+	if err == nil || out.Len() != 0 || !strings.Contains(err.Error(), "subject") || !strings.Contains(err.Error(), "names an account of a region") {
+		t.Errorf("a ministry token of account:mrossi: err = %v, printed %q; want it refused naming the subject", err, out.String())
+	}
+}
+
 func TestKeyRotate(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer

@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -49,9 +55,16 @@ unless --offline says not to ask.`,
 			if err != nil {
 				return err
 			}
-			token, _, err := keys.Sign(auth.TokenSpec{
-				Subject: subject, Role: principal.Role(role), Region: region, Partner: partner, Name: name, TTL: ttl,
-			}, a.now())
+			spec := auth.TokenSpec{Subject: subject, Role: principal.Role(role), Region: region, Partner: partner, Name: name, TTL: ttl}
+			if err := spec.Validate(); err != nil {
+				return err
+			}
+			if strings.HasPrefix(subject, principal.AccountPrefix) {
+				if spec.Generation, err = accountGeneration(cmd.Context(), dataDir, region, subject); err != nil {
+					return err
+				}
+			}
+			token, _, err := keys.Sign(spec, a.now())
 			if err != nil {
 				return err
 			}
@@ -76,6 +89,38 @@ unless --offline says not to ask.`,
 	create.MarkFlagRequired("role")
 	create.RegisterFlagCompletionFunc("role", fixedCompletion(roles...))
 	return group("token", "Tokens signed with the server's key", create)
+}
+
+// accountGeneration is the credential generation that a token of the
+// account: subject of region must carry, read from the data dir's
+// system.db: famid refuses a token below its account's generation, and
+// every account made since 2026-12-01, or given a new password, is above
+// 0 (ADR 27). 0 where region has no such account. A famid that runs holds
+// the file, and one on etcd keeps its accounts there: famictl cannot read
+// the generation then, and refuses the token rather than print one famid
+// would refuse.
+func accountGeneration(ctx context.Context, dataDir, region, subject string) (int64, error) {
+	var gen int64
+	err := bolt.ViewSystemFile(ctx, dataDir, func(tx store.SystemTx) error {
+		var err error
+		gen, _, err = accounts.AccountGeneration(tx, region, strings.TrimPrefix(subject, principal.AccountPrefix))
+		return err
+	})
+	var why string
+	switch {
+	case errors.Is(err, bolt.ErrLocked):
+		why = "famid is running and holds " + bolt.SystemFile(dataDir)
+	case errors.Is(err, fs.ErrNotExist):
+		why = "the data dir has no system.db (a famid on etcd keeps its accounts there)"
+	case err != nil:
+		return 0, fmt.Errorf("--subject %s: read the account's credential generation: %w", subject, err)
+	default:
+		return gen, nil
+	}
+	return 0, fmt.Errorf("--subject %s: famictl cannot read the account's credential generation (%s), "+
+		"and famid refuses a token without it for an account made since 2026-12-01 or given a new password: "+
+		"sign in as the account instead (AuthService.Login, POST /v1/auth:login, or the web's /accedi), or stop famid and run this again; "+
+		"for a token of no account, choose a subject that is not account:... (the default is cli:<role>[:<region>])", subject, why)
 }
 
 // checkPartner asks the server, with the new token itself (a network

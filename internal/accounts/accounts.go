@@ -73,6 +73,9 @@ type Service struct {
 	keys    *auth.KeySet
 	revoked *revocations
 	tokens  *tokenRecords
+	// feedTokens are revoked with their credential (RevokeFeedTokens);
+	// nil revokes none.
+	feedTokens FeedTokens
 	// stale is set while the copies above may lack a change another
 	// process made: a change that FollowSystem failed to apply.
 	stale   atomic.Bool
@@ -159,6 +162,23 @@ func New(ctx context.Context, sys store.System, regions store.Store, keys *auth.
 		dummyHash:      dummy,
 	}, nil
 }
+
+// FeedTokens are the records, in the regions, of the calendar feed tokens
+// an account's credential issued (fami.v1.MeetingService's).
+type FeedTokens interface {
+	// RevokeTokensOf revokes every token of owner in region still live,
+	// as the caller of ctx, and returns how many.
+	RevokeTokensOf(ctx context.Context, region, owner string) (int, error)
+}
+
+// RevokeFeedTokens has DeleteAccount and SetAccountPassword revoke the
+// account's calendar feed tokens in t: their records would otherwise say
+// nothing of the credential's end, which ends them by the generation
+// alone, and a generation-0 account's (ADR 27) would work again if the
+// generation record were lost. The server sets it once, before it
+// serves: the feed tokens' service is built after this one, over its
+// revocations.
+func (s *Service) RevokeFeedTokens(t FeedTokens) { s.feedTokens = t }
 
 // maxKnownPaths bounds the memory of successful login paths.
 const maxKnownPaths = 100000
@@ -350,6 +370,21 @@ func (s *Service) WhoAmI(ctx context.Context, _ *famiv1.WhoAmIRequest) (*famiv1.
 		res.ExpireTime = timestamppb.New(p.ExpiresAt)
 	}
 	return res, nil
+}
+
+// AccountGeneration reads, in tx, the credential generation of the
+// account username of region: what a token of it signed outside famid
+// (famictl token create --subject account:...) must carry, since famid
+// refuses one below it (ADR 27). found is false where region has no such
+// account: a token of that subject is then a machine token, which no
+// generation ends.
+func AccountGeneration(tx store.SystemTx, region, username string) (gen int64, found bool, err error) {
+	acc, err := tx.Get(bucketAccounts, accountKey(region, username))
+	if err != nil || acc == nil {
+		return 0, false, err
+	}
+	gen, _, err = generationIn(tx, subjectOf(username), region)
+	return gen, true, err
 }
 
 // account reads an account, its password hash and its credential
@@ -581,9 +616,21 @@ func (s *Service) DeleteAccount(ctx context.Context, req *famiv1.DeleteAccountRe
 // revokingUpdate runs change on the system records and, in the same
 // transaction, moves on the revocation generation of the account user of
 // region (writing a first one if it has none), so that every token
-// issued to it before stops working. The generation is applied in memory
-// once the transaction has committed.
+// issued to it before stops working; before, it revokes the records of
+// the account's calendar feed tokens (RevokeFeedTokens). The generation
+// is applied in memory once the transaction has committed.
 func (s *Service) revokingUpdate(ctx context.Context, region, user string, change func(tx store.SystemTx) error) error {
+	// The records of the account's feed tokens are revoked first: that
+	// is repeatable, so a change that fails after it is sent again and
+	// completes, where a failure after the change would leave records
+	// that nothing revokes any more. The feed refuses the tokens by the
+	// generation anyway, from the change on; one created between the two
+	// steps is refused so, and only its record is left unrevoked.
+	if s.feedTokens != nil {
+		if _, err := s.feedTokens.RevokeTokensOf(ctx, region, subjectOf(user)); err != nil {
+			return err
+		}
+	}
 	var commit func()
 	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
 		if err := change(tx); err != nil {

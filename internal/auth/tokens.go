@@ -69,6 +69,12 @@ type TokenSpec struct {
 	Generation int64
 }
 
+// accountRole reports whether an account may have role r: the roles
+// CreateAccount gives, each with a region.
+func accountRole(r principal.Role) bool {
+	return r == principal.RegionAdmin || r == principal.Consultant || r == principal.NetworkMember
+}
+
 // Validate checks that a spec describes a principal the rights table knows.
 func (s TokenSpec) Validate() error {
 	var v errs.Violations
@@ -93,8 +99,15 @@ func (s TokenSpec) Validate() error {
 	} else if s.Partner != "" {
 		v.Add("partner", "is only for network members")
 	}
-	if s.Subject == "" {
+	switch {
+	case s.Subject == "":
 		v.Add("subject", "is required")
+	case strings.HasPrefix(s.Subject, principal.AccountPrefix) && !accountRole(s.Role):
+		// An account: subject is unique in its region only (ADR 14), and
+		// what a token of it creates in a region (a calendar feed token)
+		// is that region's account's: a ministry's token of that subject
+		// shared its owner, its limit and its revocations.
+		v.Add("subject", "%q names an account of a region: its role is region_admin, consultant or network_member, not %s", s.Subject, s.Role)
 	}
 	if s.TTL <= 0 {
 		v.Add("ttl", "must be positive")

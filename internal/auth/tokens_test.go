@@ -130,8 +130,11 @@ func TestVerifyRejects(t *testing.T) {
 		}
 		return s
 	}
+	// mod forges claims with a jti of their own: the one they copy is
+	// revoked below, which would refuse every case whatever its claims.
 	mod := func(f func(c *auth.Claims)) *auth.Claims {
 		c := *claims
+		c.ID = "forged"
 		f(&c)
 		return &c
 	}
@@ -159,10 +162,15 @@ func TestVerifyRejects(t *testing.T) {
 		"truncated":                      valid[:len(valid)-4],
 		"no expiry":                      ks.SignClaims(t, mod(func(c *auth.Claims) { c.ExpiresAt = nil })),
 		"unknown role":                   ks.SignClaims(t, mod(func(c *auth.Claims) { c.Role = "root" })),
-		"unknown region":                 ks.SignClaims(t, mod(func(c *auth.Claims) { c.Region = "atlantide" })),
-		"wrong audience":                 ks.SignClaims(t, mod(func(c *auth.Claims) { c.Audience = jwt.ClaimStrings{"other"} })),
-		"empty":                          "",
-		"header only valid":              parts[0] + "..",
+		// An account: subject is an account of the token's region.
+		"ministry of an account subject": ks.SignClaims(t, mod(func(c *auth.Claims) {
+			c.Subject, c.Role, c.Region = "account:mrossi", principal.Ministry, ""
+		})),
+		"system of an account subject": ks.SignClaims(t, mod(func(c *auth.Claims) { c.Subject, c.Role = "account:mrossi", principal.RegionalSystem })),
+		"unknown region":               ks.SignClaims(t, mod(func(c *auth.Claims) { c.Region = "atlantide" })),
+		"wrong audience":               ks.SignClaims(t, mod(func(c *auth.Claims) { c.Audience = jwt.ClaimStrings{"other"} })),
+		"empty":                        "",
+		"header only valid":            parts[0] + "..",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := auth.NewVerifier(ks, revokedSet{claims.ID: true}, nil).Verify(tok)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -503,27 +504,94 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		if ct.GetRevokeTime() != nil {
 			return ct, nil
 		}
-		id := resource.ID(ct.GetName())
-		if h, ok := tx.IndexGet(indexTokenIDs, id); ok {
-			if err := tx.IndexDelete(indexTokenHashes, h); err != nil {
-				return nil, err
-			}
-			if err := tx.IndexDelete(indexTokenIDs, id); err != nil {
-				return nil, err
-			}
-		}
-		ct.RevokeTime = timestamppb.New(s.cal.Now())
-		ct.RevokedBy = who.Subject
-		if err := tx.Put(ct); err != nil {
-			return nil, err
-		}
-		return ct, indexToken(tx, ct)
+		return ct, revokeIn(tx, ct, who.Subject, s.cal.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.withState(ct)
 	return ct, nil
+}
+
+// revokeIn revokes the token ct, stored in tx and not revoked, by by at
+// now: its hash leaves the index, so the feed no longer finds it, and its
+// record says who revoked it and when.
+func revokeIn(tx store.WriteTx, ct *famiv1.CalendarToken, by string, now time.Time) error {
+	id := resource.ID(ct.GetName())
+	if h, ok := tx.IndexGet(indexTokenIDs, id); ok {
+		if err := tx.IndexDelete(indexTokenHashes, h); err != nil {
+			return err
+		}
+		if err := tx.IndexDelete(indexTokenIDs, id); err != nil {
+			return err
+		}
+	}
+	ct.RevokeTime = timestamppb.New(now)
+	ct.RevokedBy = by
+	if err := tx.Put(ct); err != nil {
+		return err
+	}
+	return indexToken(tx, ct)
+}
+
+// revokeBatch bounds the tokens one transaction of RevokeTokensOf
+// revokes: each is a record, its change and four index writes, and an
+// etcd transaction holds a bounded number of operations.
+const revokeBatch = 16
+
+// RevokeTokensOf revokes every calendar token of owner in region that its
+// record still says live (TokenLive), as the caller of ctx, in
+// transactions of revokeBatch tokens: the accounts call it when owner's
+// account is deleted or given a new password. The feed refuses those
+// tokens already, by the account's credential generation; revoked, their
+// records say so too, in the change log a regional system follows, and
+// no later loss of the generation record can bring them back. It returns
+// how many it revoked.
+func (s *Service) RevokeTokensOf(ctx context.Context, region, owner string) (int, error) {
+	who := principal.From(ctx)
+	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name()}
+	revoked := 0
+	// after is the id where the last batch stopped: each batch reads on
+	// from there, not the region's tokens again from the first.
+	for after := ""; ; {
+		// batch is what the transaction revoked, set by its last run (a
+		// transaction may run more than once).
+		var batch []*famiv1.CalendarToken
+		_, err := s.store.Update(ctx, region, m, func(tx store.WriteTx) (proto.Message, error) {
+			now := s.cal.Now()
+			var found []*famiv1.CalendarToken
+			err := tx.List(resource.CalendarTokens, after, func(_ string, raw []byte) (bool, error) {
+				ct := &famiv1.CalendarToken{}
+				if err := proto.Unmarshal(raw, ct); err != nil {
+					return false, err
+				}
+				if ct.GetOwner() == owner && TokenLive(ct, now) {
+					found = append(found, ct)
+				}
+				return len(found) < revokeBatch, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			// Revoked after the listing, which a write beside it could
+			// disturb.
+			for _, ct := range found {
+				if err := revokeIn(tx, ct, who.Subject, now); err != nil {
+					return nil, err
+				}
+			}
+			batch = found
+			return &emptypb.Empty{}, nil
+		})
+		if err != nil {
+			return revoked, err
+		}
+		revoked += len(batch)
+		if len(batch) < revokeBatch {
+			return revoked, nil
+		}
+		after = resource.ID(batch[len(batch)-1].GetName())
+	}
 }
 
 // errBadFeedToken is the one answer to a feed token that is malformed,

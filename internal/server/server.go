@@ -427,6 +427,7 @@ func (s *Server) newServices(acc *accounts.Service, munis *territory.Municipalit
 	prot := protocols.New(s.store, protocols.Options{Now: cfg.Now})
 	sup := support.New(s.store, support.Options{Now: cfg.Now})
 	mtg := meetings.New(s.store, meetings.Options{Now: cfg.Now, Revocations: acc.Revocations()})
+	acc.RevokeFeedTokens(mtg)
 	svcs := apiServices(reg, acc, prot, sup, mtg)
 	mon := monitoring.New(s.store, monitoring.Options{Now: cfg.Now})
 	svcs = append(svcs, monitoringServices(mon, reg.Contacts(), evaluation.New(s.store),

@@ -13,6 +13,8 @@ import (
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/server/servertest"
+	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
 // TestCalendarTokenStateFollowsItsCredential: a calendar token whose
@@ -151,4 +153,113 @@ func feedStatus(t *testing.T, ts *testServer, token string) int {
 	io.Copy(io.Discard, r.Body)
 	r.Body.Close()
 	return r.StatusCode
+}
+
+// TestDeletedAccountsFeedTokensAreRevoked: deleting an account revokes
+// the records of its calendar feed tokens still live, by the admin who
+// deleted it, on every surface and on etcd: they are listed with their
+// revoke time and ENDED, and the feed refuses them. Another account's
+// token, and the token the owner had revoked before, are left as they
+// were. The records said nothing of the deletion: the tokens ended by the
+// credential's generation alone, with no revoke time.
+func TestDeletedAccountsFeedTokensAreRevoked(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		credentialEndRevokesFeedTokens(t, ts, kind, deleteMario)
+	})
+	t.Run("etcd", func(t *testing.T) {
+		t.Parallel()
+		c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+		credentialEndRevokesFeedTokens(t, startServer(t, servertest.EtcdConfig(c.Endpoints(), "/deleted/")), "grpc", deleteMario)
+	})
+}
+
+// TestNewPasswordRevokesFeedTokens is
+// TestDeletedAccountsFeedTokensAreRevoked for a new password, which ends
+// the account's tokens as its deletion does (ADR 27): the records of its
+// feed tokens said nothing of it, and those of an account of generation
+// 0 (made before 2026-12-01) would work again if its generation record
+// were lost.
+func TestNewPasswordRevokesFeedTokens(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		credentialEndRevokesFeedTokens(t, ts, kind, func(t *testing.T, admin surface) {
+			mustOK(admin.SetAccountPassword(t.Context(), &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: "another long password"}))(t, "the new password")
+		})
+	})
+}
+
+// deleteMario deletes the account mrossi of lombardia as admin.
+func deleteMario(t *testing.T, admin surface) {
+	mustOK(admin.DeleteAccount(t.Context(), &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"}))(t, "delete the account")
+}
+
+// credentialEndRevokesFeedTokens is TestDeletedAccountsFeedTokensAreRevoked
+// on the surface kind of ts, with end ending the credential of mrossi.
+func credentialEndRevokesFeedTokens(t *testing.T, ts *testServer, kind string, end func(t *testing.T, admin surface)) {
+	ctx := t.Context()
+	admin := newSurface(t, ts, kind)
+	const password = "correct horse battery staple"
+	session := func(user string) surface {
+		t.Helper()
+		mustOK(admin.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: lombardia, AccountId: user, Password: password,
+			Account: &famiv1.Account{DisplayName: user, Role: famiv1.Role_ROLE_CONSULTANT}}))(t, "the account "+user)
+		login := mustOK(newSurface(t, ts, kind).Login(ctx, &famiv1.LoginRequest{Username: user + "@lombardia", Password: password}))(t, "login")
+		return newSurfaceAs(t, ts, kind, login.GetToken())
+	}
+	mario, anna := session("mrossi"), session("abianchi")
+	feedTokens := map[string]string{}
+	for _, label := range []string{"telefono", "ufficio", "vecchio"} {
+		res := mustOK(mario.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: label}))(t, "a calendar token")
+		feedTokens[label] = res.GetToken()
+	}
+	// Up to the limit of live tokens: more than one transaction of
+	// revocations.
+	for i := range meetings.MaxLiveTokens - 3 {
+		mustOK(mario.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: fmt.Sprint("altro ", i)}))(t, "a calendar token")
+	}
+	res := mustOK(anna.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: lombardia, DisplayName: "anna"}))(t, "anna's calendar token")
+	feedTokens["anna"] = res.GetToken()
+	var old *famiv1.CalendarToken
+	for _, ct := range mustOK(mario.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: lombardia}))(t, "mario's tokens").GetCalendarTokens() {
+		if ct.GetDisplayName() == "vecchio" {
+			old = mustOK(mario.RevokeCalendarToken(ctx, &famiv1.RevokeCalendarTokenRequest{Name: ct.GetName()}))(t, "revoke the old token")
+		}
+	}
+
+	before := ts.Clock.Now()
+	end(t, admin)
+	after := ts.Clock.Now()
+
+	listed := mustOK(admin.ListCalendarTokens(ctx, &famiv1.ListCalendarTokensRequest{Parent: lombardia}))(t, "the region's tokens")
+	if n, want := len(listed.GetCalendarTokens()), 4+meetings.MaxLiveTokens-3; n != want {
+		t.Fatalf("%d tokens listed, want %d", n, want)
+	}
+	for _, ct := range listed.GetCalendarTokens() {
+		label := ct.GetDisplayName()
+		switch label {
+		case "anna":
+			if ct.GetRevokeTime() != nil || ct.GetState() != famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE {
+				t.Errorf("another account's token: revoked at %v by %q, %v; want it live, never revoked", ct.GetRevokeTime(), ct.GetRevokedBy(), ct.GetState())
+			}
+		case "vecchio":
+			if !ct.GetRevokeTime().AsTime().Equal(old.GetRevokeTime().AsTime()) || ct.GetRevokedBy() != old.GetRevokedBy() {
+				t.Errorf("the token revoked before: revoked at %v by %q, want %v by %q as before", ct.GetRevokeTime().AsTime(), ct.GetRevokedBy(), old.GetRevokeTime().AsTime(), old.GetRevokedBy())
+			}
+		default:
+			if got := ct.GetRevokeTime(); got == nil || got.AsTime().Before(before) || got.AsTime().After(after) || ct.GetRevokedBy() != adminSubject {
+				t.Errorf("%s: revoked at %v by %q, want during the credential's end (%v to %v) by %s", label, got.AsTime(), ct.GetRevokedBy(), before, after, adminSubject)
+			}
+			if ct.GetState() != famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED {
+				t.Errorf("%s is listed %v, want ENDED", label, ct.GetState())
+			}
+		}
+	}
+	for label, token := range feedTokens {
+		want := http.StatusUnauthorized
+		if label == "anna" {
+			want = http.StatusOK
+		}
+		if got := feedStatus(t, ts, token); got != want {
+			t.Errorf("the feed with %s's token: HTTP %d, want %d", label, got, want)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -211,4 +212,23 @@ func (t systemTx) Scan(bucket, prefix, after string, fn func(string, []byte, err
 			return
 		}
 	}
+}
+
+// ViewSystemFile runs fn over the system records of the data dir dataDir,
+// read only, for a tool beside a famid that is stopped (famictl): a famid
+// holds the file while it runs, so the open is ErrLocked within a second;
+// a data dir with no system.db (a famid on etcd keeps its records there)
+// is fs.ErrNotExist. A damaged file is refused as famid's start refuses
+// it.
+func ViewSystemFile(ctx context.Context, dataDir string, fn func(store.SystemTx) error) error {
+	path := SystemFile(dataDir)
+	db, err := openChecked(path, &bbolt.Options{Timeout: time.Second, ReadOnly: true}, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.View(func(tx *bbolt.Tx) error { return fn(systemTx{tx}) })
 }
