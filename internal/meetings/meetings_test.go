@@ -1094,14 +1094,14 @@ func TestNewActionItemTakesNoRecordedItemsID(t *testing.T) {
 	c := e.consultant()
 	name := e.create(c, "m1", e.meeting()).GetName()
 	e.Clock.Set(at(t, "2026-03-10 13:00"))
-	m, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
+	_, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: name, Minutes: "Verbale", ActionItems: []*famiv1.ActionItem{
 		{Description: "Bozza del protocollo", Owner: partnerName("udp-bergamo"), DueDate: "2026-03-31"},
 		{Description: "Calendario dei corsi L2", Owner: partnerName("cpia-bergamo"), DueDate: "2026-04-15"},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err = e.svc.UpdateActionItem(e.admin(), &famiv1.UpdateActionItemRequest{Name: name, ActionItemId: "item-1", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE, Note: "inviata"})
+	m, err := e.svc.UpdateActionItem(e.admin(), &famiv1.UpdateActionItemRequest{Name: name, ActionItemId: "item-1", Status: famiv1.ActionItemStatus_ACTION_ITEM_STATUS_DONE, Note: "inviata"})
 	if err != nil {
 		t.Fatal(err)
 	}
