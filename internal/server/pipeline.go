@@ -166,7 +166,7 @@ func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c *
 		}
 		span.End()
 		try, by := *c, *who
-		t.hold(start, func() { p.record(ctx, tracenoop.Span{}, kind, &try, &by, code, reason, t.start) })
+		t.hold(start, func(from time.Time) { p.record(ctx, tracenoop.Span{}, kind, &try, &by, code, reason, from) })
 		return
 	}
 	p.record(ctx, span, kind, c, who, code, reason, start)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -77,22 +78,38 @@ type condition struct {
 // on every other surface; each try's span still ends with it, so that a
 // trace shows each write the store refused.
 type tries struct {
-	start  time.Time
-	record func()
+	// mu orders hold and flush: through the channel (tracing on), the
+	// connection's call returns when its caller's context ends, and the
+	// try it left may end after the flush.
+	mu      sync.Mutex
+	start   time.Time
+	record  func(from time.Time)
+	flushed bool
 }
 
-// hold keeps the record of a try that started at start.
-func (t *tries) hold(start time.Time, record func()) {
+// hold keeps the record of a try that started at start, or writes it
+// when the connection is done already.
+func (t *tries) hold(start time.Time, record func(from time.Time)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.start.IsZero() {
 		t.start = start
+	}
+	if t.flushed {
+		record(t.start)
+		return
 	}
 	t.record = record
 }
 
-// flush writes the record of the last try, if any was made.
+// flush writes the record of the last try, if any was made, timed from
+// the first try's start.
 func (t *tries) flush() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.flushed = true
 	if t.record != nil {
-		t.record()
+		t.record(t.start)
 		t.record = nil
 	}
 }
