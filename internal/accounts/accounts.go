@@ -6,7 +6,6 @@ package accounts
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -223,28 +222,6 @@ func loginName(s string) string {
 	}, strings.TrimSpace(s))
 }
 
-// clientOf is the client a login comes from, as the login limits count
-// it and know the paths of successful logins: an IPv4 address (an
-// IPv4-mapped IPv6 one read as such), or an IPv6 address's /64. One line
-// or host (a home router, a cloud VM) is given a whole /64 and may send
-// from any address in it, as its privacy addresses do: counted address by
-// address, it held 2^64 client budgets, and the per-client limit, the
-// bound on one client trying many usernames, bound nothing.
-func clientOf(addr string) string {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return addr
-	}
-	if ip = ip.Unmap().WithZone(""); ip.Is4() {
-		return ip.String()
-	}
-	prefix, err := ip.Prefix(64)
-	if err != nil {
-		return addr
-	}
-	return prefix.String()
-}
-
 // parseLoginName splits a login name, {username}@{region}; ok is false for
 // anything that cannot name an account.
 func parseLoginName(login string) (region, username string, ok bool) {
@@ -282,7 +259,7 @@ func (s *Service) Login(ctx context.Context, req *famiv1.LoginRequest) (*famiv1.
 		return nil, err
 	}
 	now := s.now()
-	user, client := loginName(req.GetUsername()), clientOf(principal.ClientAddr(ctx))
+	user, client := loginName(req.GetUsername()), principal.Client(ctx)
 	// An attempt is spent from the client address's budget, then from the
 	// username's, before the password is checked, and given back if it was
 	// right. The address comes first, so attempts it refuses never spend

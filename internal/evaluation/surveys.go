@@ -51,9 +51,10 @@ const (
 type SurveyOptions struct {
 	// Now is the clock; defaults to time.Now.
 	Now func() time.Time
-	// Burst and Every bound the opens and answers of one client address: a
-	// burst (a room behind one address answering at the end of a
-	// workshop), then one per Every. Default 60 and one a second.
+	// Burst and Every bound the opens and answers of one client
+	// (principal.Client: an IPv4 address, an IPv6 /64): a burst (a room
+	// behind one address answering at the end of a workshop), then one per
+	// Every. Default 60 and one a second.
 	Burst int
 	Every time.Duration
 }
@@ -84,7 +85,7 @@ func NewSurveys(s store.Store, opts SurveyOptions) *Surveys {
 // one of the client's attempts (every open and answer counts), then
 // returns the survey's region.
 func (s *Surveys) admit(ctx context.Context, name string) (region string, err error) {
-	release, wait, ok := s.clients.Take("survey:"+principal.ClientAddr(ctx), s.now())
+	release, wait, ok := s.clients.Take("survey:"+principal.Client(ctx), s.now())
 	if !ok {
 		secs := int(math.Ceil(wait.Seconds()))
 		return "", errs.TooManySurveyRequests.With(errs.Error{RetryAfter: secs,

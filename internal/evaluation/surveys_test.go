@@ -147,3 +147,40 @@ func TestSurveyWithoutItsSecret(t *testing.T) {
 		t.Errorf("results after the forged ticket: %v, %v; want no answer counted", got.GetResults(), err)
 	}
 }
+
+// TestSurveyLimitCountsAnIPv6Slash64: the opens and answers of one client
+// are limited by its /64 when it is an IPv6 client, as logins are
+// (principal.ClientOf): the burst spent from one address of a /64, another
+// address of it is refused, while another /64 and an IPv4 client still
+// open the survey. Each address had a budget of its own, and a client
+// with a /64 could open and answer without end.
+func TestSurveyLimitCountsAnIPv6Slash64(t *testing.T) {
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	svc := evaluation.NewSurveys(st, evaluation.SurveyOptions{Burst: 2, Every: time.Hour})
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: "lombardia"})
+	sv, err := svc.CreateSurvey(ctx, &famiv1.CreateSurveyRequest{Parent: "regions/lombardia", Survey: &famiv1.Survey{
+		Title: "Laboratorio", CloseTime: timestamppb.New(time.Now().Add(time.Hour)),
+		Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func(addr string) error {
+		_, err := svc.OpenSurvey(principal.WithClientAddr(t.Context(), addr), &famiv1.OpenSurveyRequest{Name: sv.GetName(), LinkKey: sv.GetLinkKey()})
+		return err
+	}
+	for i := range 2 {
+		if err := open("2001:db8:0:1::1"); err != nil {
+			t.Fatalf("open %d within the burst: %v", i+1, err)
+		}
+	}
+	for _, addr := range []string{"2001:db8:0:1::2", "2001:db8:0:1:ffff:ffff:ffff:ffff"} {
+		if err := open(addr); errs.As(err) == nil || errs.As(err).Reason != errs.TooManySurveyRequests {
+			t.Errorf("from %s, in a /64 past its burst: got %v, want TOO_MANY_SURVEY_REQUESTS", addr, err)
+		}
+	}
+	for _, addr := range []string{"2001:db8:0:2::1", "192.0.2.1"} {
+		if err := open(addr); err != nil {
+			t.Errorf("from %s, outside that /64: %v, want the form", addr, err)
+		}
+	}
+}

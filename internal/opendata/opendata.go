@@ -69,7 +69,8 @@ type Options struct {
 	// Publisher names the body that publishes the data (DCAT
 	// dct:publisher), and PublisherID its identifier (IPA code).
 	Publisher, PublisherID string
-	// Rate (requests per second) and Burst limit each client address.
+	// Rate (requests per second) and Burst limit each client (an IPv4
+	// address, an IPv6 /64: principal.ClientOf).
 	Rate  float64
 	Burst int
 	// Now is the clock (time.Now when nil).
@@ -267,9 +268,9 @@ func newFile(contentType string, body []byte, modified time.Time) *file {
 
 // ServeHTTP serves the open-data files: GET and HEAD, anonymous,
 // revalidated with ETag (preferred) or Last-Modified, gzipped when the
-// client accepts it, and limited per client address.
+// client accepts it, and limited per client (principal.ClientOf).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if wait, ok := h.limiter.allow(clientAddr(r), h.opts.Now()); !ok {
+	if wait, ok := h.limiter.allow(client(r), h.opts.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		http.Error(w, "Troppe richieste: riprovare più tardi.", http.StatusTooManyRequests)
 		return
@@ -354,12 +355,14 @@ func acceptsGzip(r *http.Request) bool {
 	return false
 }
 
-func clientAddr(r *http.Request) string {
+// client is the client r comes from, as every per-client limit counts it
+// (principal.ClientOf: an IPv4 address, an IPv6 /64).
+func client(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	return principal.ClientOf(host)
 }
 
 // limiter allows each client a burst of requests, then rate per second.

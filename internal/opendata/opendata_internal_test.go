@@ -2,6 +2,7 @@ package opendata
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -78,5 +79,32 @@ func TestLimiterIsPerClient(t *testing.T) {
 func TestPublicProtocolStatesLeaveOutDrafts(t *testing.T) {
 	if slices.Contains(publicProtocolStates, "DRAFT") || !slices.Contains(publicProtocolStates, "IN_FORCE") || len(publicProtocolStates) != 6 {
 		t.Errorf("publicProtocolStates = %q, want every state but DRAFT", publicProtocolStates)
+	}
+}
+
+// TestLimitCountsAnIPv6Slash64: the handler limits an IPv6 client by its
+// /64 (principal.ClientOf), as logins and surveys are: the burst spent
+// from one address of a /64, another address of it is refused, while
+// another /64 and an IPv4 client are served. The limit is the first thing
+// a request meets, so a POST (405) spends it without reading any data.
+func TestLimitCountsAnIPv6Slash64(t *testing.T) {
+	h := New(nil, Sources{}, Options{Rate: 0.001, Burst: 1})
+	status := func(addr string) int {
+		r := httptest.NewRequestWithContext(t.Context(), http.MethodPost, Prefix, nil)
+		r.RemoteAddr = addr
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	if got := status("[2001:db8:0:1::1]:40000"); got != http.StatusMethodNotAllowed {
+		t.Fatalf("first request: %d, want 405", got)
+	}
+	if got := status("[2001:db8:0:1::2]:40001"); got != http.StatusTooManyRequests {
+		t.Errorf("another address of the /64 past its burst: %d, want 429", got)
+	}
+	for _, addr := range []string{"[2001:db8:0:2::1]:40000", "192.0.2.1:40000"} {
+		if got := status(addr); got != http.StatusMethodNotAllowed {
+			t.Errorf("from %s, outside that /64: %d, want 405", addr, got)
+		}
 	}
 }

@@ -4,6 +4,7 @@ package principal
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -100,6 +101,33 @@ func WithClientAddr(ctx context.Context, addr string) context.Context {
 
 // ClientAddr returns the client's address in ctx, or "".
 func ClientAddr(ctx context.Context) string { return valueOf(ctx, addrKey{}, "") }
+
+// Client is the client of the call in ctx as every per-client limit
+// counts it (ClientOf its address).
+func Client(ctx context.Context) string { return ClientOf(ClientAddr(ctx)) }
+
+// ClientOf is the client a network address (without port) is, as every
+// per-client limit counts it (failed logins, survey tickets, open data): an
+// IPv4 address (an IPv4-mapped IPv6 one read as such), or an IPv6
+// address's /64. One line or host (a home router, a cloud VM) is given a
+// whole /64 and may send from any address in it, as its privacy addresses
+// do: counted address by address, it held 2^64 budgets, and a per-client
+// limit bound nothing. Anything else that is not an IP address is its own
+// client.
+func ClientOf(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	if ip = ip.Unmap().WithZone(""); ip.Is4() {
+		return ip.String()
+	}
+	prefix, err := ip.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return prefix.String()
+}
 
 // withValue stores a pointer to v, the form callContext.Value answers
 // with: that Value returns pointers to its fields because returning them

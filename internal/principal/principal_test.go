@@ -54,3 +54,23 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+// TestClientOf: the client a per-client limit counts is an IPv4 address,
+// an IPv4-mapped one read as such, or an IPv6 address's /64, without its
+// zone; what is no IP address is its own client.
+func TestClientOf(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.1":            "192.0.2.1",
+		"::ffff:192.0.2.1":     "192.0.2.1",
+		"2001:db8:0:1::1":      "2001:db8:0:1::/64",
+		"2001:db8:0:1:ffff::9": "2001:db8:0:1::/64",
+		"2001:db8:0:2::1":      "2001:db8:0:2::/64",
+		"fe80::1%eth0":         "fe80::/64",
+		"":                     "",
+		"not an address":       "not an address",
+	} {
+		if got := ClientOf(addr); got != want {
+			t.Errorf("ClientOf(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

@@ -3,15 +3,16 @@ package server
 import (
 	"context"
 	"io"
+	"log/slog"
 
 	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/raccordo/raccordo/internal/errs"
 )
 
 // inprocConn is the gateway's connection to the services (ADR 13): an
@@ -35,6 +36,9 @@ type inprocConn struct {
 	// nil when tracing is on.
 	unary     map[string]inprocMethod
 	intercept grpc.UnaryServerInterceptor
+	// log is the pipeline's, where the direct path's own failures are
+	// logged (fault).
+	log *slog.Logger
 }
 
 type inprocMethod struct {
@@ -43,9 +47,10 @@ type inprocMethod struct {
 }
 
 // newInprocConn returns a connection over ch; with direct set, its unary
-// calls run through intercept on the caller's goroutine.
-func newInprocConn(ch *inprocgrpc.Channel, intercept grpc.UnaryServerInterceptor, direct bool) *inprocConn {
-	c := &inprocConn{Channel: ch, intercept: intercept}
+// calls run through intercept on the caller's goroutine, and what fails
+// there outside intercept is logged to log.
+func newInprocConn(ch *inprocgrpc.Channel, intercept grpc.UnaryServerInterceptor, log *slog.Logger, direct bool) *inprocConn {
+	c := &inprocConn{Channel: ch, intercept: intercept, log: log}
 	if direct {
 		c.unary = map[string]inprocMethod{}
 	}
@@ -102,7 +107,7 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	}
 	in, ok := req.(proto.Message)
 	if !ok || in == nil || !in.ProtoReflect().IsValid() {
-		return status.Errorf(codes.Internal, "request message is nil")
+		return c.fault(ctx, method, false, errs.Internal.New("the request of %s is no message", method))
 	}
 	call := &inprocCall{inprocServerContext: inprocServerContext{ctx}, stream: inprocStream{method: method}}
 	sctx := context.Context(call)
@@ -111,7 +116,13 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	}
 	stream := &call.stream
 	sctx = grpc.NewContextWithServerTransportStream(sctx, stream)
-	v, err := m.handler(m.srv, sctx, func(dst any) error { return copyMessage(dst, in) }, c.intercept)
+	decode := func(dst any) error { // before intercept: the pipeline never sees its failure
+		if err := copyMessage(dst, in); err != nil {
+			return c.fault(ctx, method, false, err)
+		}
+		return nil
+	}
+	v, err := m.handler(m.srv, sctx, decode, c.intercept)
 	for _, o := range opts {
 		switch o := o.(type) {
 		case grpc.HeaderCallOption:
@@ -127,12 +138,32 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	}
 	out, ok := v.(proto.Message)
 	if !ok || out == nil || !out.ProtoReflect().IsValid() {
-		return status.Errorf(codes.Internal, "handler returned neither error nor response message")
+		return c.fault(ctx, method, true, errs.Internal.New("the handler of %s returned neither an error nor a message", method))
 	}
+	hand := moveMessage
 	if ctx.Value(webCallKey{}) != nil {
-		return copyMessage(resp, out)
+		hand = copyMessage
 	}
-	return moveMessage(resp, out)
+	if err := hand(resp, out); err != nil {
+		return c.fault(ctx, method, true, err)
+	}
+	return nil
+}
+
+// fault is the answer to a direct call that the connection fails itself,
+// outside the pipeline, as the generated clients and services never make
+// it: the error is logged once, as the pipeline logs a service's internal
+// error (toStatus), and the caller gets a bare INTERNAL. Nothing else logs
+// it: the pipeline has run the call (ran) or never saw it, and the web
+// application logs no internal error again. A REST call the pipeline never
+// saw is the exception: the gateway's error handler records and logs it,
+// as every REST refusal before the pipeline (refuseREST), so its error is
+// passed on as it is.
+func (c *inprocConn) fault(ctx context.Context, method string, ran bool, err error) error {
+	if !ran && ctx.Value(webCallKey{}) == nil {
+		return err
+	}
+	return toStatus(ctx, c.log, method, err).Err()
 }
 
 // directOptions reports whether the direct path handles every call
@@ -154,7 +185,7 @@ func directOptions(opts []grpc.CallOption) bool {
 func copyMessage(dst any, src proto.Message) error {
 	out, ok := dst.(proto.Message)
 	if !ok || out.ProtoReflect().Descriptor() != src.ProtoReflect().Descriptor() {
-		return status.Errorf(codes.Internal, "cannot copy %T into %T", src, dst)
+		return errs.Internal.New("cannot copy %T into %T", src, dst)
 	}
 	proto.Reset(out)
 	proto.Merge(out, src)
@@ -170,7 +201,7 @@ func copyMessage(dst any, src proto.Message) error {
 func moveMessage(dst any, src proto.Message) error {
 	out, ok := dst.(proto.Message)
 	if !ok || out.ProtoReflect().Descriptor() != src.ProtoReflect().Descriptor() {
-		return status.Errorf(codes.Internal, "cannot move %T into %T", src, dst)
+		return errs.Internal.New("cannot move %T into %T", src, dst)
 	}
 	proto.Reset(out)
 	to, from := out.ProtoReflect(), src.ProtoReflect()

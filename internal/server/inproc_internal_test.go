@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -62,7 +64,7 @@ func TestInprocConnLikeTheChannel(t *testing.T) {
 			// Calls that went through the channel would not be intercepted.
 			ch = new(inprocgrpc.Channel)
 		}
-		conn := newInprocConn(ch, intercept, direct)
+		conn := newInprocConn(ch, intercept, slog.New(slog.DiscardHandler), direct)
 		echo := &partnerEcho{}
 		famiv1.RegisterPartnerServiceServer(conn, echo)
 		client := famiv1.NewPartnerServiceClient(conn)
@@ -130,7 +132,7 @@ func (k kept) GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.Pa
 func TestInprocAnswerMovedToTheGatewayCopiedToTheWeb(t *testing.T) {
 	conn := newInprocConn(new(inprocgrpc.Channel), func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(ctx, req)
-	}, true)
+	}, slog.New(slog.DiscardHandler), true)
 	svc := kept{p: &famiv1.Partner{Name: "regions/lombardia/partners/p1", Municipalities: []string{"015146", "015077"}}}
 	famiv1.RegisterPartnerServiceServer(conn, svc)
 	want := proto.Clone(svc.p)
@@ -166,7 +168,7 @@ func TestInprocStreamEndedBeforeItsRequest(t *testing.T) {
 	refuse := func(any, grpc.ServerStream, *grpc.StreamServerInfo, grpc.StreamHandler) error {
 		return status.Error(codes.ResourceExhausted, "too many watches")
 	}
-	conn := newInprocConn(new(inprocgrpc.Channel).WithServerStreamInterceptor(refuse), nil, false)
+	conn := newInprocConn(new(inprocgrpc.Channel).WithServerStreamInterceptor(refuse), nil, slog.New(slog.DiscardHandler), false)
 	famiv1.RegisterSyncServiceServer(conn, famiv1.UnimplementedSyncServiceServer{})
 	desc := &famiv1.SyncService_ServiceDesc.Streams[0]
 	for i := range 64 {
@@ -186,6 +188,58 @@ func TestInprocStreamEndedBeforeItsRequest(t *testing.T) {
 		err = cs.RecvMsg(&famiv1.WatchResponse{})
 		if status.Code(err) != codes.ResourceExhausted {
 			t.Fatalf("try %d: RecvMsg: %v, want RESOURCE_EXHAUSTED", i, err)
+		}
+	}
+}
+
+// noAnswer answers GetPartner with neither an error nor a partner: a
+// service's bug, which the direct path answers itself, past the pipeline.
+type noAnswer struct {
+	famiv1.UnimplementedPartnerServiceServer
+}
+
+func (noAnswer) GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.Partner, error) {
+	return nil, nil
+}
+
+// The failures the direct path answers itself, outside the pipeline, are
+// logged once, on the pipeline's logger and as it logs an internal error,
+// and their text is not the caller's. A REST call the pipeline never saw
+// is logged by the gateway's error handler (refuseREST, whose translation
+// is toStatus's, done here), not by the connection too.
+func TestInprocFailuresLoggedOnce(t *testing.T) {
+	const method = famiv1.PartnerService_GetPartner_FullMethodName
+	web := context.WithValue(context.Background(), webCallKey{}, true)
+	cases := []struct {
+		name    string
+		ctx     context.Context
+		req     any
+		gateway bool // the gateway's error handler translates the error (refuseREST)
+	}{
+		{"no answer, web", web, &famiv1.GetPartnerRequest{Name: "p"}, false},
+		// The pipeline recorded it: the gateway's handler only answers it.
+		{"no answer, REST", context.Background(), &famiv1.GetPartnerRequest{Name: "p"}, false},
+		{"nil request, web", web, (*famiv1.GetPartnerRequest)(nil), false},
+		{"nil request, REST", context.Background(), (*famiv1.GetPartnerRequest)(nil), true},
+		{"request of another method, web", web, &famiv1.ListPartnersRequest{}, false},
+		{"request of another method, REST", context.Background(), &famiv1.ListPartnersRequest{}, true},
+	}
+	for _, tc := range cases {
+		var logged bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&logged, nil))
+		conn := newInprocConn(new(inprocgrpc.Channel), func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			return h(ctx, req)
+		}, log, true)
+		famiv1.RegisterPartnerServiceServer(conn, noAnswer{})
+		err := conn.Invoke(tc.ctx, method, tc.req, &famiv1.Partner{})
+		if tc.gateway {
+			err = toStatus(tc.ctx, log, method, status.Convert(err).Err()).Err()
+		}
+		if st := status.Convert(err); st.Code() != codes.Internal || st.Message() != "internal error" {
+			t.Errorf("%s: answered %v, want a bare INTERNAL", tc.name, err)
+		}
+		if n := strings.Count(logged.String(), `msg="internal error"`); n != 1 || !strings.Contains(logged.String(), "procedure="+method) {
+			t.Errorf("%s: logged %d times, want once, naming the procedure:\n%s", tc.name, n, logged.String())
 		}
 	}
 }

@@ -157,7 +157,35 @@ func httpMethodOriginal(method string) attribute.KeyValue {
 // username) only in the log.
 func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c *call, who *principal.Principal, err error, start time.Time) {
 	code, reason := outcome(err)
+	if t := p.triesOf(ctx, c); t != nil {
+		// One try of a REST write of several If-Match tags: its
+		// record waits to know whether it is the request's answer.
+		// The span is the try's own.
+		if span.IsRecording() {
+			endSpan(span, who, code, reason, code != "OK")
+		}
+		span.End()
+		try, by := *c, *who
+		t.hold(start, func(from time.Time) { p.record(ctx, tracenoop.Span{}, kind, &try, &by, code, reason, from) })
+		return
+	}
 	p.record(ctx, span, kind, c, who, code, reason, start)
+}
+
+// triesOf is the record of the tries of the REST call c (tries), or nil
+// for a call made once.
+func (p *pipeline) triesOf(ctx context.Context, c *call) *tries {
+	if c.protocol != "rest" {
+		return nil
+	}
+	client := gatewayClient(ctx)
+	if client == nil {
+		return nil
+	}
+	if cond := conditionOf(client); cond != nil {
+		return cond.tries
+	}
+	return nil
 }
 
 // record is finish for a call whose outcome is code ("OK" for none) and

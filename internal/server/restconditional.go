@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
@@ -61,6 +63,55 @@ type condition struct {
 	// noneMatch is If-None-Match as sent: on a read, the tags that answer
 	// 304; on a create, "*".
 	noneMatch string
+	// tries holds the record of a write tried with each tag of a list
+	// (conditionalConn.invoke); nil for a request made once.
+	tries *tries
+}
+
+// tries is what the pipeline keeps of a REST write made once per tag of
+// its If-Match list: which try is the answer is known only once the
+// connection stops trying (nextTag), so the pipeline hands each try's
+// record here rather than writing it (pipeline.finish), the next try's
+// replaces it, and the last one is written when the connection is done
+// (flush), timed from the first try's start. A request is one access line
+// and one count in the metrics, however many tags it was tried with, as
+// on every other surface; each try's span still ends with it, so that a
+// trace shows each write the store refused.
+type tries struct {
+	// mu orders hold and flush: through the channel (tracing on), the
+	// connection's call returns when its caller's context ends, and the
+	// try it left may end after the flush.
+	mu      sync.Mutex
+	start   time.Time
+	record  func(from time.Time)
+	flushed bool
+}
+
+// hold keeps the record of a try that started at start, or writes it
+// when the connection is done already.
+func (t *tries) hold(start time.Time, record func(from time.Time)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.start.IsZero() {
+		t.start = start
+	}
+	if t.flushed {
+		record(t.start)
+		return
+	}
+	t.record = record
+}
+
+// flush writes the record of the last try, if any was made, timed from
+// the first try's start.
+func (t *tries) flush() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.flushed = true
+	if t.record != nil {
+		t.record(t.start)
+		t.record = nil
+	}
 }
 
 type conditionKey struct{}
@@ -218,7 +269,7 @@ func (c conditionalConn) Invoke(ctx context.Context, method string, req, resp an
 // store's refusal points to it (nextTag); the store compares it in the
 // new write's transaction as it would have compared it in the first. A
 // refused write writes nothing, so only the last call may write; the
-// pipeline records them all.
+// pipeline records the last alone (tries).
 func (c conditionalConn) invoke(ctx context.Context, method string, req, resp any, opts []grpc.CallOption) error {
 	cond := conditionOf(ctx)
 	if cond == nil || (len(cond.ifMatch) == 0 && !cond.anyMatch) {
@@ -234,6 +285,10 @@ func (c conditionalConn) invoke(ctx context.Context, method string, req, resp an
 	}
 	if cond.anyMatch { // the write needs the resource, and answers NOT_FOUND without it
 		return c.ClientConnInterface.Invoke(ctx, method, req, resp, opts...)
+	}
+	if len(cond.ifMatch) > 1 {
+		cond.tries = &tries{}
+		defer cond.tries.flush()
 	}
 	var tried []string
 	for tag, more := cond.ifMatch[0], true; more; {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // conditional sends a REST request with the bearer token of ts and the
@@ -365,4 +367,52 @@ func TestRESTRetryOfAWriteOfSeveralTags(t *testing.T) {
 	}
 	other := conditional(t, ts, http.MethodPatch, path, []byte(`{"displayName":"Operatore Tre"}`), "If-Match", ifMatch)
 	wantProblem(t, "the same request_id for another body", other, http.StatusBadRequest, "INVALID_ARGUMENT", []string{"request_id"})
+}
+
+// TestRESTWriteOfSeveralTagsRecordedOnce: a REST write that the server
+// makes again with another tag of its If-Match list (nextTag) is one
+// request to its client, and one access line and one count in the
+// metrics, with the code its client got; the refused tries were each a
+// line and a count of ABORTED or INVALID_ARGUMENT, which an operator
+// read as refusals no client saw. Three requests: one made again after
+// ETAG_MISMATCH, its retry (same request_id) made again after
+// REQUEST_ID_REUSED, and one whose list names no current tag.
+func TestRESTWriteOfSeveralTagsRecordedOnce(t *testing.T) {
+	var logged syncbuf.Buffer
+	ts := startServer(t, server.Config{MetricsAddr: "127.0.0.1:0", Logger: textLog(&logged, slog.LevelInfo)})
+	admin := newSurface(t, ts, "grpc")
+	seedPartner(t, t.Context(), admin)
+	p, err := admin.GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: lombardia + "/partners/udp-milano"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/" + p.GetName() + "?requestId=rinomina-1"
+	ifMatch := `"stale", "` + p.GetEtag() + `"`
+	for i, want := range []int{http.StatusOK, http.StatusOK} {
+		if res := conditional(t, ts, http.MethodPatch, path, []byte(`{"displayName":"Nuovo nome"}`), "If-Match", ifMatch); res.Status != want {
+			t.Fatalf("PATCH %d with If-Match: %s: HTTP %d %s, want %d", i+1, ifMatch, res.Status, res.Body, want)
+		}
+	}
+	wantProblem(t, "PATCH with a list naming no current tag", conditional(t, ts, http.MethodPatch, "/v1/"+p.GetName(), []byte(`{"displayName":"Perso"}`), "If-Match", `"stale", "1000"`),
+		http.StatusPreconditionFailed, "ETAG_MISMATCH", nil)
+
+	m := scrape(t, ts.metricsURL())
+	for code, want := range map[string]float64{"OK": 2, "ABORTED": 1, "INVALID_ARGUMENT": 0} {
+		got, _ := sample(m, "raccordo_rpc_requests_total", `method="UpdatePartner"`, `surface="rest"`, `code="`+code+`"`)
+		if got != want {
+			t.Errorf("raccordo_rpc_requests_total of REST's UpdatePartner, code %s: %v, want %v", code, got, want)
+		}
+	}
+	ts.Stop()
+	var codes []string
+	for _, l := range logLines(logged.String(), "rpc") {
+		if strings.Contains(l, "procedure=/fami.v1.PartnerService/UpdatePartner protocol=rest ") {
+			_, code, _ := strings.Cut(l, " code=")
+			code, _, _ = strings.Cut(code, " ")
+			codes = append(codes, code)
+		}
+	}
+	if !slices.Equal(codes, []string{"OK", "OK", "ABORTED"}) {
+		t.Errorf("access lines of REST's UpdatePartner: codes %q, want one per request: OK, OK, ABORTED", codes)
+	}
 }

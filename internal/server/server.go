@@ -533,7 +533,7 @@ func (s *Server) newGateway(svcs []service, pipe *pipeline) *inprocConn {
 		ch = ch.WithClientStatsHandler(otelgrpc.NewClientHandler(s.otelgrpcOptions()...)).
 			WithServerStatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...))
 	}
-	conn := newInprocConn(ch, pipe.grpcUnary, !s.tracing)
+	conn := newInprocConn(ch, pipe.grpcUnary, pipe.log, !s.tracing)
 	for _, svc := range svcs {
 		svc.grpc(conn)
 	}
