@@ -38,29 +38,12 @@ import (
 //
 // One more cell, totalCell, holds the region's committed and paid over
 // every quarter, kept by the same writes, so that a write can refuse to
-// carry them past MaxRegionCents without reading every quarter.
+// carry them past check.MaxRegionCents without reading every quarter.
 const (
 	indexCells     = "monitoring_cells"
 	indexSubmitted = "monitoring_submitted"
 	totalCell      = "total"
 )
-
-// MaxRegionCents bounds what a region's reports may add up to, committed
-// and paid each, over every quarter: EUR 1,000 billion, ten times a
-// single amount's bound and over a thousand times FAMI's whole budget.
-// A report that would carry its region past it is refused (LIMIT_REACHED)
-// and nothing is written, so no sum the API answers can overflow an
-// int64 (9.22e18):
-//
-//   - a report adds at most 100 lines (a project's actions, each listed
-//     once) of check.MaxCents (1e13): 1e15, so the region's new total,
-//     computed before it is refused, is at most 1e17 + 1e15;
-//   - a project's or a network's figures are part of its region's: 1e17;
-//   - the nation's are the 21 regions': 2.1e18.
-//
-// TestMoneyBoundsCannotOverflow checks this arithmetic against the
-// constants.
-const MaxRegionCents = 10_000 * check.MaxCents
 
 // contributionOf is what a report adds to the aggregates.
 func contributionOf(r *famiv1.MonitoringReport) *famiv1.MonitoringSummary {
@@ -201,7 +184,7 @@ func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.
 }
 
 // keepTotal replaces before with next in the region's totals (totalCell),
-// refusing a change that would carry them past MaxRegionCents. A region
+// refusing a change that would carry them past check.MaxRegionCents. A region
 // written before the cell existed has it built from its quarters' cells,
 // once.
 func keepTotal(tx store.WriteTx, project string, before, next *famiv1.MonitoringSummary) error {
@@ -222,11 +205,11 @@ func keepTotal(tx store.WriteTx, project string, before, next *famiv1.Monitoring
 		items string
 		cents int64
 	}{{"committed_cents", total.GetQuarterCommittedCents()}, {"paid_cents", total.GetQuarterPaidCents()}} {
-		if t.cents > MaxRegionCents {
+		if t.cents > check.MaxRegionCents {
 			region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
-			return errs.AtLimit(region, t.items, MaxRegionCents,
+			return errs.AtLimit(region, t.items, check.MaxRegionCents,
 				"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: correct the amounts",
-				t.items, region, money.Decimal(t.cents), money.Decimal(MaxRegionCents))
+				t.items, region, money.Decimal(t.cents), money.Decimal(check.MaxRegionCents))
 		}
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(total)

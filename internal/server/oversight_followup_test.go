@@ -9,7 +9,6 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
-	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -43,7 +42,7 @@ func TestDashboardKeepsRegionOfIndicatorsOnly(t *testing.T) {
 
 // TestRegionMoneyCeiling checks on every surface the bound that keeps
 // money sums from overflowing: 100 reports of 100 lines of the largest
-// amount bring a region's paid and committed to monitoring.MaxRegionCents
+// amount bring a region's paid and committed to check.MaxRegionCents
 // exactly, and are written; the next report, which would pass it, is
 // refused with LIMIT_REACHED and nothing of it is written; the region's
 // and the nation's summaries answer the ceiling, not a wrapped sum.
@@ -69,7 +68,7 @@ func TestRegionMoneyCeiling(t *testing.T) {
 		_, err = admin.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: p.GetName() + "/monitoringReports/2046-q1"})
 		checkErr(t, "the refused report", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
 
-		const ceiling = int64(monitoring.MaxRegionCents)
+		const ceiling = int64(check.MaxRegionCents)
 		for _, sum := range []*famiv1.MonitoringSummary{
 			summarize(t, admin, parent, "2046-q1"),
 			summarize(t, newSurfaceFor(t, ts, kind, ministrySpec), "regions/-", "2046-q1"),
