@@ -45,11 +45,18 @@ const (
 	totalCell      = "total"
 )
 
-// contributionOf is what a report adds to the aggregates.
-func contributionOf(r *famiv1.MonitoringReport) *famiv1.MonitoringSummary {
+// contributionOf is what a report of project p adds to the aggregates.
+// Its indicator values carry their unit in p's plan, so that cells add
+// them up by code and unit, as summaries do (indicators.Progress). Cells
+// written before units were kept hold values without one (see compare).
+func contributionOf(p *famiv1.Project, r *famiv1.MonitoringReport) *famiv1.MonitoringSummary {
 	c := &famiv1.MonitoringSummary{ReportStates: []*famiv1.ReportStateCount{{State: r.GetState(), Count: 1}}}
+	units := make(map[string]string, len(p.GetIndicators()))
+	for _, in := range p.GetIndicators() {
+		units[in.GetCode()] = in.GetUnit()
+	}
 	for _, v := range r.GetIndicatorValues() {
-		c.Indicators = append(c.Indicators, &famiv1.IndicatorProgress{Code: v.GetIndicator(), Achieved: v.GetValue()})
+		c.Indicators = append(c.Indicators, &famiv1.IndicatorProgress{Code: v.GetIndicator(), Unit: units[v.GetIndicator()], Achieved: v.GetValue()})
 	}
 	for _, e := range r.GetExpenditures() {
 		c.QuarterCommittedCents += e.GetCommittedCents()
@@ -84,9 +91,11 @@ type summed[E any, K cmp.Ordered, N int64 | float64] struct {
 // The summed repeated fields of a MonitoringSummary.
 var (
 	indicatorSums = summed[*famiv1.IndicatorProgress, string, float64]{
-		key: (*famiv1.IndicatorProgress).GetCode, value: (*famiv1.IndicatorProgress).GetAchieved,
-		entry: func(code string, a float64) *famiv1.IndicatorProgress {
-			return &famiv1.IndicatorProgress{Code: code, Achieved: a}
+		key:   func(i *famiv1.IndicatorProgress) string { return store.Key(i.GetCode(), i.GetUnit()) },
+		value: (*famiv1.IndicatorProgress).GetAchieved,
+		entry: func(key string, a float64) *famiv1.IndicatorProgress {
+			code, unit, _ := strings.Cut(key, store.Key("", ""))
+			return &famiv1.IndicatorProgress{Code: code, Unit: unit, Achieved: a}
 		},
 	}
 	flagCounts = summed[*famiv1.FlagCount, famiv1.MonitoringFlagKind, int64]{
@@ -154,18 +163,22 @@ func writeCell(tx store.WriteTx, key string, c *famiv1.MonitoringSummary) error 
 	return tx.IndexPut(indexCells, key, string(b))
 }
 
-// keepAggregates replaces the contribution of old (nil for a new report)
-// with that of next in the aggregates.
-func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.MonitoringReport) error {
+// keepAggregates replaces the contribution of the report's previous state
+// (none for a new report) with that of next, a report of p, in the
+// aggregates. The previous contribution is the project's cell as it was
+// written, not recomputed from the plan, which may have changed since (an
+// indicator's unit), so that what is taken away is what was added.
+func keepAggregates(tx store.WriteTx, p *famiv1.Project, period string, next *famiv1.MonitoringReport) error {
+	project := p.GetName()
 	cell := &famiv1.MonitoringSummary{}
 	if err := readCell(tx, regionCell(period), cell); err != nil {
 		return err
 	}
-	mine, before := contributionOf(next), &famiv1.MonitoringSummary{}
-	if old != nil {
-		before = contributionOf(old)
-		add(cell, before, -1)
+	mine, before := contributionOf(p, next), &famiv1.MonitoringSummary{}
+	if err := readCell(tx, projectCell(project, period), before); err != nil {
+		return err
 	}
+	add(cell, before, -1)
 	if err := keepTotal(tx, project, before, mine); err != nil {
 		return err
 	}

@@ -194,8 +194,10 @@ func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
 	out.QuarterCommittedCents, out.QuarterPaidCents = f.quarter.GetQuarterCommittedCents(), f.quarter.GetQuarterPaidCents()
 	out.CommittedPercent, out.PaidPercent = indicators.Percent(float64(f.committed), float64(p.budget)), indicators.Percent(float64(f.paid), float64(p.budget))
 	for _, a := range f.quarter.GetIndicators() {
-		// An indicator since removed from the plan has no name or unit.
-		p.targets.Of(a.GetCode(), "", "").Achieved = a.GetAchieved()
+		// An indicator since removed from the plan has no name here; a
+		// value from a cell written before cells kept units has no unit
+		// either (Sorted finds it one).
+		p.targets.Of(a.GetCode(), "", a.GetUnit()).Achieved += a.GetAchieved()
 	}
 	out.Indicators = p.targets.Sorted()
 	out.Flags, out.ReportStates = f.quarter.GetFlags(), f.quarter.GetReportStates()

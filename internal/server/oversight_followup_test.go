@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
@@ -151,6 +152,56 @@ func TestPaidPercentOfTheProjectsItCounts(t *testing.T) {
 			if sum.GetBudgetCents() != c.budget || sum.GetPaidCents() != c.paid || math.Abs(sum.GetPaidPercent()-c.percent) > 1e-9 || sum.GetProjects() != c.projectsInQ3 {
 				t.Errorf("%s in 2016-q3: budget %d, paid %d (%.2f%%), %d projects; want %d, %d (%.2f%%), %d", c.parent,
 					sum.GetBudgetCents(), sum.GetPaidCents(), sum.GetPaidPercent(), sum.GetProjects(), c.budget, c.paid, c.percent, c.projectsInQ3)
+			}
+		}
+	})
+}
+
+// TestIndicatorsAddUpByUnit checks on every surface that indicators are
+// added up by code and unit. Two projects' plans give "OUT-01" (codes are
+// each project's own) in persons and in hours: the region's summary, the
+// network's of both and the national dashboard show 4 of 10 persons and
+// 30 of 100 hours, one row each. Before, they were one row, 34 of 110 in
+// whichever unit the first plan named.
+func TestIndicatorsAddUpByUnit(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+		n := seedNetworkLedBy(t, ctx, s, "rete", "udp")
+		for _, c := range []struct {
+			id, name, unit string
+			target, value  float64
+		}{{"persone", "Persone raggiunte", "persone", 10, 4}, {"ore", "Ore di formazione", "ore", 100, 30}} {
+			p := mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: c.id, Project: &famiv1.Project{
+				Code: "PROG-" + c.id, Title: "Progetto " + c.id, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
+				Indicators: []*famiv1.Indicator{{Code: "OUT-01", Name: c.name, Unit: c.unit, Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: c.target, TargetDate: "2021-12-31"}}}}))(t, "project "+c.id)
+			mustOK(s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1",
+				MonitoringReport: &famiv1.MonitoringReport{IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "OUT-01", Value: c.value}}}}))(t, "report of "+c.id)
+			n.Projects = append(n.Projects, &famiv1.NetworkProject{Project: p.GetName()})
+		}
+		mustOK(s.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: n, UpdateMask: mask("projects")}))(t, "the network runs both")
+
+		want := []*famiv1.IndicatorProgress{
+			{Code: "OUT-01", Name: "Ore di formazione", Unit: "ore", Target: 100, Achieved: 30, Percent: 30},
+			{Code: "OUT-01", Name: "Persone raggiunte", Unit: "persone", Target: 10, Achieved: 4, Percent: 40},
+		}
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		dash := mustOK(ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2021-q1"}))(t, "national dashboard")
+		for what, got := range map[string][]*famiv1.IndicatorProgress{
+			"the region's summary":   summarize(t, s, lombardia, "2021-q1").GetIndicators(),
+			"the network's summary":  summarize(t, s, n.GetName(), "2021-q1").GetIndicators(),
+			"the nation's summary":   summarize(t, ministry, "regions/-", "2021-q1").GetIndicators(),
+			"the national dashboard": dash.GetTotals().GetIndicators(),
+		} {
+			if len(got) != len(want) {
+				t.Errorf("%s: %v, want a row per unit: %v", what, got, want)
+				continue
+			}
+			for i := range want {
+				if !proto.Equal(got[i], want[i]) {
+					t.Errorf("%s, row %d: got %v, want %v", what, i, got[i], want[i])
+				}
 			}
 		}
 	})

@@ -2083,7 +2083,10 @@ func (x *ListOverdueProjectsResponse) GetUnreachable() []string {
 
 // IndicatorProgress is an indicator's target against what the quarter's
 // reports achieved. In a summary of several projects, indicators with the
-// same code are added up.
+// same code and unit are added up; a code two plans give in two units has
+// a row for each (codes are each project's own). A value kept before
+// summaries kept units is added to its code's only unit, or has a row
+// without a unit where its code has several.
 type IndicatorProgress struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Code     string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
