@@ -185,6 +185,25 @@ func Quantity(v *errs.Violations, field string, x float64) {
 // 2^63-1 cents summed to -2 in the ministry's monitoring summary).
 const MaxCents = 1e13
 
+// MaxRegionCents bounds what a region's amounts of one kind may add up to:
+// its projects' budgets, and its monitoring reports' committed and paid
+// each, over every quarter: 10^17 cents, EUR 10^15 (a million billion), ten
+// thousand times a single amount's bound and far beyond any programme's
+// whole budget. A write that would raise its region's total past it is
+// refused (LIMIT_REACHED) and nothing is written, so no sum the API answers
+// can overflow an int64 (9.22e18):
+//
+//   - the largest write adds 1e15: a report of 100 lines (a project's
+//     actions, each listed once) of MaxCents, or a project's budget of
+//     MaxCents; so a region's new total, computed before it is refused,
+//     is at most 1e17 + 1e15;
+//   - a project's or a network's figures are part of its region's: 1e17;
+//   - the nation's are the 21 regions': 2.1e18.
+//
+// TestMoneyBoundsCannotOverflow checks this arithmetic against the
+// constants.
+const MaxRegionCents = 10_000 * MaxCents
+
 // Cents checks an amount of money in euro cents: 0 to MaxCents, and more
 // than zero when positive. It reports whether the amount is valid.
 func Cents(v *errs.Violations, field string, cents int64, positive bool) bool {

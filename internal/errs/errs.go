@@ -216,7 +216,7 @@ func InvalidField(field, format string, args ...any) *Error {
 // FAILED_PRECONDITION), not an invalid field: the metadata says which
 // limit, for a client to word it, and the message, formatted from format
 // and args, says what to do instead. The limit is an int64: a region's
-// money (monitoring.MaxRegionCents, 10^17 cents) is one, past an int on
+// money (check.MaxRegionCents, 10^17 cents) is one, past an int on
 // 32-bit platforms.
 func AtLimit(resource, items string, limit int64, format string, args ...any) *Error {
 	return LimitReached.With(Error{

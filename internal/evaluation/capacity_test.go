@@ -51,7 +51,7 @@ func TestCapacityMeasureHasOneScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &famiv1.CapacityMeasureSummary{Measure: "co-progettazione", DisplayName: "Competenza di co-progettazione", Networks: 1, MeanT0: 2}
+	want := &famiv1.CapacityMeasureSummary{Measure: "co-progettazione", DisplayName: "Competenza di co-progettazione", Networks: 1, MeanT0: 2, ScaleMax: 5}
 	if len(sum.GetMeasures()) != 1 || !proto.Equal(sum.GetMeasures()[0], want) {
 		t.Errorf("summary after the refusal: %v, want only %v", sum.GetMeasures(), want)
 	}

@@ -221,6 +221,12 @@ func (s *Service) UpdateCapacityAssessment(ctx context.Context, req *famiv1.Upda
 
 // SummarizeCapacity implements fami.v1.EvaluationService. A region has
 // tens of networks and a handful of measures each, so it reads them all.
+//
+// Its means are taken per measure and scale: sameScale keeps a measure on
+// one scale from now on, but assessments stored before that rule may mix
+// scales, and 2 out of 5 with 8 out of 10 averages to a score on neither.
+// Scores are not rescaled either: a 1 to 5 score is no 1 to 10 score
+// doubled, so a measure stored on two scales answers a summary for each.
 func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCapacityRequest) (*famiv1.SummarizeCapacityResponse, error) {
 	region, err := aip.ParseRegion("parent", req.GetParent())
 	if err != nil {
@@ -230,7 +236,11 @@ func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCa
 		out          *famiv1.CapacityMeasureSummary
 		t0, t0b, t1b float64
 	}
-	measures := map[string]*sums{}
+	type onScale struct {
+		measure string
+		scale   int32
+	}
+	measures := map[onScale]*sums{}
 	res := &famiv1.SummarizeCapacityResponse{}
 	err = s.store.View(ctx, region, func(tx store.ReadTx) error {
 		res.Revision = tx.Revision()
@@ -240,10 +250,11 @@ func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCa
 				if err := proto.Unmarshal(raw, a); err != nil {
 					return false, err
 				}
-				m := measures[id]
+				key := onScale{id, a.GetScaleMax()}
+				m := measures[key]
 				if m == nil {
-					m = &sums{out: &famiv1.CapacityMeasureSummary{Measure: id, DisplayName: a.GetDisplayName()}}
-					measures[id] = m
+					m = &sums{out: &famiv1.CapacityMeasureSummary{Measure: id, DisplayName: a.GetDisplayName(), ScaleMax: key.scale}}
+					measures[key] = m
 				}
 				m.out.Networks++
 				m.t0 += a.GetT0()
@@ -268,7 +279,9 @@ func (s *Service) SummarizeCapacity(ctx context.Context, req *famiv1.SummarizeCa
 		}
 		res.Measures = append(res.Measures, m.out)
 	}
-	slices.SortFunc(res.Measures, func(a, b *famiv1.CapacityMeasureSummary) int { return cmp.Compare(a.GetMeasure(), b.GetMeasure()) })
+	slices.SortFunc(res.Measures, func(a, b *famiv1.CapacityMeasureSummary) int {
+		return cmp.Or(cmp.Compare(a.GetMeasure(), b.GetMeasure()), cmp.Compare(a.GetScaleMax(), b.GetScaleMax()))
+	})
 	return res, nil
 }
 

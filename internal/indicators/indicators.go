@@ -6,35 +6,43 @@
 package indicators
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
 
-// Progress adds up the progress of indicators by code: a code's target
-// and achieved are sums, its name and unit those of the first that names
-// it. Summaries of
-// several projects, regions or the whole country are made of them.
-type Progress map[string]*famiv1.IndicatorProgress
+// Progress adds up the progress of indicators by code and unit: a code's
+// target and achieved are sums, its name that of the first that names it.
+// Indicator codes are the project's own ("unique within the project"), so
+// two plans may give one code two units; "persons" and "hours" never add
+// up, so an indicator is the pair, and a code of two units has a row for
+// each. Summaries of several projects, regions or the whole country are
+// made of them.
+type Progress map[Key]*famiv1.IndicatorProgress
 
-// Of is the progress of the indicator code, with the name and unit of the
+// Key is what indicators are added up by.
+type Key struct{ Code, Unit string }
+
+// Of is the progress of the indicator code in unit, with the name of the
 // first plan that names it. A code may be met first without a name: the
 // value of an indicator since removed from its plan, in the first region
 // of a national summary, while a later region's plan still names it.
 func (ix Progress) Of(code, name, unit string) *famiv1.IndicatorProgress {
-	t, ok := ix[code]
+	k := Key{code, unit}
+	t, ok := ix[k]
 	if !ok {
-		t = &famiv1.IndicatorProgress{Code: code}
-		ix[code] = t
+		t = &famiv1.IndicatorProgress{Code: code, Unit: unit}
+		ix[k] = t
 	}
-	if t.Name == "" && name != "" {
-		t.Name, t.Unit = name, unit
+	if t.Name == "" {
+		t.Name = name
 	}
 	return t
 }
 
-// Add adds the targets and achieved values of in, by code.
+// Add adds the targets and achieved values of in, by code and unit.
 func (ix Progress) Add(in []*famiv1.IndicatorProgress) {
 	for _, i := range in {
 		t := ix.Of(i.GetCode(), i.GetName(), i.GetUnit())
@@ -43,12 +51,31 @@ func (ix Progress) Add(in []*famiv1.IndicatorProgress) {
 	}
 }
 
-// Sorted is the progress of every code, in code order, each with the
-// percentage of its sums.
+// Sorted is the progress of every indicator, in code then unit order,
+// each with the percentage of its sums. A value without a unit (from an
+// aggregate written before aggregates kept units) is added to its code's
+// only unit when there is one; where the code has several it keeps a row
+// of its own, rather than add to a unit it may not be in.
 func (ix Progress) Sorted() []*famiv1.IndicatorProgress {
+	units := map[string][]string{}
+	for k := range ix {
+		if k.Unit != "" {
+			units[k.Code] = append(units[k.Code], k.Unit)
+		}
+	}
+	for k, t := range ix {
+		if in := units[k.Code]; k.Unit == "" && len(in) == 1 {
+			into := ix.Of(k.Code, t.GetName(), in[0])
+			into.Target += t.GetTarget()
+			into.Achieved += t.GetAchieved()
+			delete(ix, k)
+		}
+	}
 	var out []*famiv1.IndicatorProgress
-	for _, code := range slices.Sorted(maps.Keys(ix)) {
-		t := ix[code]
+	for _, k := range slices.SortedFunc(maps.Keys(ix), func(a, b Key) int {
+		return cmp.Or(cmp.Compare(a.Code, b.Code), cmp.Compare(a.Unit, b.Unit))
+	}) {
+		t := ix[k]
 		t.Percent = Percent(t.GetAchieved(), t.GetTarget())
 		out = append(out, t)
 	}

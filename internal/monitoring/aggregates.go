@@ -38,36 +38,25 @@ import (
 //
 // One more cell, totalCell, holds the region's committed and paid over
 // every quarter, kept by the same writes, so that a write can refuse to
-// carry them past MaxRegionCents without reading every quarter.
+// carry them past check.MaxRegionCents without reading every quarter.
 const (
 	indexCells     = "monitoring_cells"
 	indexSubmitted = "monitoring_submitted"
 	totalCell      = "total"
 )
 
-// MaxRegionCents bounds what a region's reports may add up to, committed
-// and paid each, over every quarter: 10^17 cents, EUR 10^15 (a million
-// billion), ten thousand times a single amount's bound (check.MaxCents)
-// and far beyond any programme's whole budget.
-// A report that would carry its region past it is refused (LIMIT_REACHED)
-// and nothing is written, so no sum the API answers can overflow an
-// int64 (9.22e18):
-//
-//   - a report adds at most 100 lines (a project's actions, each listed
-//     once) of check.MaxCents (1e13): 1e15, so the region's new total,
-//     computed before it is refused, is at most 1e17 + 1e15;
-//   - a project's or a network's figures are part of its region's: 1e17;
-//   - the nation's are the 21 regions': 2.1e18.
-//
-// TestMoneyBoundsCannotOverflow checks this arithmetic against the
-// constants.
-const MaxRegionCents = 10_000 * check.MaxCents
-
-// contributionOf is what a report adds to the aggregates.
-func contributionOf(r *famiv1.MonitoringReport) *famiv1.MonitoringSummary {
+// contributionOf is what a report of project p adds to the aggregates.
+// Its indicator values carry their unit in p's plan, so that cells add
+// them up by code and unit, as summaries do (indicators.Progress). Cells
+// written before units were kept hold values without one (see compare).
+func contributionOf(p *famiv1.Project, r *famiv1.MonitoringReport) *famiv1.MonitoringSummary {
 	c := &famiv1.MonitoringSummary{ReportStates: []*famiv1.ReportStateCount{{State: r.GetState(), Count: 1}}}
+	units := make(map[string]string, len(p.GetIndicators()))
+	for _, in := range p.GetIndicators() {
+		units[in.GetCode()] = in.GetUnit()
+	}
 	for _, v := range r.GetIndicatorValues() {
-		c.Indicators = append(c.Indicators, &famiv1.IndicatorProgress{Code: v.GetIndicator(), Achieved: v.GetValue()})
+		c.Indicators = append(c.Indicators, &famiv1.IndicatorProgress{Code: v.GetIndicator(), Unit: units[v.GetIndicator()], Achieved: v.GetValue()})
 	}
 	for _, e := range r.GetExpenditures() {
 		c.QuarterCommittedCents += e.GetCommittedCents()
@@ -102,9 +91,11 @@ type summed[E any, K cmp.Ordered, N int64 | float64] struct {
 // The summed repeated fields of a MonitoringSummary.
 var (
 	indicatorSums = summed[*famiv1.IndicatorProgress, string, float64]{
-		key: (*famiv1.IndicatorProgress).GetCode, value: (*famiv1.IndicatorProgress).GetAchieved,
-		entry: func(code string, a float64) *famiv1.IndicatorProgress {
-			return &famiv1.IndicatorProgress{Code: code, Achieved: a}
+		key:   func(i *famiv1.IndicatorProgress) string { return store.Key(i.GetCode(), i.GetUnit()) },
+		value: (*famiv1.IndicatorProgress).GetAchieved,
+		entry: func(key string, a float64) *famiv1.IndicatorProgress {
+			code, unit, _ := strings.Cut(key, store.Key("", ""))
+			return &famiv1.IndicatorProgress{Code: code, Unit: unit, Achieved: a}
 		},
 	}
 	flagCounts = summed[*famiv1.FlagCount, famiv1.MonitoringFlagKind, int64]{
@@ -172,12 +163,16 @@ func writeCell(tx store.WriteTx, key string, c *famiv1.MonitoringSummary) error 
 	return tx.IndexPut(indexCells, key, string(b))
 }
 
-// keepAggregates replaces the contribution of old (nil for a new report)
-// with that of next in the aggregates.
-func keepAggregates(tx store.WriteTx, project, period string, old, next *famiv1.MonitoringReport) error {
-	before, mine := &famiv1.MonitoringSummary{}, contributionOf(next)
-	if old != nil {
-		before = contributionOf(old)
+// keepAggregates replaces the contribution of the report's previous state
+// (none for a new report) with that of next, a report of p, in the
+// aggregates. The previous contribution is the project's cell as it was
+// written, not recomputed from the plan, which may have changed since (an
+// indicator's unit), so that what is taken away is what was added.
+func keepAggregates(tx store.WriteTx, p *famiv1.Project, period string, next *famiv1.MonitoringReport) error {
+	project := p.GetName()
+	mine, before := contributionOf(p, next), &famiv1.MonitoringSummary{}
+	if err := readCell(tx, projectCell(project, period), before); err != nil {
+		return err
 	}
 	if err := keepTotal(tx, project, before, mine); err != nil {
 		return err
@@ -208,7 +203,7 @@ func keepCells(tx store.WriteTx, project, period string, before, mine *famiv1.Mo
 }
 
 // keepTotal replaces before with next in the region's totals (totalCell),
-// refusing a change that would raise them past MaxRegionCents. Only a
+// refusing a change that would raise them past check.MaxRegionCents. Only a
 // raise is refused: a region already past the ceiling (its reports written
 // before it existed) may still correct its amounts downwards, and submit,
 // approve or return a report, which moves no money; refusing those would
@@ -235,11 +230,11 @@ func keepTotal(tx store.WriteTx, project string, before, next *famiv1.Monitoring
 		{"paid_cents", &total.QuarterPaidCents, next.GetQuarterPaidCents() - before.GetQuarterPaidCents()},
 	} {
 		*t.total += t.change
-		if t.change > 0 && *t.total > MaxRegionCents {
+		if t.change > 0 && *t.total > check.MaxRegionCents {
 			region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
-			return errs.AtLimit(region, t.items, MaxRegionCents,
+			return errs.AtLimit(region, t.items, check.MaxRegionCents,
 				"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: correct the amounts",
-				t.items, region, money.Decimal(*t.total), money.Decimal(MaxRegionCents))
+				t.items, region, money.Decimal(*t.total), money.Decimal(check.MaxRegionCents))
 		}
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(total)
@@ -247,6 +242,18 @@ func keepTotal(tx store.WriteTx, project string, before, next *famiv1.Monitoring
 		return err
 	}
 	return tx.IndexPut(indexCells, totalCell, string(b))
+}
+
+// reportedBy reports whether project has a report (a cell) for period or
+// a quarter before it.
+func reportedBy(tx store.ReadTx, project, period string) bool {
+	var found bool
+	prefix := store.KeyPrefix("p" + resource.ID(project))
+	tx.IndexScan(indexCells, prefix, func(k, _ string) bool {
+		found = k[len(prefix):] <= period
+		return false
+	})
+	return found
 }
 
 // paidBefore is what a project paid in the quarters before period, from its

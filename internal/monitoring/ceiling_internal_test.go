@@ -47,7 +47,7 @@ func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:loader"}, func(tx store.WriteTx) (proto.Message, error) {
 		for q := range reports {
 			r := &famiv1.MonitoringReport{Name: name(q), Period: period(q), State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1, Expenditures: full}
-			if err := keepCells(tx, p.GetName(), period(q), &famiv1.MonitoringSummary{}, contributionOf(r), r); err != nil {
+			if err := keepCells(tx, p.GetName(), period(q), &famiv1.MonitoringSummary{}, contributionOf(p, r), r); err != nil {
 				return nil, err
 			}
 			if err := tx.Put(r); err != nil {

@@ -28,15 +28,11 @@ func (s *Service) Load(ctx context.Context, region string, reports []*famiv1.Mon
 			if err != nil {
 				return nil, err
 			}
-			old := &famiv1.MonitoringReport{}
-			if tx.Get(n.String(), old) != nil {
-				old = nil
-			}
 			p, err := getProject(tx, n.project)
 			if err != nil {
 				return nil, err
 			}
-			if _, err := s.write(tx, n, p, old, proto.CloneOf(r)); err != nil {
+			if _, err := s.write(tx, n, p, proto.CloneOf(r)); err != nil {
 				return nil, err
 			}
 		}
@@ -56,7 +52,8 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 	out := &famiv1.MonitoringSummary{Parent: req.GetParent(), Period: period}
 	err := s.store.View(ctx, region, func(tx store.ReadTx) error {
 		out.Revision = tx.Revision()
-		targets := map[string]*famiv1.IndicatorProgress{}
+		type indicator struct{ code, unit string }
+		targets := map[indicator]*famiv1.IndicatorProgress{}
 		flags := map[famiv1.MonitoringFlagKind]int64{}
 		states := map[famiv1.MonitoringReportState]int64{}
 		return tx.List(resource.Projects, "", func(id string, raw []byte) (bool, error) {
@@ -71,18 +68,20 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				out.Projects++
 				out.BudgetCents += p.GetBudgetCents()
 				for _, ind := range p.GetIndicators() {
-					t := targets[ind.GetCode()]
+					k := indicator{ind.GetCode(), ind.GetUnit()}
+					t := targets[k]
 					if t == nil {
-						t = &famiv1.IndicatorProgress{Code: ind.GetCode()}
-						targets[ind.GetCode()] = t
+						t = &famiv1.IndicatorProgress{Code: k.code, Unit: k.unit}
+						targets[k] = t
 					}
 					if t.Name == "" { // the first plan naming it, as SummarizeMonitoring
-						t.Name, t.Unit = ind.GetName(), ind.GetUnit()
+						t.Name = ind.GetName()
 					}
 					t.Target += ind.GetTarget()
 				}
 			}
 			var mine *famiv1.MonitoringReport
+			reported := false // a report up to the quarter: the project's budget is what its payments are set against
 			err := tx.List(resource.Projects+"/"+id+"/"+resource.MonitoringReports, "", func(rid string, raw []byte) (bool, error) {
 				if strings.Contains(rid, "@") || rid > period {
 					return rid <= period, nil
@@ -91,6 +90,7 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				if err := proto.Unmarshal(raw, r); err != nil {
 					return false, err
 				}
+				reported = true
 				for _, e := range r.GetExpenditures() {
 					out.CommittedCents += e.GetCommittedCents()
 					out.PaidCents += e.GetPaidCents()
@@ -107,6 +107,9 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 			if err != nil {
 				return false, err
 			}
+			if !active && reported {
+				out.BudgetCents += p.GetBudgetCents()
+			}
 			if mine == nil && active {
 				states[0]++
 			}
@@ -115,11 +118,16 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				for _, f := range mine.GetFlags() {
 					flags[f.GetKind()]++
 				}
+				units := map[string]string{} // a value's unit is its plan's
+				for _, ind := range p.GetIndicators() {
+					units[ind.GetCode()] = ind.GetUnit()
+				}
 				for _, v := range mine.GetIndicatorValues() {
-					t := targets[v.GetIndicator()]
+					k := indicator{v.GetIndicator(), units[v.GetIndicator()]}
+					t := targets[k]
 					if t == nil {
-						t = &famiv1.IndicatorProgress{Code: v.GetIndicator()}
-						targets[v.GetIndicator()] = t
+						t = &famiv1.IndicatorProgress{Code: k.code, Unit: k.unit}
+						targets[k] = t
 					}
 					t.Achieved += v.GetValue()
 				}
@@ -133,7 +141,9 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				t.Percent = indicators.Percent(t.GetAchieved(), t.GetTarget())
 				out.Indicators = append(out.Indicators, t)
 			}
-			slices.SortFunc(out.Indicators, func(a, b *famiv1.IndicatorProgress) int { return cmp.Compare(a.GetCode(), b.GetCode()) })
+			slices.SortFunc(out.Indicators, func(a, b *famiv1.IndicatorProgress) int {
+				return cmp.Or(cmp.Compare(a.GetCode(), b.GetCode()), cmp.Compare(a.GetUnit(), b.GetUnit()))
+			})
 			for k, n := range flags {
 				out.Flags = append(out.Flags, &famiv1.FlagCount{Kind: k, Count: n})
 			}

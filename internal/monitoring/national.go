@@ -10,8 +10,8 @@ import (
 
 // summarizeNationally answers a summary of regions/-: every region's
 // summary of the quarter, under the same rules as when asked region by
-// region, added up. Indicators with the same code are added up, as within
-// a region, and the percentages are those of the sums. A region whose data
+// region, added up. Indicators with the same code and unit are added up, as
+// within a region, and the percentages are those of the sums. A region whose data
 // cannot be read now is left out and named unreachable (aip.Skip): the sums
 // are those of the regions read. The overdue projects named are the first
 // maxOverdueShown in region order, as ListOverdueProjects lists them.

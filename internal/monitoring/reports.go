@@ -18,19 +18,19 @@ import (
 )
 
 // write validates a report's content against its project's plan (p, read
-// in tx), finds its flags and stores it with the aggregates; old is the
-// stored state it replaces (nil for a new report).
-func (s *Service) write(tx store.WriteTx, n reportName, p *famiv1.Project, old, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
+// in tx), finds its flags and stores it with the aggregates, in place of
+// the stored state's contribution if there is one.
+func (s *Service) write(tx store.WriteTx, n reportName, p *famiv1.Project, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
 	q, _ := parsePeriod(n.period)
 	if err := validate(p, next, q); err != nil {
 		return nil, err
 	}
-	return s.keep(tx, n, p, old, next)
+	return s.keep(tx, n, p, next)
 }
 
 // keep is write without the validation: it finds next's flags and stores
 // it with the aggregates.
-func (s *Service) keep(tx store.WriteTx, n reportName, p *famiv1.Project, old, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
+func (s *Service) keep(tx store.WriteTx, n reportName, p *famiv1.Project, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
 	q, _ := parsePeriod(n.period)
 	paid, err := paidBefore(tx, n.project, n.period)
 	if err != nil {
@@ -44,7 +44,7 @@ func (s *Service) keep(tx store.WriteTx, n reportName, p *famiv1.Project, old, n
 		return nil, err
 	}
 	next.Flags = findFlags(p, next, q, paid, behind)
-	if err := keepAggregates(tx, n.project, n.period, old, next); err != nil {
+	if err := keepAggregates(tx, p, n.period, next); err != nil {
 		return nil, err
 	}
 	return next, tx.Put(next)
@@ -83,7 +83,7 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 			return nil, err
 		}
 		r.Name, r.Period, r.State, r.Revision = n.String(), n.period, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, 1
-		return s.write(tx, n, p, nil, r)
+		return s.write(tx, n, p, r)
 	})
 }
 
@@ -141,7 +141,7 @@ func (s *Service) UpdateMonitoringReport(ctx context.Context, req *famiv1.Update
 		if _, err := resource.ApplyMask(tx, next, in, req.GetUpdateMask(), reportMutable, reportOutputOnly...); err != nil {
 			return nil, err
 		}
-		return s.write(tx, n, p, cur, next)
+		return s.write(tx, n, p, next)
 	})
 }
 
@@ -233,9 +233,9 @@ func (s *Service) transition(ctx context.Context, req resource.ChangeRequest, st
 			return nil, err
 		}
 		if st.fix == "" {
-			return s.keep(tx, n, p, cur, next)
+			return s.keep(tx, n, p, next)
 		}
-		r, err := s.write(tx, n, p, cur, next)
+		r, err := s.write(tx, n, p, next)
 		return r, errs.Advise(err, st.fix)
 	})
 }

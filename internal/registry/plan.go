@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -9,6 +10,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -162,13 +164,80 @@ func planDigest(p *famiv1.Project) *famiv1.Project {
 }
 
 // keepPlan records the digest of p's plan, in the transaction that writes
-// p.
-func keepPlan(tx store.WriteTx, p *famiv1.Project) error {
+// p, and its budget in the region's total (keepBudget); field is the
+// request's field that sets the budget, named when the total is refused.
+func keepPlan(tx store.WriteTx, p *famiv1.Project, field string) error {
+	if err := keepBudget(tx, p.GetName(), p.GetBudgetCents(), field); err != nil {
+		return err
+	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(planDigest(p))
 	if err != nil {
 		return err
 	}
 	return tx.IndexPut(indexPlans, resource.ID(p.GetName()), string(b))
+}
+
+// dropPlan removes a deleted project's digest and its budget from the
+// region's total.
+func dropPlan(tx store.WriteTx, project string) error {
+	if err := keepBudget(tx, project, 0, ""); err != nil {
+		return err
+	}
+	return tx.IndexDelete(indexPlans, resource.ID(project))
+}
+
+// budgetTotal is the key, in indexBudgets, of the sum of the budgets of
+// the region's plan digests.
+const budgetTotal = "total"
+
+// keepBudget replaces, in the region's total of budgets, the budget of
+// project's digest (none for a new project) with cents, refusing a raise
+// that carries the total past check.MaxRegionCents (LIMIT_REACHED naming
+// field) before anything is written. The summaries add up the budgets of the digests
+// (ProjectPlans), so that bound keeps their sums, and the nation's, from
+// overflowing. A region written before the total existed has it built
+// from its digests, once.
+func keepBudget(tx store.WriteTx, project string, cents int64, field string) error {
+	total, err := budgetsOf(tx)
+	if err != nil {
+		return err
+	}
+	var before int64
+	if raw, ok := tx.IndexGet(indexPlans, resource.ID(project)); ok {
+		old := &famiv1.Project{}
+		if err := proto.Unmarshal([]byte(raw), old); err != nil {
+			return fmt.Errorf("registry: corrupt plan digest of project %q: %w", project, err)
+		}
+		before = old.GetBudgetCents()
+	}
+	total += cents - before
+	// Only a raise is refused: a project's budget may always come down, and
+	// a project be deleted, whatever its region's total.
+	if total > check.MaxRegionCents && cents > before {
+		region := tx.Region()
+		return errs.AtLimit("regions/"+region, field, check.MaxRegionCents,
+			"%s would bring the budgets of %s's projects to EUR %s, past the EUR %s a region's may add up to: correct %s",
+			field, region, money.Decimal(total), money.Decimal(check.MaxRegionCents), field)
+	}
+	return tx.IndexPut(indexBudgets, budgetTotal, strconv.FormatInt(total, 10))
+}
+
+// budgetsOf reads the region's total of budgets, or sums its digests'
+// when the total was never written.
+func budgetsOf(tx store.ReadTx) (int64, error) {
+	if v, ok := tx.IndexGet(indexBudgets, budgetTotal); ok {
+		total, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("registry: corrupt total of the budgets %q: %w", v, err)
+		}
+		return total, nil
+	}
+	var total int64
+	err := ProjectPlans(tx, func(p *famiv1.Project) bool {
+		total += p.GetBudgetCents()
+		return true
+	})
+	return total, err
 }
 
 // ProjectPlans calls fn, in id order until it returns false, with the plan

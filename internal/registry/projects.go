@@ -207,7 +207,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 		if err := setRefs(tx, p.Name, nil, beneficiaryRefs(p)); err != nil {
 			return nil, err
 		}
-		if err := keepPlan(tx, p); err != nil {
+		if err := keepPlan(tx, p, "project.budget_cents"); err != nil {
 			return nil, err
 		}
 		return written(tx, nil, p)
@@ -284,7 +284,7 @@ func (s *Projects) UpdateProject(ctx context.Context, req *famiv1.UpdateProjectR
 		if err := setRefs(tx, next.Name, beneficiaryRefs(cur), beneficiaryRefs(next)); err != nil {
 			return nil, err
 		}
-		if err := keepPlan(tx, next); err != nil {
+		if err := keepPlan(tx, next, "project.budget_cents"); err != nil {
 			return nil, err
 		}
 		return written(tx, cur, next)
@@ -309,7 +309,7 @@ func (s *Projects) DeleteProject(ctx context.Context, req *famiv1.DeleteProjectR
 		if err := setRefs(tx, cur.Name, beneficiaryRefs(cur), nil); err != nil {
 			return nil, err
 		}
-		if err := tx.IndexDelete(indexPlans, resource.ID(cur.GetName())); err != nil {
+		if err := dropPlan(tx, cur.GetName()); err != nil {
 			return nil, err
 		}
 		if err := indexProject(tx, cur, nil); err != nil {
@@ -370,7 +370,7 @@ func (s *Projects) ExtendProject(ctx context.Context, req *famiv1.ExtendProjectR
 		}
 		p.Extensions = append(p.Extensions, granted)
 		p.EndDate = ext.GetEndDate()
-		if err := keepPlan(tx, p); err != nil {
+		if err := keepPlan(tx, p, "extension.budget_cents"); err != nil {
 			return nil, err
 		}
 		// The municipalities are the same: the index takes the new end date.

@@ -30,6 +30,9 @@ const (
 	// indexPlans maps a project's id to the digest of its plan (see
 	// ProjectPlans).
 	indexPlans = "project_plans"
+	// indexBudgets holds the sum of the budgets of the plan digests (see
+	// keepBudget).
+	indexBudgets = "project_budgets"
 	// indexRetiredContacts holds the ids of deleted contacts, never given
 	// out again (unused).
 	indexRetiredContacts = "contacts_retired"

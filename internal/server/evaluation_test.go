@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // TestCapacityEverySurface records "competenza di co-progettazione" for
@@ -56,7 +57,7 @@ func TestCapacityEverySurface(t *testing.T) {
 			t.Fatalf("summarize: %v", err)
 		}
 		want := &famiv1.CapacityMeasureSummary{Measure: "co-progettazione", DisplayName: "Competenza di co-progettazione",
-			Networks: 3, NetworksRemeasured: 2, MeanT0: 2, MeanT1: 3.75, MeanDelta: 1.25}
+			Networks: 3, NetworksRemeasured: 2, MeanT0: 2, MeanT1: 3.75, MeanDelta: 1.25, ScaleMax: 5}
 		if len(got.GetMeasures()) != 1 || !proto.Equal(got.GetMeasures()[0], want) {
 			t.Errorf("region averages: got %v, want %v", got.GetMeasures(), want)
 		}
@@ -94,6 +95,55 @@ func TestScoreOffTheScaleNamedAsSent(t *testing.T) {
 		checkErr(t, "a T0 of 2147483647", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"capacity_assessment.t0"}})
 		if ce, ok := asCallError(err); !ok || !strings.Contains(ce.Message, "2147483647 is not a score") {
 			t.Errorf("message %q: want the score written as 2147483647", ce.Message)
+		}
+	})
+}
+
+// TestCapacityMeansKeepTheirScale: assessments of one measure stored on
+// two scales, as the code before one scale per region wrote them (2 and 4
+// out of 5 for two networks, 8 out of 10 remeasured at 9 for a third), are
+// summarised once per scale: mean T0 3 of 5, and 8 of 10 with its delta.
+// The mixed mean, 4.67 (14/3) and a delta of 1 over the one remeasured
+// network, was a score on neither scale.
+func TestCapacityMeansKeepTheirScale(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+		for _, n := range []string{"rete-a", "rete-b", "rete-c"} {
+			seedNetworkLedBy(t, ctx, s, n, "udp")
+		}
+		ts = ts.storedDirectly(func(tx store.WriteTx) error {
+			for _, a := range []*famiv1.CapacityAssessment{
+				{Name: networkName("rete-a") + "/capacityAssessments/co-progettazione", ScaleMax: 5, T0: 2, T0Date: "2021-02-10"},
+				{Name: networkName("rete-b") + "/capacityAssessments/co-progettazione", ScaleMax: 5, T0: 4, T0Date: "2021-02-10"},
+				{Name: networkName("rete-c") + "/capacityAssessments/co-progettazione", ScaleMax: 10, T0: 8, T0Date: "2021-02-10",
+					T1: proto.Float64(9), T1Date: "2022-06-15", Delta: proto.Float64(1)},
+			} {
+				a.DisplayName, a.AssessedBy = "Competenza di co-progettazione", "test:consultant"
+				if err := tx.Put(a); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		got, err := ministry.SummarizeCapacity(ctx, &famiv1.SummarizeCapacityRequest{Parent: lombardia})
+		if err != nil {
+			t.Fatalf("summarize: %v", err)
+		}
+		want := []*famiv1.CapacityMeasureSummary{
+			{Measure: "co-progettazione", DisplayName: "Competenza di co-progettazione", ScaleMax: 5, Networks: 2, MeanT0: 3},
+			{Measure: "co-progettazione", DisplayName: "Competenza di co-progettazione", ScaleMax: 10, Networks: 1, NetworksRemeasured: 1,
+				MeanT0: 8, MeanT1: 9, MeanDelta: 1},
+		}
+		if len(got.GetMeasures()) != len(want) {
+			t.Fatalf("summary of a measure stored on two scales: %v, want one per scale: %v", got.GetMeasures(), want)
+		}
+		for i := range want {
+			if !proto.Equal(got.GetMeasures()[i], want[i]) {
+				t.Errorf("summary %d: got %v, want %v", i, got.GetMeasures()[i], want[i])
+			}
 		}
 	})
 }

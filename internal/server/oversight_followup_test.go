@@ -2,14 +2,15 @@ package server_test
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
-	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -43,7 +44,7 @@ func TestDashboardKeepsRegionOfIndicatorsOnly(t *testing.T) {
 
 // TestRegionMoneyCeiling checks on every surface the bound that keeps
 // money sums from overflowing: 100 reports of 100 lines of the largest
-// amount bring a region's paid and committed to monitoring.MaxRegionCents
+// amount bring a region's paid and committed to check.MaxRegionCents
 // exactly, and are written; the next report, which would pass it, is
 // refused with LIMIT_REACHED and nothing of it is written; the region's
 // and the nation's summaries answer the ceiling, not a wrapped sum.
@@ -69,7 +70,7 @@ func TestRegionMoneyCeiling(t *testing.T) {
 		_, err = admin.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: p.GetName() + "/monitoringReports/2046-q1"})
 		checkErr(t, "the refused report", err, wantErr{codes.NotFound, "NOT_FOUND", nil})
 
-		const ceiling = int64(monitoring.MaxRegionCents)
+		const ceiling = int64(check.MaxRegionCents)
 		for _, sum := range []*famiv1.MonitoringSummary{
 			summarize(t, admin, parent, "2046-q1"),
 			summarize(t, newSurfaceFor(t, ts, kind, ministrySpec), "regions/-", "2046-q1"),
@@ -102,6 +103,106 @@ func TestPaidAboveBudgetFlagged(t *testing.T) {
 		sum := summarize(t, admin, p.GetName(), "2021-q1")
 		if got := flagCounts(sum); !slices.Contains(got, "MONITORING_FLAG_KIND_OVER_BUDGET=1") || sum.GetPaidPercent() < 999 {
 			t.Errorf("summary flags %q, paid %.3f%%; want OVER_BUDGET=1 among them and 999.999%%", got, sum.GetPaidPercent())
+		}
+	})
+}
+
+// TestPaidPercentOfTheProjectsItCounts checks on every surface that a
+// summary's paid_percent is its paid_cents over its budget_cents, both
+// of the same projects. A network runs a project that ended in 2016-q2
+// having paid its whole budget (EUR 1,000) and one still running that
+// paid EUR 100 of its EUR 1,000 in 2016-q3. In 2016-q3 the network and
+// the region paid EUR 1,100 of EUR 2,000 (55%); the ended project alone
+// paid 100% of its budget. Before, the ended project's payments counted
+// against the running project's budget alone: 110% paid, and the ended
+// project's own summary 0% (of no budget).
+func TestPaidPercentOfTheProjectsItCounts(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+		project := func(id, end string) *famiv1.Project {
+			return mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
+				Code: "PROG-" + id, Title: "Progetto " + id, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2016-01-01", EndDate: end, BudgetCents: 100000,
+				Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}}))(t, "project "+id)
+		}
+		ended, running := project("finito", "2016-06-30"), project("attivo", "2017-12-31")
+		pay := func(p *famiv1.Project, period string, cents int64) {
+			mustOK(s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: period,
+				MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: cents, PaidCents: cents}}}}))(t, "report "+period)
+		}
+		pay(ended, "2016-q1", 100000)
+		pay(running, "2016-q3", 10000)
+		n := seedNetworkLedBy(t, ctx, s, "rete", "udp")
+		n.Projects = []*famiv1.NetworkProject{{Project: ended.GetName()}, {Project: running.GetName()}}
+		mustOK(s.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: n, UpdateMask: mask("projects")}))(t, "the network runs both")
+
+		for _, c := range []struct {
+			parent       string
+			budget, paid int64
+			percent      float64
+			projectsInQ3 int64
+		}{
+			{n.GetName(), 200000, 110000, 55, 1},
+			{lombardia, 200000, 110000, 55, 1},
+			{ended.GetName(), 100000, 100000, 100, 0},
+			{running.GetName(), 100000, 10000, 10, 1},
+		} {
+			sum := summarize(t, s, c.parent, "2016-q3")
+			if sum.GetBudgetCents() != c.budget || sum.GetPaidCents() != c.paid || math.Abs(sum.GetPaidPercent()-c.percent) > 1e-9 || sum.GetProjects() != c.projectsInQ3 {
+				t.Errorf("%s in 2016-q3: budget %d, paid %d (%.2f%%), %d projects; want %d, %d (%.2f%%), %d", c.parent,
+					sum.GetBudgetCents(), sum.GetPaidCents(), sum.GetPaidPercent(), sum.GetProjects(), c.budget, c.paid, c.percent, c.projectsInQ3)
+			}
+		}
+	})
+}
+
+// TestIndicatorsAddUpByUnit checks on every surface that indicators are
+// added up by code and unit. Two projects' plans give "OUT-01" (codes are
+// each project's own) in persons and in hours: the region's summary, the
+// network's of both and the national dashboard show 4 of 10 persons and
+// 30 of 100 hours, one row each. Before, they were one row, 34 of 110 in
+// whichever unit the first plan named.
+func TestIndicatorsAddUpByUnit(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+		n := seedNetworkLedBy(t, ctx, s, "rete", "udp")
+		for _, c := range []struct {
+			id, name, unit string
+			target, value  float64
+		}{{"persone", "Persone raggiunte", "persone", 10, 4}, {"ore", "Ore di formazione", "ore", 100, 30}} {
+			p := mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: c.id, Project: &famiv1.Project{
+				Code: "PROG-" + c.id, Title: "Progetto " + c.id, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
+				Indicators: []*famiv1.Indicator{{Code: "OUT-01", Name: c.name, Unit: c.unit, Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: c.target, TargetDate: "2021-12-31"}}}}))(t, "project "+c.id)
+			mustOK(s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1",
+				MonitoringReport: &famiv1.MonitoringReport{IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "OUT-01", Value: c.value}}}}))(t, "report of "+c.id)
+			n.Projects = append(n.Projects, &famiv1.NetworkProject{Project: p.GetName()})
+		}
+		mustOK(s.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: n, UpdateMask: mask("projects")}))(t, "the network runs both")
+
+		want := []*famiv1.IndicatorProgress{
+			{Code: "OUT-01", Name: "Ore di formazione", Unit: "ore", Target: 100, Achieved: 30, Percent: 30},
+			{Code: "OUT-01", Name: "Persone raggiunte", Unit: "persone", Target: 10, Achieved: 4, Percent: 40},
+		}
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		dash := mustOK(ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2021-q1"}))(t, "national dashboard")
+		for what, got := range map[string][]*famiv1.IndicatorProgress{
+			"the region's summary":   summarize(t, s, lombardia, "2021-q1").GetIndicators(),
+			"the network's summary":  summarize(t, s, n.GetName(), "2021-q1").GetIndicators(),
+			"the nation's summary":   summarize(t, ministry, "regions/-", "2021-q1").GetIndicators(),
+			"the national dashboard": dash.GetTotals().GetIndicators(),
+		} {
+			if len(got) != len(want) {
+				t.Errorf("%s: %v, want a row per unit: %v", what, got, want)
+				continue
+			}
+			for i := range want {
+				if !proto.Equal(got[i], want[i]) {
+					t.Errorf("%s, row %d: got %v, want %v", what, i, got[i], want[i])
+				}
+			}
 		}
 	})
 }

@@ -38,7 +38,7 @@ func TestErrorPageWordsALimitAsAFormDoes(t *testing.T) {
 }
 
 // TestRefusalSaysTheRegionsMoneyCeilingInEuro: a report refused because
-// it would carry its region's money past monitoring.MaxRegionCents is
+// it would carry its region's money past check.MaxRegionCents is
 // worded as what it is, the region's committed or paid, with the ceiling
 // in euro. The form said only the reason's generic text, that "the
 // maximum number" was reached.

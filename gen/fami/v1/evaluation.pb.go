@@ -525,7 +525,10 @@ func (x *SummarizeCapacityRequest) GetParent() string {
 	return ""
 }
 
-// CapacityMeasureSummary is one measure over a region's networks.
+// CapacityMeasureSummary is one measure over a region's networks, on one
+// scale. A measure has one scale in a region, but assessments stored before
+// that rule may be on several: the measure then has one summary per scale,
+// since a mean of scores on different scales is a score on none.
 type CapacityMeasureSummary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The measure's id.
@@ -536,9 +539,11 @@ type CapacityMeasureSummary struct {
 	NetworksRemeasured int32 `protobuf:"varint,4,opt,name=networks_remeasured,json=networksRemeasured,proto3" json:"networks_remeasured,omitempty"`
 	// Means over the networks measured at T0 (mean_t0) and at both (the
 	// rest).
-	MeanT0        float64 `protobuf:"fixed64,5,opt,name=mean_t0,json=meanT0,proto3" json:"mean_t0,omitempty"`
-	MeanT1        float64 `protobuf:"fixed64,6,opt,name=mean_t1,json=meanT1,proto3" json:"mean_t1,omitempty"`
-	MeanDelta     float64 `protobuf:"fixed64,7,opt,name=mean_delta,json=meanDelta,proto3" json:"mean_delta,omitempty"`
+	MeanT0    float64 `protobuf:"fixed64,5,opt,name=mean_t0,json=meanT0,proto3" json:"mean_t0,omitempty"`
+	MeanT1    float64 `protobuf:"fixed64,6,opt,name=mean_t1,json=meanT1,proto3" json:"mean_t1,omitempty"`
+	MeanDelta float64 `protobuf:"fixed64,7,opt,name=mean_delta,json=meanDelta,proto3" json:"mean_delta,omitempty"`
+	// The top of the scale the means are on (1 to scale_max).
+	ScaleMax      int32 `protobuf:"varint,8,opt,name=scale_max,json=scaleMax,proto3" json:"scale_max,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -622,9 +627,16 @@ func (x *CapacityMeasureSummary) GetMeanDelta() float64 {
 	return 0
 }
 
+func (x *CapacityMeasureSummary) GetScaleMax() int32 {
+	if x != nil {
+		return x.ScaleMax
+	}
+	return 0
+}
+
 type SummarizeCapacityResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// By measure id.
+	// By measure id, then scale_max.
 	Measures []*CapacityMeasureSummary `protobuf:"bytes,1,rep,name=measures,proto3" json:"measures,omitempty"`
 	// The region's revision the summary reflects.
 	Revision      int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
@@ -725,7 +737,7 @@ const file_fami_v1_evaluation_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\"2\n" +
 	"\x18SummarizeCapacityRequest\x12\x16\n" +
-	"\x06parent\x18\x01 \x01(\tR\x06parent\"\xf3\x01\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\"\x90\x02\n" +
 	"\x16CapacityMeasureSummary\x12\x18\n" +
 	"\ameasure\x18\x01 \x01(\tR\ameasure\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1a\n" +
@@ -734,7 +746,8 @@ const file_fami_v1_evaluation_proto_rawDesc = "" +
 	"\amean_t0\x18\x05 \x01(\x01R\x06meanT0\x12\x17\n" +
 	"\amean_t1\x18\x06 \x01(\x01R\x06meanT1\x12\x1d\n" +
 	"\n" +
-	"mean_delta\x18\a \x01(\x01R\tmeanDelta\"t\n" +
+	"mean_delta\x18\a \x01(\x01R\tmeanDelta\x12\x1b\n" +
+	"\tscale_max\x18\b \x01(\x05R\bscaleMax\"t\n" +
 	"\x19SummarizeCapacityResponse\x12;\n" +
 	"\bmeasures\x18\x01 \x03(\v2\x1f.fami.v1.CapacityMeasureSummaryR\bmeasures\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision2\x80\x04\n" +

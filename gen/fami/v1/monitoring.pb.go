@@ -2083,7 +2083,10 @@ func (x *ListOverdueProjectsResponse) GetUnreachable() []string {
 
 // IndicatorProgress is an indicator's target against what the quarter's
 // reports achieved. In a summary of several projects, indicators with the
-// same code are added up.
+// same code and unit are added up; a code two plans give in two units has
+// a row for each (codes are each project's own). A value kept before
+// summaries kept units is added to its code's only unit, or has a row
+// without a unit where its code has several.
 type IndicatorProgress struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Code     string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
@@ -2284,11 +2287,15 @@ type MonitoringSummary struct {
 	// The projects summarized: those whose span covers the quarter.
 	Projects   int64                `protobuf:"varint,3,opt,name=projects,proto3" json:"projects,omitempty"`
 	Indicators []*IndicatorProgress `protobuf:"bytes,4,rep,name=indicators,proto3" json:"indicators,omitempty"`
-	// The projects' total budget.
+	// The total budget of the projects whose money the summary counts: those
+	// whose span covers the quarter, and those ended (or shortened) before it
+	// that reported in it or before, whose payments are in paid_cents.
 	BudgetCents int64 `protobuf:"varint,5,opt,name=budget_cents,json=budgetCents,proto3" json:"budget_cents,omitempty"`
 	// Committed and paid up to the quarter's end, from the reports.
-	CommittedCents   int64   `protobuf:"varint,6,opt,name=committed_cents,json=committedCents,proto3" json:"committed_cents,omitempty"`
-	PaidCents        int64   `protobuf:"varint,7,opt,name=paid_cents,json=paidCents,proto3" json:"paid_cents,omitempty"`
+	CommittedCents int64 `protobuf:"varint,6,opt,name=committed_cents,json=committedCents,proto3" json:"committed_cents,omitempty"`
+	PaidCents      int64 `protobuf:"varint,7,opt,name=paid_cents,json=paidCents,proto3" json:"paid_cents,omitempty"`
+	// committed_cents and paid_cents as percentages of budget_cents, so of
+	// the same projects' budgets; 0 without a budget.
 	CommittedPercent float64 `protobuf:"fixed64,8,opt,name=committed_percent,json=committedPercent,proto3" json:"committed_percent,omitempty"`
 	PaidPercent      float64 `protobuf:"fixed64,9,opt,name=paid_percent,json=paidPercent,proto3" json:"paid_percent,omitempty"`
 	// Committed and paid in the quarter.
