@@ -379,31 +379,28 @@ func (m *Mirror) stopped(err error, rev int64) error {
 	return fmt.Errorf("sdk: mirror of region %s stopped at revision %d: %w; %s", m.Region, rev, err, todo)
 }
 
-// isAhead reports whether err refuses the watch's since_revision: the
-// mirror never asks from a negative one, so it is beyond the region's
-// revision.
+// isAhead reports whether err refuses the watch's since_revision as
+// beyond the region's revision (reason REVISION_AHEAD). It used to be
+// told by the field the refusal named, which any other fault of that
+// field would have matched.
 func isAhead(err error) bool {
-	if connect.CodeOf(err) != connect.CodeInvalidArgument {
-		return false
-	}
-	for bad := range details[*errdetails.BadRequest](err) {
-		for _, v := range bad.GetFieldViolations() {
-			if v.GetField() == "since_revision" {
-				return true
-			}
-		}
-	}
-	return false
+	return hasReason(err, connect.CodeInvalidArgument, "REVISION_AHEAD")
 }
 
 // isCompacted reports whether err says the revision is older than the
 // retained change log.
 func isCompacted(err error) bool {
-	if connect.CodeOf(err) != connect.CodeFailedPrecondition {
+	return hasReason(err, connect.CodeFailedPrecondition, "REVISION_COMPACTED")
+}
+
+// hasReason reports whether err has code and carries reason in its
+// google.rpc.ErrorInfo.
+func hasReason(err error, code connect.Code, reason string) bool {
+	if connect.CodeOf(err) != code {
 		return false
 	}
 	for info := range details[*errdetails.ErrorInfo](err) {
-		if info.GetReason() == "REVISION_COMPACTED" {
+		if info.GetReason() == reason {
 			return true
 		}
 	}
