@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,11 +105,13 @@ func DefaultListers(c *Client) []Lister {
 }
 
 // DefaultNested are the collections nested in the registry's that a
-// regional system mirrors: each project's monitoring reports and each
-// network's capacity assessments.
+// regional system mirrors: each project's monitoring reports, with their
+// earlier approved revisions, and each network's capacity assessments.
 func DefaultNested(c *Client) []NestedLister {
 	return []NestedLister{
-		{Parents: "projects", List: pagesOf(c.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{}, (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports)},
+		{Parents: "projects", List: withApprovedRevisions(
+			pagesOf(c.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{}, (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports),
+			c.Monitoring.GetMonitoringReport)},
 		{Parents: "networks", List: pagesOf(c.Evaluation.ListCapacityAssessments, &famiv1.ListCapacityAssessmentsRequest{}, (*famiv1.ListCapacityAssessmentsResponse).GetCapacityAssessments)},
 	}
 }
@@ -140,6 +143,37 @@ func pagesOf[Req proto.Message, Resp interface {
 	return func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error) {
 		res, err := list(ctx, paging.Page(filters, parent, listPageSize, tok))
 		return asResources(items(res)), res.GetNextPageToken(), res.GetRevision(), err
+	}
+}
+
+// withApprovedRevisions adds to each page of monitoring reports that
+// pages lists the earlier approved revisions of its reports, read with
+// get. The API keeps each as its own resource, "{name}@{revision}", which
+// the feed delivers when a correction opens, but lists none of them: a
+// mirror that listed the region held them only if it had seen them come.
+// A report at revision n was approved at each revision before it (only
+// an approved report is corrected), and an approved revision never
+// changes: read after the page, it is as the page's revision had it.
+func withApprovedRevisions(pages func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error),
+	get func(context.Context, *famiv1.GetMonitoringReportRequest) (*famiv1.MonitoringReport, error),
+) func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error) {
+	return func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error) {
+		items, next, rev, err := pages(ctx, parent, tok)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		var approved []Resource
+		for _, it := range items {
+			r, ok := it.(*famiv1.MonitoringReport)
+			for n := int32(1); ok && n < r.GetRevision(); n++ {
+				earlier, err := get(ctx, &famiv1.GetMonitoringReportRequest{Name: r.GetName() + "@" + strconv.Itoa(int(n))})
+				if err != nil {
+					return nil, "", 0, err
+				}
+				approved = append(approved, earlier)
+			}
+		}
+		return append(items, approved...), next, rev, nil
 	}
 }
 

@@ -37,7 +37,8 @@ on the first run it must be new or empty.
 A resource nested in another (a project's monitoring report, a network's
 capacity assessment) goes under its parent's directory, as
 DIR/projects/<project>/monitoringReports/<id>.json; the mirror lists each
-parent's with it.`,
+parent's with it. A report's earlier approved revisions, kept when it is
+corrected, are beside it as <id>@<revision>.json.`,
 		Example: "  FAMICTL_TOKEN=... famictl mirror --region lombardia --out ./lombardia",
 	}, func(cmd *cobra.Command, region string) error {
 		fmt.Fprintf(a.stderr, "mirroring region %s from %s into %s (one JSON file per resource, progress in %s); stop with Ctrl-C, a restart resumes\n",
