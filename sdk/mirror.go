@@ -50,7 +50,9 @@ type Handler interface {
 	Reset(ctx context.Context) error
 	// Put stores the current state of a resource.
 	Put(ctx context.Context, r Resource) error
-	// Delete removes a resource by name; a missing one is not an error.
+	// Delete removes a resource by name, with the resources nested in
+	// it (named under it, as a project's monitoring reports); a missing
+	// one is not an error.
 	Delete(ctx context.Context, name string) error
 	// Synced records that everything up to revision is applied; a mirror
 	// restarted from it resumes without listing again. It is called once

@@ -172,6 +172,10 @@ func (d *dirMirror) Put(_ context.Context, r sdk.Resource) error {
 	return atomicfile.WriteFile(p, append(b, '\n'), 0o644)
 }
 
+// Delete removes the resource's file and the directory of the resources
+// nested in it (DIR/projects/{p}.json and DIR/projects/{p}/): they are
+// part of its record, and the directory stayed behind, with whatever it
+// held, once its parent was gone.
 func (d *dirMirror) Delete(_ context.Context, name string) error {
 	p, err := d.path(name)
 	if err != nil {
@@ -180,7 +184,7 @@ func (d *dirMirror) Delete(_ context.Context, name string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return nil
+	return os.RemoveAll(strings.TrimSuffix(p, ".json"))
 }
 
 func (d *dirMirror) Synced(_ context.Context, revision int64) error {

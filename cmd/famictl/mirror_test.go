@@ -356,6 +356,40 @@ func TestMirrorListsApprovedRevisions(t *testing.T) {
 	}
 }
 
+// TestMirrorDeleteTakesWhatIsNestedInIt: a deleted resource's directory
+// of nested resources (DIR/projects/{p}/) goes with its file, and its
+// siblings' stay. It stayed behind, with what it held.
+func TestMirrorDeleteTakesWhatIsNestedInIt(t *testing.T) {
+	d := &dirMirror{root: t.TempDir()}
+	ctx := t.Context()
+	for _, r := range []sdk.Resource{
+		&famiv1.Project{Name: "regions/lombardia/projects/gone"},
+		&famiv1.MonitoringReport{Name: "regions/lombardia/projects/gone/monitoringReports/2025-q1"},
+		&famiv1.MonitoringReport{Name: "regions/lombardia/projects/gone/monitoringReports/2025-q1@1"},
+		&famiv1.Project{Name: "regions/lombardia/projects/gone-too"},
+		&famiv1.MonitoringReport{Name: "regions/lombardia/projects/gone-too/monitoringReports/2025-q1"},
+	} {
+		if err := d.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Delete(ctx, "regions/lombardia/projects/gone"); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	filepath.WalkDir(d.root, func(p string, e os.DirEntry, err error) error {
+		if err == nil && p != d.root {
+			rel, _ := filepath.Rel(d.root, p)
+			left = append(left, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	want := []string{"projects", "projects/gone-too", "projects/gone-too/monitoringReports", "projects/gone-too/monitoringReports/2025-q1.json", "projects/gone-too.json"}
+	if fmt.Sprint(left) != fmt.Sprint(want) {
+		t.Errorf("after the delete, the mirror holds %v, want %v", left, want)
+	}
+}
+
 // TestMirrorListCutShortStaysTheMirrors: a list cut short (the mirror
 // stopped, its disk full) after the directory was emptied to list again
 // leaves a directory that the next run still takes as its own, and lists
