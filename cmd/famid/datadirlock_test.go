@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/raccordo/raccordo/internal/store/etcd"
-	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
@@ -18,17 +17,8 @@ import (
 // backup in progress keeps its copy. The second started, and removed the
 // first's copies of the regions it was sending.
 func TestEtcdDataDirIsLocked(t *testing.T) {
-	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	const prefix = "/locked-dir/"
-	st, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: prefix, Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	putLarge(t, st, 128) // 16 MiB: more than the sockets' buffers hold
-	st.Close()
-
+	onEtcd := largeEtcdRegion(t)
 	dir := t.TempDir()
-	onEtcd := []string{"--store", "etcd", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", prefix}
 	first := startChild(t, dir, onEtcd...)
 	defer stallBackup(t, first.httpAddr, mintAdminToken(t, dir), "rest").Close()
 	copies := func() []string {
@@ -52,18 +42,11 @@ func TestEtcdDataDirIsLocked(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- second.Wait() }()
-	for deadline := time.Now().Add(time.Minute); ; { // a hang guard, not a timing assertion
-		if _, err := os.Stat(ready); err == nil || time.Now().After(deadline) {
-			second.Process.Kill()
-			<-exited
-			t.Fatalf("a second famid on the same data dir started (or still runs after a minute):\n%s", out.String())
-		}
-		select {
-		case err = <-exited:
-		case <-time.After(10 * time.Millisecond):
-			continue
-		}
-		break
+	err := exitedBeforeReady(ready, exited)
+	if errors.Is(err, errStarted) {
+		second.Process.Kill()
+		<-exited
+		t.Fatalf("a second famid on the same data dir started:\n%s", out.String())
 	}
 	if err == nil || !strings.Contains(out.String(), "data dir "+dir+" is in use by another famid") {
 		t.Errorf("the second famid on the same data dir: %v\n%s\nwant it refused, naming the dir", err, out.String())
@@ -72,4 +55,25 @@ func TestEtcdDataDirIsLocked(t *testing.T) {
 		t.Errorf("after the second famid's start, the first's backup copies are %v, want its one copy", left)
 	}
 	waitHealthyOr(t, first.httpAddr, first.exited)
+}
+
+// errStarted says that a famid expected to fail got ready, or still ran
+// after a minute (a hang guard, not a timing assertion).
+var errStarted = errors.New("famid started")
+
+// exitedBeforeReady waits until famid either exits, returning the error
+// of its exit (from exited), or writes its --ready-file, returning
+// errStarted.
+func exitedBeforeReady(ready string, exited <-chan error) error {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		if _, err := os.Stat(ready); err == nil {
+			return errStarted
+		}
+		select {
+		case err := <-exited:
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return errStarted
 }
