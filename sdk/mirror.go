@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,7 +50,9 @@ type Handler interface {
 	Reset(ctx context.Context) error
 	// Put stores the current state of a resource.
 	Put(ctx context.Context, r Resource) error
-	// Delete removes a resource by name; a missing one is not an error.
+	// Delete removes a resource by name, with the resources nested in
+	// it (named under it, as a project's monitoring reports); a missing
+	// one is not an error.
 	Delete(ctx context.Context, name string) error
 	// Synced records that everything up to revision is applied; a mirror
 	// restarted from it resumes without listing again. It is called once
@@ -104,11 +107,13 @@ func DefaultListers(c *Client) []Lister {
 }
 
 // DefaultNested are the collections nested in the registry's that a
-// regional system mirrors: each project's monitoring reports and each
-// network's capacity assessments.
+// regional system mirrors: each project's monitoring reports, with their
+// earlier approved revisions, and each network's capacity assessments.
 func DefaultNested(c *Client) []NestedLister {
 	return []NestedLister{
-		{Parents: "projects", List: pagesOf(c.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{}, (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports)},
+		{Parents: "projects", List: withApprovedRevisions(
+			pagesOf(c.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{}, (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports),
+			c.Monitoring.GetMonitoringReport)},
 		{Parents: "networks", List: pagesOf(c.Evaluation.ListCapacityAssessments, &famiv1.ListCapacityAssessmentsRequest{}, (*famiv1.ListCapacityAssessmentsResponse).GetCapacityAssessments)},
 	}
 }
@@ -140,6 +145,37 @@ func pagesOf[Req proto.Message, Resp interface {
 	return func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error) {
 		res, err := list(ctx, paging.Page(filters, parent, listPageSize, tok))
 		return asResources(items(res)), res.GetNextPageToken(), res.GetRevision(), err
+	}
+}
+
+// withApprovedRevisions adds to each page of monitoring reports that
+// pages lists the earlier approved revisions of its reports, read with
+// get. The API keeps each as its own resource, "{name}@{revision}", which
+// the feed delivers when a correction opens, but lists none of them: a
+// mirror that listed the region held them only if it had seen them come.
+// A report at revision n was approved at each revision before it (only
+// an approved report is corrected), and an approved revision never
+// changes: read after the page, it is as the page's revision had it.
+func withApprovedRevisions(pages func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error),
+	get func(context.Context, *famiv1.GetMonitoringReportRequest) (*famiv1.MonitoringReport, error),
+) func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error) {
+	return func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error) {
+		items, next, rev, err := pages(ctx, parent, tok)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		var approved []Resource
+		for _, it := range items {
+			r, ok := it.(*famiv1.MonitoringReport)
+			for n := int32(1); ok && n < r.GetRevision(); n++ {
+				earlier, err := get(ctx, &famiv1.GetMonitoringReportRequest{Name: r.GetName() + "@" + strconv.Itoa(int(n))})
+				if err != nil {
+					return nil, "", 0, err
+				}
+				approved = append(approved, earlier)
+			}
+		}
+		return append(items, approved...), next, rev, nil
 	}
 }
 
@@ -395,31 +431,28 @@ func (m *Mirror) stopped(err error, rev int64) error {
 	return fmt.Errorf("sdk: mirror of region %s stopped at revision %d: %w; %s", m.Region, rev, err, todo)
 }
 
-// isAhead reports whether err refuses the watch's since_revision: the
-// mirror never asks from a negative one, so it is beyond the region's
-// revision.
+// isAhead reports whether err refuses the watch's since_revision as
+// beyond the region's revision (reason REVISION_AHEAD). It used to be
+// told by the field the refusal named, which any other fault of that
+// field would have matched.
 func isAhead(err error) bool {
-	if connect.CodeOf(err) != connect.CodeInvalidArgument {
-		return false
-	}
-	for bad := range details[*errdetails.BadRequest](err) {
-		for _, v := range bad.GetFieldViolations() {
-			if v.GetField() == "since_revision" {
-				return true
-			}
-		}
-	}
-	return false
+	return hasReason(err, connect.CodeInvalidArgument, "REVISION_AHEAD")
 }
 
 // isCompacted reports whether err says the revision is older than the
 // retained change log.
 func isCompacted(err error) bool {
-	if connect.CodeOf(err) != connect.CodeFailedPrecondition {
+	return hasReason(err, connect.CodeFailedPrecondition, "REVISION_COMPACTED")
+}
+
+// hasReason reports whether err has code and carries reason in its
+// google.rpc.ErrorInfo.
+func hasReason(err error, code connect.Code, reason string) bool {
+	if connect.CodeOf(err) != code {
 		return false
 	}
 	for info := range details[*errdetails.ErrorInfo](err) {
-		if info.GetReason() == "REVISION_COMPACTED" {
+		if info.GetReason() == reason {
 			return true
 		}
 	}

@@ -49,7 +49,17 @@ func backup(ctx context.Context, cf clientFlags, region, out string, quiet bool,
 	}
 	defer stream.Close()
 
-	tmp, err := atomicfile.Create(filepath.Dir(out)) // the default name is in "."
+	dir := filepath.Dir(out) // the default name is in "."
+	// A backup killed before its end (SIGKILL, a second Ctrl-C, a power
+	// cut) left its partial copy: a whole region's data, under a hidden name.
+	removed, err := atomicfile.RemoveAbandoned(dir)
+	if err != nil {
+		return err
+	}
+	for _, p := range removed {
+		fmt.Fprintf(stderr, "removed %s, the partial copy of a backup that was stopped before its end\n", p)
+	}
+	tmp, err := atomicfile.Create(dir)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,8 @@ on the first run it must be new or empty.
 A resource nested in another (a project's monitoring report, a network's
 capacity assessment) goes under its parent's directory, as
 DIR/projects/<project>/monitoringReports/<id>.json; the mirror lists each
-parent's with it.`,
+parent's with it. A report's earlier approved revisions, kept when it is
+corrected, are beside it as <id>@<revision>.json.`,
 		Example: "  FAMICTL_TOKEN=... famictl mirror --region lombardia --out ./lombardia",
 	}, func(cmd *cobra.Command, region string) error {
 		fmt.Fprintf(a.stderr, "mirroring region %s from %s into %s (one JSON file per resource, progress in %s); stop with Ctrl-C, a restart resumes\n",
@@ -171,6 +172,10 @@ func (d *dirMirror) Put(_ context.Context, r sdk.Resource) error {
 	return atomicfile.WriteFile(p, append(b, '\n'), 0o644)
 }
 
+// Delete removes the resource's file and the directory of the resources
+// nested in it (DIR/projects/{p}.json and DIR/projects/{p}/): they are
+// part of its record, and the directory stayed behind, with whatever it
+// held, once its parent was gone.
 func (d *dirMirror) Delete(_ context.Context, name string) error {
 	p, err := d.path(name)
 	if err != nil {
@@ -179,7 +184,7 @@ func (d *dirMirror) Delete(_ context.Context, name string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return nil
+	return os.RemoveAll(strings.TrimSuffix(p, ".json"))
 }
 
 func (d *dirMirror) Synced(_ context.Context, revision int64) error {

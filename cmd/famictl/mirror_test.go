@@ -271,18 +271,7 @@ func TestMirrorKeepsNestedResources(t *testing.T) {
 	f := startFamid(t)
 	c := sdk.NewClient(nil, f.url, f.admin)
 	ctx := context.Background()
-	if _, err := c.Projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "mon", Project: &famiv1.Project{
-		Code: "MON-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2027-12-31",
-		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	report := func(id string) {
-		t.Helper()
-		if _, err := c.Monitoring.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: "regions/lombardia/projects/mon", MonitoringReportId: id,
-			MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	report := monitoredProject(t, c)
 	assessment := func(id string) {
 		t.Helper()
 		if _, err := c.Evaluation.CreateCapacityAssessment(ctx, &famiv1.CreateCapacityAssessmentRequest{Parent: f.network, CapacityAssessmentId: id,
@@ -305,6 +294,99 @@ func TestMirrorKeepsNestedResources(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
 			t.Errorf("%s is not mirrored: %v", p, err)
 		}
+	}
+}
+
+// monitoredProject creates the project "mon" in lombardia and returns a
+// function that creates its report of a quarter (YYYY-qN).
+func monitoredProject(t *testing.T, c *sdk.Client) (report func(quarter string) string) {
+	t.Helper()
+	if _, err := c.Projects.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "mon", Project: &famiv1.Project{
+		Code: "MON-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2025-01-01", EndDate: "2027-12-31",
+		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Scuola"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	return func(quarter string) string {
+		t.Helper()
+		r, err := c.Monitoring.CreateMonitoringReport(t.Context(), &famiv1.CreateMonitoringReportRequest{Parent: "regions/lombardia/projects/mon", MonitoringReportId: quarter,
+			MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 5000, PaidCents: 4000}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetName()
+	}
+}
+
+// TestMirrorListsApprovedRevisions: a report's earlier approved
+// revisions ("{name}@{revision}", kept when a correction opens) are in a
+// mirror that lists the region, as in one that saw them come through the
+// feed. The API lists none of them, and a fresh mirror held only the
+// report's current revision.
+func TestMirrorListsApprovedRevisions(t *testing.T) {
+	f := startFamid(t)
+	c := sdk.NewClient(nil, f.url, f.admin)
+	name := monitoredProject(t, c)("2025-q2")
+	for range 2 { // two corrections: revisions 1 and 2 are kept
+		if _, err := c.Monitoring.SubmitMonitoringReport(t.Context(), &famiv1.SubmitMonitoringReportRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Monitoring.ApproveMonitoringReport(t.Context(), &famiv1.ApproveMonitoringReportRequest{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Monitoring.CorrectMonitoringReport(t.Context(), &famiv1.CorrectMonitoringReportRequest{Name: name, Reason: "Pagamenti di marzo"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	head, err := c.Sync.ListChanges(t.Context(), &famiv1.ListChangesRequest{Parent: "regions/lombardia", PageSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
+	out := t.TempDir()
+	stop := startMirror(t, cf, out)
+	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == fmt.Sprint(head.GetRevision()) })
+	stop()
+	for _, p := range []string{"2025-q2.json", "2025-q2@1.json", "2025-q2@2.json"} {
+		b, err := os.ReadFile(filepath.Join(out, "projects", "mon", "monitoringReports", p))
+		if err != nil {
+			t.Errorf("%s is not mirrored: %v", p, err)
+		} else if want := strings.TrimSuffix(p, ".json"); !strings.Contains(string(b), `/monitoringReports/`+want+`"`) {
+			t.Errorf("%s holds %s, want the report named %s", p, b, want)
+		}
+	}
+}
+
+// TestMirrorDeleteTakesWhatIsNestedInIt: a deleted resource's directory
+// of nested resources (DIR/projects/{p}/) goes with its file, and its
+// siblings' stay. It stayed behind, with what it held.
+func TestMirrorDeleteTakesWhatIsNestedInIt(t *testing.T) {
+	d := &dirMirror{root: t.TempDir()}
+	ctx := t.Context()
+	for _, r := range []sdk.Resource{
+		&famiv1.Project{Name: "regions/lombardia/projects/gone"},
+		&famiv1.MonitoringReport{Name: "regions/lombardia/projects/gone/monitoringReports/2025-q1"},
+		&famiv1.MonitoringReport{Name: "regions/lombardia/projects/gone/monitoringReports/2025-q1@1"},
+		&famiv1.Project{Name: "regions/lombardia/projects/gone-too"},
+		&famiv1.MonitoringReport{Name: "regions/lombardia/projects/gone-too/monitoringReports/2025-q1"},
+	} {
+		if err := d.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Delete(ctx, "regions/lombardia/projects/gone"); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	filepath.WalkDir(d.root, func(p string, e os.DirEntry, err error) error {
+		if err == nil && p != d.root {
+			rel, _ := filepath.Rel(d.root, p)
+			left = append(left, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	want := []string{"projects", "projects/gone-too", "projects/gone-too/monitoringReports", "projects/gone-too/monitoringReports/2025-q1.json", "projects/gone-too.json"}
+	if fmt.Sprint(left) != fmt.Sprint(want) {
+		t.Errorf("after the delete, the mirror holds %v, want %v", left, want)
 	}
 }
 

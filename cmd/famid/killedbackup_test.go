@@ -19,17 +19,8 @@ import (
 func TestKilledEtcdBackupLeavesNoCopy(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // the children's temporary directory
-	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
-	const prefix = "/killed-backup/"
-	st, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: prefix, Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	putLarge(t, st, 128) // 16 MiB: more than the sockets' buffers hold
-	st.Close()
-
+	onEtcd := largeEtcdRegion(t)
 	dir := t.TempDir()
-	onEtcd := []string{"--store", "etcd", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", prefix}
 	f := startChild(t, dir, onEtcd...)
 	defer stallBackup(t, f.httpAddr, mintAdminToken(t, dir), "rest").Close()
 	f.kill(t)
@@ -50,4 +41,20 @@ func TestKilledEtcdBackupLeavesNoCopy(t *testing.T) {
 	if left := copies(); len(left) > 0 {
 		t.Errorf("after the next start: %v, want no copy of the region", left)
 	}
+}
+
+// largeEtcdRegion starts an etcd cluster whose lombardia holds 16 MiB,
+// more than the sockets' buffers hold (a backup of it stalls when its
+// client reads nothing), and returns famid's flags for it.
+func largeEtcdRegion(t *testing.T) (onEtcd []string) {
+	t.Helper()
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	const prefix = "/large/"
+	st, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: prefix, Regions: []string{"lombardia"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putLarge(t, st, 128)
+	st.Close()
+	return []string{"--store", "etcd", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", prefix}
 }

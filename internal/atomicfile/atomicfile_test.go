@@ -103,3 +103,29 @@ func TestCreateInAMissingDirectory(t *testing.T) {
 		t.Error("WriteFile in a missing directory succeeded")
 	}
 }
+
+// TestRemoveAbandoned: a temporary file no process holds (its writer was
+// killed) is removed; one being written, and one committed meanwhile,
+// stay.
+func TestRemoveAbandoned(t *testing.T) {
+	dir := t.TempDir()
+	abandoned := filepath.Join(dir, ".tmp-killed")
+	if err := os.WriteFile(abandoned, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writing, err := atomicfile.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writing.Discard()
+	removed, err := atomicfile.RemoveAbandoned(dir)
+	if err != nil || len(removed) != 1 || removed[0] != abandoned {
+		t.Fatalf("RemoveAbandoned = %v, %v; want only %s", removed, err, abandoned)
+	}
+	if err := writing.Commit(filepath.Join(dir, "done")); err != nil {
+		t.Fatalf("commit of the file being written: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "done")); err != nil || len(b) != 0 {
+		t.Errorf("the committed file: %q, %v", b, err)
+	}
+}

@@ -99,6 +99,7 @@ const (
 
 	// The change log and the stored data.
 	RevisionCompacted Reason = "REVISION_COMPACTED"
+	RevisionAhead     Reason = "REVISION_AHEAD"
 	RegionNotEmpty    Reason = "REGION_NOT_EMPTY"
 	RegionWritten     Reason = "REGION_WRITTEN"
 	RecordCorrupt     Reason = "RECORD_CORRUPT"
@@ -213,6 +214,7 @@ var catalogue = []Entry{
 	{LimitReached, FailedPrecondition, 409, "add to a resource one more of something it already holds the most of (a project's 50 extensions): nothing is written; the metadata names the resource, what is full (`items`) and the `limit`, the message what to do instead"},
 
 	{RevisionCompacted, FailedPrecondition, 410, "watch or list changes from a revision the change log no longer holds: list again"},
+	{RevisionAhead, Invalid, 400, "watch or list changes from a revision beyond the region's (the region restored or moved keeping older revisions): the violation names `since_revision`; what was read past the region's revision is not the region's, list again"},
 	{RegionNotEmpty, FailedPrecondition, 400, "import a region into etcd where the region already holds keys, or had issued revisions (its keys deleted) and the import would keep the backup's"},
 	{RegionWritten, Conflict, 409, "a region written in etcd while it was being imported"},
 	{RecordCorrupt, DataLoss, 500, "a stored record failed its checksum: restore its region (file or etcd keys), or system.db, from a backup"},

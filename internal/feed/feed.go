@@ -129,7 +129,7 @@ func (s *Service) read(ctx context.Context, region string, after int64, max int,
 	err := s.store.View(ctx, region, func(tx store.ReadTx) error {
 		current = tx.Revision()
 		if after > current {
-			return errs.InvalidField("since_revision", "%d is beyond the region's revision %d", after, current)
+			return errs.RevisionAhead.New("%d is beyond the region's revision %d", after, current).Naming("since_revision")
 		}
 		scanned := 0
 		page := aip.PageOf(max)

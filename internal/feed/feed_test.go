@@ -122,6 +122,25 @@ func TestListChanges(t *testing.T) {
 	}
 }
 
+// TestRevisionAhead: a list or watch from a revision beyond the region's
+// (a region restored or moved keeping older revisions) is refused with
+// reason REVISION_AHEAD, naming since_revision, so that a mirror tells it
+// by its reason. It had the code's own reason, INVALID_ARGUMENT, as any
+// fault of that field.
+func TestRevisionAhead(t *testing.T) {
+	s := openStore(t)
+	svc := feed.New(s, feed.Options{})
+	write(t, s, "lombardia", "p1")
+	_, listErr := svc.ListChanges(t.Context(), &famiv1.ListChangesRequest{Parent: "regions/lombardia", SinceRevision: 2})
+	watchErr := svc.Watch(&famiv1.WatchRequest{Parent: "regions/lombardia", SinceRevision: 2}, &recorder{ctx: t.Context()})
+	for call, err := range map[string]error{"ListChanges": listErr, "Watch": watchErr} {
+		e := errs.As(err)
+		if e == nil || e.Code != errs.Invalid || e.Reason != errs.RevisionAhead || len(e.Violations) != 1 || e.Violations[0].Field != "since_revision" {
+			t.Errorf("%s from beyond the region's revision: err = %#v, want INVALID_ARGUMENT, reason REVISION_AHEAD, naming since_revision", call, e)
+		}
+	}
+}
+
 func TestCompaction(t *testing.T) {
 	s := openStore(t)
 	svc := feed.New(s, feed.Options{})

@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/admin"
 	"github.com/raccordo/raccordo/internal/atomicfile"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/filelock"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/etcd"
@@ -69,8 +70,13 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 	if len(ec.Endpoints) == 0 {
 		return nil, nil, errors.New("store etcd: no endpoints (--etcd-endpoints)")
 	}
+	dirLock, err := lockDataDir(cfg.DataDir, cfg.LockTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
 	cli, err := etcd.NewClient(ec.ClientConfig)
 	if err != nil {
+		dirLock.Close()
 		return nil, nil, err
 	}
 	dial := ec.DialTimeout
@@ -85,17 +91,55 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 	})
 	if err != nil {
 		cli.Close()
+		dirLock.Close()
 		return nil, nil, err
 	}
 	// A famid killed in the middle of a backup left its copy of the
-	// region behind: the next start removes it.
+	// region behind: the next start removes it. The data dir's lock says
+	// that no other famid is making one there.
 	exports := filepath.Join(cfg.DataDir, backupsInProgress)
 	if err := os.RemoveAll(exports); err != nil {
 		st.Close()
 		cli.Close()
+		dirLock.Close()
 		return nil, nil, err
 	}
-	return etcdBackend{st, exports}, func() error { return errors.Join(st.Close(), cli.Close()) }, nil
+	return etcdBackend{st, exports}, func() error { return errors.Join(st.Close(), cli.Close(), dirLock.Close()) }, nil
+}
+
+// dataDirLock is the file of an etcd famid's data dir that it holds
+// locked while it runs.
+const dataDirLock = "famid.lock"
+
+// lockDataDir takes the lock of an etcd famid's data dir, waiting up to
+// timeout (1s when 0) for a famid that is stopping, and holds it until
+// the file returned is closed. Two famids sharing a --data-dir removed
+// each other's backups in progress as they started; the second is now
+// refused, naming the dir. (A bbolt famid's data dir is locked by its
+// system.db, which bbolt locks.) Where the system has no file locks,
+// nothing is locked.
+func lockDataDir(dir string, timeout time.Duration) (*os.File, error) {
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, dataDirLock)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	switch err := filelock.Lock(f, timeout); {
+	case err == nil, errors.Is(err, errors.ErrUnsupported):
+		return f, nil
+	case errors.Is(err, filelock.ErrLocked):
+		f.Close()
+		return nil, fmt.Errorf("data dir %s is in use by another famid, which holds %s: give each famid its own --data-dir: %w", absPath(dir), path, err)
+	default:
+		f.Close()
+		return nil, err
+	}
 }
 
 // backupsInProgress is the data dir's directory of the region files an

@@ -4,6 +4,7 @@ package sdktest
 import (
 	"context"
 	"maps"
+	"strings"
 	"sync"
 
 	"github.com/raccordo/raccordo/sdk"
@@ -38,11 +39,13 @@ func (m *Memory) Put(_ context.Context, r sdk.Resource) error {
 	return nil
 }
 
-// Delete removes the resource called name.
+// Delete removes the resource called name and those nested in it.
 func (m *Memory) Delete(_ context.Context, name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.items, name)
+	maps.DeleteFunc(m.items, func(n string, _ sdk.Resource) bool {
+		return n == name || strings.HasPrefix(n, name+"/")
+	})
 	return nil
 }
 

@@ -34,13 +34,16 @@ const (
 type SyncServiceClient interface {
 	// ListChanges pages through the changes after since_revision, in
 	// revision order. Returns FAILED_PRECONDITION with reason
-	// REVISION_COMPACTED when since_revision is older than the retained log:
-	// the client must list again.
+	// REVISION_COMPACTED when since_revision is older than the retained log,
+	// and INVALID_ARGUMENT with reason REVISION_AHEAD when it is beyond the
+	// region's revision (the region restored or moved keeping older
+	// revisions): either way the client must list again.
 	ListChanges(ctx context.Context, in *ListChangesRequest, opts ...grpc.CallOption) (*ListChangesResponse, error)
 	// Watch streams every change after since_revision, in order, then the
 	// live changes as they commit; when nothing happens it sends bookmarks
 	// (a response with no changes and the current revision) every few
-	// seconds. Same REVISION_COMPACTED rule as ListChanges.
+	// seconds. Same REVISION_COMPACTED and REVISION_AHEAD rules as
+	// ListChanges.
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchResponse], error)
 }
 
@@ -92,13 +95,16 @@ type SyncService_WatchClient = grpc.ServerStreamingClient[WatchResponse]
 type SyncServiceServer interface {
 	// ListChanges pages through the changes after since_revision, in
 	// revision order. Returns FAILED_PRECONDITION with reason
-	// REVISION_COMPACTED when since_revision is older than the retained log:
-	// the client must list again.
+	// REVISION_COMPACTED when since_revision is older than the retained log,
+	// and INVALID_ARGUMENT with reason REVISION_AHEAD when it is beyond the
+	// region's revision (the region restored or moved keeping older
+	// revisions): either way the client must list again.
 	ListChanges(context.Context, *ListChangesRequest) (*ListChangesResponse, error)
 	// Watch streams every change after since_revision, in order, then the
 	// live changes as they commit; when nothing happens it sends bookmarks
 	// (a response with no changes and the current revision) every few
-	// seconds. Same REVISION_COMPACTED rule as ListChanges.
+	// seconds. Same REVISION_COMPACTED and REVISION_AHEAD rules as
+	// ListChanges.
 	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchResponse]) error
 	mustEmbedUnimplementedSyncServiceServer()
 }

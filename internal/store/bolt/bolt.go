@@ -126,7 +126,13 @@ func Open(dir string, opts Options) (*Store, error) {
 			s.damaged[r] = err
 			continue
 		}
+		if err == nil {
+			err = removeRestoreCopy(dir, r)
+		}
 		if err != nil {
+			if db != nil {
+				db.Close()
+			}
 			s.Close()
 			return nil, err
 		}

@@ -205,7 +205,7 @@ func (l *FileLock) Restore(from string, revision int64) error {
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return err
 	}
-	tmp := target + ".restore"
+	tmp := restoreCopy(target)
 	if err := copyFile(from, tmp); err != nil {
 		return err
 	}
@@ -224,6 +224,23 @@ func (l *FileLock) Restore(from string, revision int64) error {
 		return err
 	}
 	return atomicfile.SyncDir(filepath.Dir(target)) // the restored file's name outlives a crash
+}
+
+// restoreCopy is the path of the copy of a backup that Restore installs
+// as the region file at target. A restore killed before its end leaves
+// it: the next restore of the region writes it again from its start, and
+// famid's next start removes it (removeRestoreCopy).
+func restoreCopy(target string) string { return target + ".restore" }
+
+// removeRestoreCopy removes the copy a restore of region killed before
+// its end left in dataDir: a whole region's data, which nothing else
+// would remove. famid calls it once it holds the region file's lock, which
+// a restore holds while it writes the copy (when the file is there).
+func removeRestoreCopy(dataDir, region string) error {
+	if err := os.Remove(restoreCopy(RegionFile(dataDir, region))); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // keepRevisions checks that the backup at path may keep its revisions:

@@ -43,13 +43,16 @@ const (
 type SyncServiceClient interface {
 	// ListChanges pages through the changes after since_revision, in
 	// revision order. Returns FAILED_PRECONDITION with reason
-	// REVISION_COMPACTED when since_revision is older than the retained log:
-	// the client must list again.
+	// REVISION_COMPACTED when since_revision is older than the retained log,
+	// and INVALID_ARGUMENT with reason REVISION_AHEAD when it is beyond the
+	// region's revision (the region restored or moved keeping older
+	// revisions): either way the client must list again.
 	ListChanges(context.Context, *v1.ListChangesRequest) (*v1.ListChangesResponse, error)
 	// Watch streams every change after since_revision, in order, then the
 	// live changes as they commit; when nothing happens it sends bookmarks
 	// (a response with no changes and the current revision) every few
-	// seconds. Same REVISION_COMPACTED rule as ListChanges.
+	// seconds. Same REVISION_COMPACTED and REVISION_AHEAD rules as
+	// ListChanges.
 	Watch(context.Context, *v1.WatchRequest) (*connect.ServerStreamForClient[v1.WatchResponse], error)
 }
 
@@ -103,13 +106,16 @@ func (c *syncServiceClient) Watch(ctx context.Context, req *v1.WatchRequest) (*c
 type SyncServiceHandler interface {
 	// ListChanges pages through the changes after since_revision, in
 	// revision order. Returns FAILED_PRECONDITION with reason
-	// REVISION_COMPACTED when since_revision is older than the retained log:
-	// the client must list again.
+	// REVISION_COMPACTED when since_revision is older than the retained log,
+	// and INVALID_ARGUMENT with reason REVISION_AHEAD when it is beyond the
+	// region's revision (the region restored or moved keeping older
+	// revisions): either way the client must list again.
 	ListChanges(context.Context, *v1.ListChangesRequest) (*v1.ListChangesResponse, error)
 	// Watch streams every change after since_revision, in order, then the
 	// live changes as they commit; when nothing happens it sends bookmarks
 	// (a response with no changes and the current revision) every few
-	// seconds. Same REVISION_COMPACTED rule as ListChanges.
+	// seconds. Same REVISION_COMPACTED and REVISION_AHEAD rules as
+	// ListChanges.
 	Watch(context.Context, *v1.WatchRequest, *connect.ServerStream[v1.WatchResponse]) error
 }
 
