@@ -129,7 +129,7 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	if !ok || out == nil || !out.ProtoReflect().IsValid() {
 		return status.Errorf(codes.Internal, "handler returned neither error nor response message")
 	}
-	if ctx.Value(webCallKey{}) != nil {
+	if ctx.Value(webCallKey{}) != nil || ctx.Value(copyAnswerKey{}) != nil {
 		return copyMessage(resp, out)
 	}
 	return moveMessage(resp, out)
@@ -237,6 +237,17 @@ func (c webConn) Invoke(ctx context.Context, method string, req, resp any, opts 
 
 func (c webConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	return c.ClientConnInterface.NewStream(context.WithValue(ctx, webCallKey{}, true), desc, method, opts...)
+}
+
+// copiedConn is the gateway's connection for a caller in the process that
+// may change the answers it is given (Server.InProcess): each is a copy,
+// as the web application's are, never the service's own fields.
+type copiedConn struct{ grpc.ClientConnInterface }
+
+type copyAnswerKey struct{}
+
+func (c copiedConn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) error {
+	return c.ClientConnInterface.Invoke(context.WithValue(ctx, copyAnswerKey{}, true), method, req, resp, opts...)
 }
 
 // inprocSurface names the surface of an in-process call, "web" for the

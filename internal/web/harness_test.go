@@ -31,10 +31,11 @@ type famid struct {
 	t    testing.TB
 	conn *grpc.ClientConn
 	// seed reaches the same services in process (Server.InProcess), for
-	// the set-ups that create hundreds or thousands of records: each call
+	// set-ups: the harness's partners, networks and accounts, and the
+	// set-ups that create hundreds or thousands of records. Each call
 	// still passes the pipeline and the services' rules and is committed
 	// by the real store, but skips the loopback's HTTP/2 and encoding on
-	// both sides, which were most of such a set-up's CPU under -race.
+	// both sides, which cost more CPU under -race than the service's work.
 	// What a test asserts about the API goes through conn.
 	seed grpc.ClientConnInterface
 }
@@ -90,7 +91,7 @@ func (f *famid) admin(region string) context.Context { return f.as(principal.Reg
 // account creates an account in region with the test password.
 func (f *famid) account(region, id, display string, role famiv1.Role, partner string) {
 	f.t.Helper()
-	_, err := famiv1.NewAuthServiceClient(f.conn).CreateAccount(f.admin(region), &famiv1.CreateAccountRequest{
+	_, err := famiv1.NewAuthServiceClient(f.seed).CreateAccount(f.admin(region), &famiv1.CreateAccountRequest{
 		Parent: "regions/" + region, AccountId: id, Password: password,
 		Account: &famiv1.Account{DisplayName: display, Role: role, Partner: partner},
 	})
