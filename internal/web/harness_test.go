@@ -112,6 +112,20 @@ func (f *famid) partner(region, id, display string) string {
 	return p.GetName()
 }
 
+// partners creates n partners of region, of kind OTHER, 16 at a time
+// (bulk), so that the store commits them in batches: the i-th has the id
+// and display name named gives.
+func (f *famid) partners(region string, n int, named func(i int) (id, display string)) {
+	f.t.Helper()
+	partners, ctx := famiv1.NewPartnerServiceClient(f.seed), f.admin(region)
+	bulk(f.t, n, func(i int) error {
+		id, display := named(i)
+		_, err := partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/" + region, PartnerId: id,
+			Partner: &famiv1.Partner{DisplayName: display, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
+		return err
+	})
+}
+
 // bergamoPartners creates the two partners of Bergamo that the network
 // scenarios share: its Ufficio di Piano and its CPIA.
 func (f *famid) bergamoPartners() (udp, cpia string) {

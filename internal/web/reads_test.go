@@ -226,9 +226,9 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 // its own read every page of the region's partners or networks.
 func TestSearchAsksTheService(t *testing.T) {
 	f, base, reads, token := adminApp(t)
-	for i := range 120 {
-		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i))
-	}
+	f.partners("lombardia", 120, func(i int) (string, string) {
+		return fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i)
+	})
 
 	rows := func(page string) int {
 		return strings.Count(page, `<tr><td data-label="Denominazione"><a href="/partner/`)
