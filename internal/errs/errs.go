@@ -215,11 +215,12 @@ func InvalidField(field, format string, args ...any) *Error {
 // would pass, so it is a state the caller must know of (AIP-193's
 // FAILED_PRECONDITION), not an invalid field: the metadata says which
 // limit, for a client to word it, and the message, formatted from format
-// and args, says what to do instead.
-func AtLimit(resource, items string, limit int, format string, args ...any) *Error {
+// and args, says what to do instead. The limit is an int64, since some
+// (a region's cents) do not fit a 32-bit int.
+func AtLimit(resource, items string, limit int64, format string, args ...any) *Error {
 	return LimitReached.With(Error{
 		Message:  Sprintf(format, args...),
-		Metadata: map[string]string{"resource": resource, "items": items, "limit": strconv.Itoa(limit)},
+		Metadata: map[string]string{"resource": resource, "items": items, "limit": strconv.FormatInt(limit, 10)},
 	})
 }
 
@@ -228,7 +229,7 @@ func AtLimit(resource, items string, limit int, format string, args ...any) *Err
 // before LIMIT_REACHED, which clients switch on (ADR 0024): the same code
 // and the same metadata, so a client words the limit as it does the
 // others.
-func TokensAtLimit(owner, items string, limit int, format string, args ...any) *Error {
+func TokensAtLimit(owner, items string, limit int64, format string, args ...any) *Error {
 	return TooManyTokens.With(*AtLimit(owner, items, limit, format, args...))
 }
 
