@@ -141,7 +141,7 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 		return c.fault(ctx, method, true, errs.Internal.New("the handler of %s returned neither an error nor a message", method))
 	}
 	hand := moveMessage
-	if ctx.Value(webCallKey{}) != nil {
+	if !fromGateway(ctx) {
 		hand = copyMessage
 	}
 	if err := hand(resp, out); err != nil {
@@ -160,7 +160,7 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 // as every REST refusal before the pipeline (refuseREST), so its error is
 // passed on as it is.
 func (c *inprocConn) fault(ctx context.Context, method string, ran bool, err error) error {
-	if !ran && ctx.Value(webCallKey{}) == nil {
+	if !ran && fromGateway(ctx) {
 		return err
 	}
 	return toStatus(ctx, c.log, method, err).Err()
@@ -268,6 +268,25 @@ func (c webConn) Invoke(ctx context.Context, method string, req, resp any, opts 
 
 func (c webConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	return c.ClientConnInterface.NewStream(context.WithValue(ctx, webCallKey{}, true), desc, method, opts...)
+}
+
+// copiedConn is the gateway's connection for a caller in the process that
+// may change the answers it is given (Server.InProcess): each is a copy,
+// as the web application's are, never the service's own fields.
+type copiedConn struct{ grpc.ClientConnInterface }
+
+type copyAnswerKey struct{}
+
+// fromGateway reports whether a call on the in-process connection is the
+// gateway's, whose answers are moved (the gateway only encodes them) and
+// whose refusals before the pipeline its error handler logs: not the web
+// application's (webConn) nor another caller's in the process (copiedConn).
+func fromGateway(ctx context.Context) bool {
+	return ctx.Value(webCallKey{}) == nil && ctx.Value(copyAnswerKey{}) == nil
+}
+
+func (c copiedConn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) error {
+	return c.ClientConnInterface.Invoke(context.WithValue(ctx, copyAnswerKey{}, true), method, req, resp, opts...)
 }
 
 // inprocSurface names the surface of an in-process call, "web" for the

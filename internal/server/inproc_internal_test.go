@@ -128,7 +128,8 @@ func (k kept) GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.Pa
 }
 
 // The gateway is given the service's answer's fields, not a copy of them;
-// the web application, which may change what it is given, gets a copy.
+// the web application, which may change what it is given, gets a copy,
+// and so does a caller of Server.InProcess.
 func TestInprocAnswerMovedToTheGatewayCopiedToTheWeb(t *testing.T) {
 	conn := newInprocConn(new(inprocgrpc.Channel), func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		return h(ctx, req)
@@ -153,6 +154,16 @@ func TestInprocAnswerMovedToTheGatewayCopiedToTheWeb(t *testing.T) {
 	web.Municipalities[0] = "changed by the web"
 	if !proto.Equal(web, &famiv1.Partner{Name: want.(*famiv1.Partner).Name, Municipalities: []string{"changed by the web", "015077"}}) || !proto.Equal(svc.p, want) {
 		t.Errorf("the web's change reached the service's answer: %v", svc.p)
+	}
+
+	// Server.InProcess's callers, too, may change what they are given.
+	embedded, err := famiv1.NewPartnerServiceClient(copiedConn{conn}).GetPartner(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded.Municipalities[0] = "changed in process"
+	if !proto.Equal(svc.p, want) {
+		t.Errorf("an in-process caller's change reached the service's answer: %v", svc.p)
 	}
 }
 

@@ -181,9 +181,7 @@ func TestBrowserRevokingATokenAsksFirst(t *testing.T) {
 // partner, hostile text included, is refused at the field, nothing saved.
 func TestAccountsPageReadsItsPartners(t *testing.T) {
 	f, base, reads, token := adminApp(t)
-	for i := range 120 {
-		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("Comune %03d", i))
-	}
+	f.partners("lombardia", 120, func(i int) (string, string) { return fmt.Sprintf("p%03d", i), fmt.Sprintf("Comune %03d", i) })
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, "regions/lombardia/partners/p117")
 
 	reads.reset()

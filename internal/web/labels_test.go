@@ -24,8 +24,9 @@ import (
 func seedEntities(t *testing.T, f *famid, n int) []string {
 	t.Helper()
 	names := make([]string, n)
+	partners, ctx := famiv1.NewPartnerServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, n, func(i int) error {
-		_, err := famiv1.NewPartnerServiceClient(f.conn).CreatePartner(f.admin("lombardia"), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
+		_, err := partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
 			PartnerId: fmt.Sprintf("e%03d", i), Partner: &famiv1.Partner{DisplayName: fmt.Sprintf("Ente %03d", i), Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
 		names[i] = fmt.Sprintf("regions/lombardia/partners/e%03d", i)
 		return err
@@ -178,8 +179,9 @@ func TestMeetingPageReadsItsPartnersByName(t *testing.T) {
 func seedNetworks(t *testing.T, f *famid, n int, lead string) []string {
 	t.Helper()
 	names := make([]string, n)
+	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, n, func(i int) error {
-		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
 			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete %03d", i), LeadPartner: lead,
 				Members: []*famiv1.Member{{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
 		names[i] = fmt.Sprintf("regions/lombardia/networks/rete%03d", i)
@@ -322,8 +324,9 @@ func TestMemberLabelsPastTheAnswerBytes(t *testing.T) {
 		}
 	}
 	members := make([]string, 100)
+	partners, ctx := famiv1.NewPartnerServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, len(members), func(i int) error {
-		p, err := famiv1.NewPartnerServiceClient(f.conn).CreatePartner(f.admin("lombardia"), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
+		p, err := partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia",
 			PartnerId: fmt.Sprintf("udp%03d", i), Partner: &famiv1.Partner{DisplayName: fmt.Sprintf("Ufficio %03d", i), Kind: famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE,
 				Municipalities: codes, Description: strings.Repeat("🙂", 4000)}})
 		members[i] = p.GetName()

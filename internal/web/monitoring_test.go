@@ -542,9 +542,9 @@ func TestOverdueProjectsNamedByTitle(t *testing.T) {
 func TestOverdueProjectsPaged(t *testing.T) {
 	f := startFamid(t)
 	setupMonitoring(f)
-	projects := famiv1.NewProjectServiceClient(f.conn)
+	projects, ctx := famiv1.NewProjectServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, 150, func(i int) error {
-		_, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("ritardo-%03d", i),
+		_, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("ritardo-%03d", i),
 			Project: &famiv1.Project{Code: fmt.Sprintf("RIT-%03d", i), Title: "In ritardo", StartDate: "2021-01-01", EndDate: "2021-12-31", Fund: famiv1.Fund_FUND_FAMI_2021_2027}})
 		return err
 	})

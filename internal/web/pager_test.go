@@ -70,14 +70,14 @@ func TestListPagesWalkForwardAndBack(t *testing.T) {
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	const n = 130
-	partners := famiv1.NewPartnerServiceClient(f.conn)
+	partners, ctx := famiv1.NewPartnerServiceClient(f.seed), f.admin("lombardia")
 	var schools []string
 	bulk(t, n, func(i int) error {
 		name := fmt.Sprintf("Comune %03d", i)
 		if i%3 == 0 {
 			name = fmt.Sprintf("Scuola %03d", i)
 		}
-		_, err := partners.CreatePartner(f.admin("lombardia"), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: fmt.Sprintf("p%03d", i),
+		_, err := partners.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: fmt.Sprintf("p%03d", i),
 			Partner: &famiv1.Partner{DisplayName: name, Kind: famiv1.PartnerKind_PARTNER_KIND_OTHER}})
 		return err
 	})
@@ -290,7 +290,7 @@ func TestBrowserListPaging(t *testing.T) {
 // onlineMeeting creates, as Lombardia's admin, an online coordination
 // table of network, an hour from start (id empty: the service's choice).
 func (f *famid) onlineMeeting(id, network, title string, start time.Time) (*famiv1.Meeting, error) {
-	return famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: id, Meeting: &famiv1.Meeting{
+	return famiv1.NewMeetingServiceClient(f.seed).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia", MeetingId: id, Meeting: &famiv1.Meeting{
 		Networks: []string{network}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: title,
 		StartTime: timestamppb.New(start), EndTime: timestamppb.New(start.Add(time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_ONLINE, Link: "https://meet.example.org/t"}})
 }

@@ -56,7 +56,7 @@ func TestPagesReadPastOnePage(t *testing.T) {
 
 	// Closed periods p0000..p1000 are listed in id order: the last, past
 	// the first page, holds the consultant's entry.
-	support := famiv1.NewSupportServiceClient(f.conn)
+	support := famiv1.NewSupportServiceClient(f.seed)
 	bulk(t, n, func(i int) error {
 		day := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly)
 		req := &famiv1.ClosePeriodRequest{Parent: "regions/lombardia", ClosedPeriodId: fmt.Sprintf("p%04d", i), ClosedPeriod: &famiv1.ClosedPeriod{StartDate: day, EndDate: day}}
@@ -71,7 +71,7 @@ func TestPagesReadPastOnePage(t *testing.T) {
 	// Meetings m0000..m1000, two hours apart from 100 days ago, are listed
 	// in start order: the last starts after the first page (and after
 	// the first 200); the first six carry 200 overdue action items each.
-	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	meetings := famiv1.NewMeetingServiceClient(f.seed)
 	first := f.Clock.Now().AddDate(0, 0, -100).Truncate(time.Hour)
 	bulk(t, n, func(i int) error {
 		start := first.Add(time.Duration(i) * 2 * time.Hour)
@@ -93,14 +93,14 @@ func TestPagesReadPastOnePage(t *testing.T) {
 	})
 
 	// Service tokens sys0000..sys1000.
-	auth := famiv1.NewAuthServiceClient(f.conn)
+	auth := famiv1.NewAuthServiceClient(f.seed)
 	bulk(t, n, func(i int) error {
 		_, err := auth.CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: fmt.Sprintf("sys%04d", i)})
 		return err
 	})
 
 	// Protocols r0000..r1000, listed in id order.
-	protocols := famiv1.NewProtocolServiceClient(f.conn)
+	protocols := famiv1.NewProtocolServiceClient(f.seed)
 	bulk(t, n, func(i int) error {
 		_, err := protocols.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: fmt.Sprintf("r%04d", i), Protocol: &famiv1.Protocol{
 			Network: network, Title: fmt.Sprintf("Protocollo %d", i), Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",

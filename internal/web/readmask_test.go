@@ -69,8 +69,9 @@ func TestPagesReadLabelsOnly(t *testing.T) {
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
 	cpia := f.partner("lombardia", "cpia-milano", "CPIA Milano")
+	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, 120, func(i int) error {
-		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
 			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
 				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
 		return err
@@ -158,8 +159,9 @@ func BenchmarkHoursReadMask(b *testing.B) {
 func TestProtocolFormChoicesAreAPage(t *testing.T) {
 	f, base, reads, token := adminApp(t)
 	partners := seedEntities(t, f, 120)
+	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, 60, func(i int) error {
-		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
 			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete %03d", i), LeadPartner: partners[110],
 				Members: []*famiv1.Member{{Partner: partners[110], Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partners[111], Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
 		return err

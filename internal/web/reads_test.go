@@ -226,9 +226,9 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 // its own read every page of the region's partners or networks.
 func TestSearchAsksTheService(t *testing.T) {
 	f, base, reads, token := adminApp(t)
-	for i := range 120 {
-		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i))
-	}
+	f.partners("lombardia", 120, func(i int) (string, string) {
+		return fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i)
+	})
 
 	rows := func(page string) int {
 		return strings.Count(page, `<tr><td data-label="Denominazione"><a href="/partner/`)
@@ -342,9 +342,9 @@ func TestLatestPastMeetingsAreOnePage(t *testing.T) {
 func TestHistoryReadsItsTypesChanges(t *testing.T) {
 	f, base, reads, token := adminApp(t)
 	udp := f.partner("lombardia", "udp", "Ufficio di Piano")
-	projects := famiv1.NewProjectServiceClient(f.conn)
+	projects, ctx := famiv1.NewProjectServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, 150, func(i int) error {
-		_, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%03d", i),
+		_, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%03d", i),
 			Project: &famiv1.Project{Code: fmt.Sprintf("PROG-%d", i), Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2022-01-01", EndDate: "2024-12-31"}})
 		return err
 	})
@@ -368,8 +368,9 @@ func TestEntryNetworksAreAPage(t *testing.T) {
 	f := startFamid(t)
 	setupLombardia(f)
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, 120, func(i int) error {
-		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
 			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
 				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
 		return err
@@ -477,9 +478,9 @@ func TestNewEntryOffersTheLatestMeetings(t *testing.T) {
 // title), never their plan or overlap count.
 func TestNetworkFormProjectsAreAPage(t *testing.T) {
 	f, base, reads, token := adminApp(t)
-	projects := famiv1.NewProjectServiceClient(f.conn)
+	projects, ctx := famiv1.NewProjectServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, 120, func(i int) error {
-		_, err := projects.CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%03d", i),
+		_, err := projects.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: fmt.Sprintf("p%03d", i),
 			Project: &famiv1.Project{Code: fmt.Sprintf("PROG-%03d", i), Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2022-01-01", EndDate: "2024-12-31"}})
 		return err
 	})
@@ -531,8 +532,9 @@ func manyNetworksAndMeetings(t *testing.T) (f *famid, network string) {
 	f = startFamid(t)
 	network = setupLombardia(f)
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
+	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, 60, func(i int) error {
-		_, err := famiv1.NewNetworkServiceClient(f.conn).CreateNetwork(f.admin("lombardia"), &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
 			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
 				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
 		return err

@@ -35,9 +35,7 @@ func datalist(page, id string) string {
 func beneficiaryRegion(t *testing.T, f *famid) (project url.Values, a *browserless, beneficiary func() string) {
 	t.Helper()
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	for i := range 130 {
-		f.partner("lombardia", fmt.Sprintf("p%03d", i), fmt.Sprintf("Partner %03d", i))
-	}
+	f.partners("lombardia", 130, func(i int) (string, string) { return fmt.Sprintf("p%03d", i), fmt.Sprintf("Partner %03d", i) })
 	sole := f.partner("lombardia", "sole", "Cooperativa Sole")
 	f.partner("lombardia", "comune-a", "Comune di Bergamo")
 	f.partner("lombardia", "comune-b", "Comune di Bergamo")
@@ -90,9 +88,7 @@ func TestBeneficiaryNamedAmongManyIsCertain(t *testing.T) {
 	f := startFamid(t)
 	project, a, beneficiary := beneficiaryRegion(t, f)
 	first := f.partner("lombardia", "caritas", "Caritas")
-	for i := range 150 {
-		f.partner("lombardia", fmt.Sprintf("caritas-%03d", i), fmt.Sprintf("Caritas %03d", i))
-	}
+	f.partners("lombardia", 150, func(i int) (string, string) { return fmt.Sprintf("caritas-%03d", i), fmt.Sprintf("Caritas %03d", i) })
 	edit := beneficiaryEdit(a, project)
 	if res, page := edit("caritas"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the one Caritas among 151 names containing it: status %d\n%s", res.StatusCode, page)
@@ -124,9 +120,7 @@ func TestBeneficiaryNamedAmongThousandTakesTwoCalls(t *testing.T) {
 	f := startFamid(t)
 	_, _, beneficiary := beneficiaryRegion(t, f)
 	bottega := f.partner("lombardia", "bottega", "Bottega")
-	for i := range 1000 {
-		f.partner("lombardia", fmt.Sprintf("bottega-%04d", i), fmt.Sprintf("Bottega %04d", i))
-	}
+	f.partners("lombardia", 1000, func(i int) (string, string) { return fmt.Sprintf("bottega-%04d", i), fmt.Sprintf("Bottega %04d", i) })
 	base, reads := countedApp(t, f)
 	token := f.signedIn("admin@lombardia")
 	edit := func(typed string) (int, string) {
@@ -438,9 +432,7 @@ func TestNetworkMembersTypedOneCallEach(t *testing.T) {
 	f := startFamid(t)
 	beneficiaryRegion(t, f)
 	caritas := f.partner("lombardia", "caritas", "Caritas")
-	for i := range 150 {
-		f.partner("lombardia", fmt.Sprintf("caritas-%03d", i), fmt.Sprintf("Caritas %03d", i))
-	}
+	f.partners("lombardia", 150, func(i int) (string, string) { return fmt.Sprintf("caritas-%03d", i), fmt.Sprintf("Caritas %03d", i) })
 	udp, cpia := f.bergamoPartners()
 	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
 	base, reads := countedApp(t, f)
@@ -504,9 +496,7 @@ func TestBrowserListSearchRefusedAtItsBox(t *testing.T) {
 func TestBeneficiarySuggestionsPastTheScanBudget(t *testing.T) {
 	f := startFamid(t)
 	project, a, _ := beneficiaryRegion(t, f)
-	for i := range aip.MinScan {
-		f.partner("lombardia", fmt.Sprintf("q%04d", i), fmt.Sprintf("Altro %04d", i))
-	}
+	f.partners("lombardia", aip.MinScan, func(i int) (string, string) { return fmt.Sprintf("q%04d", i), fmt.Sprintf("Altro %04d", i) })
 	f.partner("lombardia", "zeta", "Cooperativa Zeta")
 	res, page := beneficiaryEdit(a, project)("Zet")
 	if res.StatusCode != http.StatusUnprocessableEntity {
