@@ -215,11 +215,12 @@ func InvalidField(field, format string, args ...any) *Error {
 // would pass, so it is a state the caller must know of (AIP-193's
 // FAILED_PRECONDITION), not an invalid field: the metadata says which
 // limit, for a client to word it, and the message, formatted from format
-// and args, says what to do instead.
-func AtLimit(resource, items string, limit int, format string, args ...any) *Error {
+// and args, says what to do instead. limit is an int64: a region's money
+// (monitoring.MaxRegionCents, 10^17) does not fit a 32-bit int.
+func AtLimit(resource, items string, limit int64, format string, args ...any) *Error {
 	return LimitReached.With(Error{
 		Message:  Sprintf(format, args...),
-		Metadata: map[string]string{"resource": resource, "items": items, "limit": strconv.Itoa(limit)},
+		Metadata: map[string]string{"resource": resource, "items": items, "limit": strconv.FormatInt(limit, 10)},
 	})
 }
 
@@ -229,7 +230,7 @@ func AtLimit(resource, items string, limit int, format string, args ...any) *Err
 // and the same metadata, so a client words the limit as it does the
 // others.
 func TokensAtLimit(owner, items string, limit int, format string, args ...any) *Error {
-	return TooManyTokens.With(*AtLimit(owner, items, limit, format, args...))
+	return TooManyTokens.With(*AtLimit(owner, items, int64(limit), format, args...))
 }
 
 // Naming is a copy of e that names field, the request field that named
