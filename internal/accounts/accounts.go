@@ -475,8 +475,7 @@ func (s *Service) CreateAccount(ctx context.Context, req *famiv1.CreateAccountRe
 			return err // damaged: the name is taken, never written over
 		}
 		if old != nil {
-			return errs.UsernameTaken.With(errs.Error{Message: "username " + req.GetAccountId() + " is taken in regions/" + region,
-				Violations: []errs.Violation{{Field: "account_id", Description: "is taken"}}})
+			return resource.Taken(errs.UsernameTaken, "account_id", "username "+req.GetAccountId()+" is taken in regions/"+region)
 		}
 		if err := tx.Put(bucketAccounts, key, b); err != nil {
 			return err

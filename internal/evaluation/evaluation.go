@@ -169,7 +169,7 @@ func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.Crea
 			return nil, err
 		}
 		a.Name = req.GetParent() + "/" + resource.CapacityAssessments + "/" + req.GetCapacityAssessmentId()
-		if err := resource.Absent(tx, a); err != nil {
+		if err := resource.Absent(tx, a, "capacity_assessment_id"); err != nil {
 			return nil, err
 		}
 		return put(tx, a, principal.From(ctx))

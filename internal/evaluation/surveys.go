@@ -138,7 +138,7 @@ func (s *Surveys) CreateSurvey(ctx context.Context, req *famiv1.CreateSurveyRequ
 		if err := s.validateSurvey(tx, sv, region); err != nil {
 			return nil, err
 		}
-		if err := resource.Absent(tx, sv); err != nil {
+		if err := resource.Absent(tx, sv, "survey_id"); err != nil {
 			return nil, err
 		}
 		for _, q := range sv.GetQuestions() {

@@ -108,7 +108,7 @@ func (s *Service) CreateMeeting(ctx context.Context, req *famiv1.CreateMeetingRe
 		if err := mayWrite(tx, who, mt, "schedule"); err != nil {
 			return nil, err
 		}
-		if err := resource.AbsentID(tx, mt, "meeting_id"); err != nil {
+		if err := resource.Absent(tx, mt, "meeting_id"); err != nil {
 			return nil, err
 		}
 		return mt, write(tx, nil, mt)

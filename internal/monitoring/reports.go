@@ -75,7 +75,7 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 		if err := checkSpan(p, q); err != nil {
 			return nil, err
 		}
-		if err := resource.Absent(tx, &famiv1.MonitoringReport{Name: n.String()}); err != nil {
+		if err := resource.Absent(tx, &famiv1.MonitoringReport{Name: n.String()}, "monitoring_report_id"); err != nil {
 			return nil, err
 		}
 		r := &famiv1.MonitoringReport{}

@@ -83,7 +83,7 @@ func (s *Service) CreateProtocol(ctx context.Context, req *famiv1.CreateProtocol
 		if err := inItsNetworks(tx, who, p, "draft"); err != nil {
 			return nil, err
 		}
-		if err := resource.Absent(tx, p); err != nil {
+		if err := resource.Absent(tx, p, "protocol_id"); err != nil {
 			return nil, err
 		}
 		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {
@@ -495,7 +495,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		for _, party := range old.GetParties() {
 			p.Parties = append(p.Parties, proto.CloneOf(party))
 		}
-		if err := resource.AbsentID(tx, p, "protocol_id"); err != nil {
+		if err := resource.Absent(tx, p, "protocol_id"); err != nil {
 			return nil, err
 		}
 		if err := registry.SetRefs(tx, p.Name, nil, refs(p)); err != nil {

@@ -51,7 +51,7 @@ func (s *Contacts) CreateContact(ctx context.Context, req *famiv1.CreateContactR
 		if err != nil {
 			return nil, err
 		}
-		if err := unused(tx, indexRetiredContacts, c); err != nil {
+		if err := unused(tx, indexRetiredContacts, c, "contact_id"); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, c.Name, nil, []string{c.GetPartner()}); err != nil {

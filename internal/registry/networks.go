@@ -174,7 +174,7 @@ func (s *Networks) CreateNetwork(ctx context.Context, req *famiv1.CreateNetworkR
 		if err != nil {
 			return nil, err
 		}
-		if err := resource.Absent(tx, n); err != nil {
+		if err := resource.Absent(tx, n, "network_id"); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, n.Name, nil, networkRefs(n)); err != nil {

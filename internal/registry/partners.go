@@ -105,7 +105,7 @@ func (s *Partners) CreatePartner(ctx context.Context, req *famiv1.CreatePartnerR
 		return p, resource.Validate("partner", nil, p, func(v *errs.Violations, p *famiv1.Partner) { s.validate(v, p, region) })
 	}
 	return resource.CreatePrepared(ctx, s.r.store, req, "partner", req.GetPartner(), req.GetPartnerId(), prepare, func(tx store.WriteTx, p *famiv1.Partner) (*famiv1.Partner, error) {
-		if err := unused(tx, indexRetiredPartners, p); err != nil {
+		if err := unused(tx, indexRetiredPartners, p, "partner_id"); err != nil {
 			return nil, err
 		}
 		if err := claimFiscalCode(tx, p, ""); err != nil {

@@ -198,7 +198,7 @@ func (s *Projects) CreateProject(ctx context.Context, req *famiv1.CreateProjectR
 		if err != nil {
 			return nil, err
 		}
-		if err := resource.Absent(tx, p); err != nil {
+		if err := resource.Absent(tx, p, "project_id"); err != nil {
 			return nil, err
 		}
 		if err := claimCode(tx, p, ""); err != nil {

@@ -130,11 +130,12 @@ func childless(tx store.ReadTx, name, collection string, reason errs.Reason) err
 // given out again, since what still names it would take the newcomer for
 // it (support figures a deleted contact, the staff accounts of a deleted
 // partner, which the system store keeps, out of the region's references).
-func unused(tx store.ReadTx, index string, r store.Resource) error {
+// Either refusal names idField, the request field of the id.
+func unused(tx store.ReadTx, index string, r store.Resource, idField string) error {
 	if _, retired := tx.IndexGet(index, resource.ID(r.GetName())); retired {
-		return errs.AlreadyExists.New("%s was deleted, and its id is not given out again: choose another id", r.GetName())
+		return resource.Taken(errs.AlreadyExists.Reason(), idField, r.GetName()+" was deleted, and its id is not given out again: choose another id")
 	}
-	return resource.Absent(tx, r)
+	return resource.Absent(tx, r, idField)
 }
 
 // inUse fails with FAILED_PRECONDITION when other resources reference

@@ -88,16 +88,16 @@ func TestAbsentFor(t *testing.T) {
 		var read []string
 		mayNot := func(p *famiv1.Partner) error { read = append(read, p.GetDisplayName()); return hidden }
 		may := func(*famiv1.Partner) error { return nil }
-		if err := resource.AbsentFor(tx, taken, mayNot); err != hidden {
+		if err := resource.AbsentFor(tx, taken, "partner_id", mayNot); err != hidden {
 			t.Errorf("a taken name the caller may not read: %v, want the read refusal", err)
 		}
 		if len(read) != 1 || read[0] != "Partner p01" {
 			t.Errorf("mayRead saw %v, want the stored partner", read)
 		}
-		if err := resource.AbsentFor(tx, taken, may); errs.CodeOf(err) != errs.AlreadyExists {
+		if err := resource.AbsentFor(tx, taken, "partner_id", may); errs.CodeOf(err) != errs.AlreadyExists {
 			t.Errorf("a taken name the caller may read: %v, want ALREADY_EXISTS", err)
 		}
-		if err := resource.AbsentFor(tx, free, mayNot); err != nil || len(read) != 1 {
+		if err := resource.AbsentFor(tx, free, "partner_id", mayNot); err != nil || len(read) != 1 {
 			t.Errorf("a free name: %v (mayRead called %d times), want nil without a read", err, len(read))
 		}
 		return nil

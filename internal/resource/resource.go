@@ -408,19 +408,16 @@ func openCreate(req CreateRequest, field string, body proto.Message, id string) 
 }
 
 // Absent refuses, with errs.AlreadyExists, a new resource r whose name a
-// stored resource already has: every Create checks it before it stores r.
-// It runs in the region's transaction, so it only looks the name up: no
-// copy of the stored resource, no NOT_FOUND built to be dropped (issue 19).
+// stored resource already has: every Create checks it before it stores r,
+// naming idField, the request field of its client-chosen id (e.g.
+// "partner_id"), as Taken does. It runs in the region's transaction, so it
+// only looks the name up: no copy of the stored resource, no NOT_FOUND
+// built to be dropped (issue 19).
 //
 // A damaged record at the name (one that fails its checksum) counts as
 // taken: the name is refused, and the damaged record is left for the
 // operator to restore, never overwritten.
-func Absent(tx store.ReadTx, r store.Resource) error { return AbsentID(tx, r, "") }
-
-// AbsentID is Absent for a Create whose refusal also names the request
-// field of the client-chosen id (e.g. "meeting_id") as the violation, so
-// that a form can point at it. An empty idField names none.
-func AbsentID(tx store.ReadTx, r store.Resource, idField string) error {
+func Absent(tx store.ReadTx, r store.Resource, idField string) error {
 	taken, err := tx.Exists(r.GetName())
 	if err != nil || !taken {
 		return err
@@ -434,7 +431,7 @@ func AbsentID(tx store.ReadTx, r store.Resource, idField string) error {
 // would be, with mayRead's error (PERMISSION_DENIED), not ALREADY_EXISTS,
 // which would tell the caller that it exists (AIP-133, AIP-211). The
 // stored resource is read only when the name is taken.
-func AbsentFor[T store.Resource](tx store.ReadTx, r T, mayRead func(stored T) error) error {
+func AbsentFor[T store.Resource](tx store.ReadTx, r T, idField string, mayRead func(stored T) error) error {
 	taken, err := tx.Exists(r.GetName())
 	if err != nil || !taken {
 		return err
@@ -446,17 +443,28 @@ func AbsentFor[T store.Resource](tx store.ReadTx, r T, mayRead func(stored T) er
 	if err := mayRead(stored); err != nil {
 		return err
 	}
-	return alreadyExists(r, "")
+	return alreadyExists(r, idField)
 }
 
-// alreadyExists is the refusal of a new resource r whose name is taken,
-// naming the request field of its id, idField, when not empty.
+// alreadyExists is the refusal of a new resource r whose name is taken.
 func alreadyExists(r store.Resource, idField string) error {
-	e := errs.Error{Message: r.GetName() + " already exists"}
-	if idField != "" {
-		e.Violations = []errs.Violation{{Field: idField, Description: "is already taken by " + r.GetName()}}
-	}
-	return errs.AlreadyExists.With(e)
+	return Taken(errs.AlreadyExists.Reason(), idField, r.GetName()+" already exists")
+}
+
+// Taken is the refusal of a Create whose client-chosen id, the request
+// field idField (e.g. "partner_id"), is taken, with reason: ALREADY_EXISTS
+// or a taken identifier of the catalogue's own (USERNAME_TAKEN). message
+// says by what. Every Create's refusal of a taken id is built here, so
+// that on every surface it names its field, with reason as the
+// violation's: a client (the web's forms) marks the field it sent and
+// words the fault without knowing which Create it made. Before, only two
+// Creates named the field, and each form had to say which of its fields
+// an ALREADY_EXISTS was about.
+func Taken(reason errs.Reason, idField, message string) error {
+	return reason.With(errs.Error{
+		Message:    message,
+		Violations: []errs.Violation{{Field: idField, Description: "is taken: " + message, Reason: string(reason)}},
+	})
 }
 
 // Mutate runs fn as one mutation of region: the caller's write, described

@@ -258,7 +258,7 @@ func TestRefToADamagedRecord(t *testing.T) {
 		}
 		bolttest.WantRecordCorrupt(t, "Ref", v.Err())
 		// Taken, for a new resource: refused, never written over.
-		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p01"}); errs.CodeOf(err) != errs.AlreadyExists {
+		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p01"}, "partner_id"); errs.CodeOf(err) != errs.AlreadyExists {
 			t.Errorf("Absent at a damaged record's name: got %v, want ALREADY_EXISTS", err)
 		}
 		return nil
@@ -275,20 +275,20 @@ func TestAbsent(t *testing.T) {
 	s, _ := seeded(t, 1)
 	err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		taken := &famiv1.Partner{Name: "regions/lombardia/partners/p01", DisplayName: "New"}
-		err := resource.Absent(tx, taken)
+		err := resource.Absent(tx, taken, "partner_id")
 		if errs.CodeOf(err) != errs.AlreadyExists || !strings.Contains(err.Error(), "regions/lombardia/partners/p01 already exists") {
 			t.Errorf("taken name: got %v, want ALREADY_EXISTS naming it", err)
 		}
 		if taken.GetDisplayName() != "New" {
 			t.Errorf("the new resource was overwritten: %v", taken)
 		}
-		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p02"}); err != nil {
+		if err := resource.Absent(tx, &famiv1.Partner{Name: "regions/lombardia/partners/p02"}, "partner_id"); err != nil {
 			t.Errorf("free name: got %v", err)
 		}
-		e := errs.As(resource.AbsentID(tx, taken, "partner_id"))
-		if e == nil || e.Code != errs.AlreadyExists || len(e.Violations) != 1 || e.Violations[0].Field != "partner_id" ||
-			e.Violations[0].Description != "is already taken by regions/lombardia/partners/p01" {
-			t.Errorf("AbsentID: got %v, want ALREADY_EXISTS naming partner_id", e)
+		e := errs.As(err)
+		if e == nil || len(e.Violations) != 1 || e.Violations[0].Field != "partner_id" || e.Violations[0].Reason != "ALREADY_EXISTS" ||
+			e.Violations[0].Description != "is taken: regions/lombardia/partners/p01 already exists" {
+			t.Errorf("Absent: got %v, want ALREADY_EXISTS naming partner_id", e)
 		}
 		return nil
 	})
@@ -428,7 +428,7 @@ func TestCreatePrepared(t *testing.T) {
 		}
 	}
 	put := func(tx store.WriteTx, p *famiv1.Partner) (*famiv1.Partner, error) {
-		if err := resource.Absent(tx, p); err != nil {
+		if err := resource.Absent(tx, p, "partner_id"); err != nil {
 			return nil, err
 		}
 		return p, tx.Put(p)

@@ -516,7 +516,7 @@ func TestDeletedPartnerIDIsRetired(t *testing.T) {
 		if _, err := admin.DeletePartner(ctx, &famiv1.DeletePartnerRequest{Name: lombardia + "/partners/assoc"}); err != nil {
 			t.Fatal(err)
 		}
-		checkErr(t, "a new partner under the deleted one's id", create("Un'altra organizzazione"), wantErr{codes.AlreadyExists, "ALREADY_EXISTS", nil})
+		checkErr(t, "a new partner under the deleted one's id", create("Un'altra organizzazione"), wantErr{codes.AlreadyExists, "ALREADY_EXISTS", []string{"partner_id"}})
 		res, err := newSurfaceAs(t, ts, kind, "").Login(ctx, &famiv1.LoginRequest{Username: "staff-" + kind + "@lombardia", Password: password})
 		if err != nil {
 			t.Fatal(err)

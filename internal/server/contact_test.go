@@ -89,7 +89,7 @@ func TestOperatorsCountedOnceEverySurface(t *testing.T) {
 		}
 		_, err = contacts.CreateContact(ctx, &famiv1.CreateContactRequest{Parent: lombardia, ContactId: "op-03", Contact: &famiv1.Contact{
 			DisplayName: "Someone else", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: partnerName("udp-milano")}})
-		checkErr(t, "reuse a deleted contact's id", err, wantErr{codes.AlreadyExists, "ALREADY_EXISTS", nil})
+		checkErr(t, "reuse a deleted contact's id", err, wantErr{codes.AlreadyExists, "ALREADY_EXISTS", []string{"contact_id"}})
 
 		// Naming contacts: each of the region, existing, once.
 		_, err = consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: lombardia, SupportEntry: &famiv1.SupportEntry{

@@ -371,7 +371,7 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 		_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2024-q1", MonitoringReport: &famiv1.MonitoringReport{}})
 		checkErr(t, "create a report after the project's end", err, wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"monitoring_report_id"}})
 		_, err = admin.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q1", MonitoringReport: &famiv1.MonitoringReport{}})
-		checkErr(t, "create a quarter's second report", err, wantErr{codes.AlreadyExists, "ALREADY_EXISTS", nil})
+		checkErr(t, "create a quarter's second report", err, wantErr{codes.AlreadyExists, "ALREADY_EXISTS", []string{"monitoring_report_id"}})
 	})
 }
 

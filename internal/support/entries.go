@@ -285,7 +285,7 @@ func (s *Service) CreateSupportEntry(ctx context.Context, req *famiv1.CreateSupp
 		if err := closedOn(tx, e.GetDate(), "support_entry.date"); err != nil {
 			return nil, err
 		}
-		if err := resource.AbsentFor(tx, e, func(stored *famiv1.SupportEntry) error { return readable(p, stored) }); err != nil {
+		if err := resource.AbsentFor(tx, e, "support_entry_id", func(stored *famiv1.SupportEntry) error { return readable(p, stored) }); err != nil {
 			return nil, err
 		}
 		return e, s.insert(tx, e)

@@ -83,7 +83,7 @@ func (s *Service) ClosePeriod(ctx context.Context, req *famiv1.ClosePeriodReques
 			State:     periodClosed,
 			ClosedBy:  p.Subject,
 		}
-		if err := resource.Absent(tx, cp); err != nil {
+		if err := resource.Absent(tx, cp, "closed_period_id"); err != nil {
 			return nil, err
 		}
 		if n := pendingIn(tx, cp.GetStartDate(), cp.GetEndDate()); n > 0 && !req.GetForce() {

@@ -184,13 +184,13 @@ func TestCreateAndGet(t *testing.T) {
 	_, err = e.svc.GetSupportEntry(e.as(consultantP), &famiv1.GetSupportEntryRequest{Name: entryName("missing")})
 	errstest.Want(t, "get a missing entry as a consultant", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 	_, err = e.create(consultantP, "e1", entry(1, "2022-03-03", 30))
-	errstest.Want(t, "create with a taken id", err, errs.AlreadyExists, "ALREADY_EXISTS")
+	errstest.Want(t, "create with a taken id", err, errs.AlreadyExists, "ALREADY_EXISTS", "support_entry_id")
 	// Another consultant's id taken is the refusal of a read of it, as a
 	// missing one is (AIP-133): ALREADY_EXISTS would tell them it exists.
 	_, err = e.create(otherP, "e1", entry(1, "2022-03-03", 30))
 	errstest.Want(t, "create with the id of another consultant's entry", err, errs.PermissionDenied, "NOT_OWN_ENTRY")
 	_, err = e.create(adminP, "e1", entry(1, "2022-03-03", 30))
-	errstest.Want(t, "create with a taken id by who may read every entry", err, errs.AlreadyExists, "ALREADY_EXISTS")
+	errstest.Want(t, "create with a taken id by who may read every entry", err, errs.AlreadyExists, "ALREADY_EXISTS", "support_entry_id")
 	if res, err := e.svc.GetSupportEntry(e.as(consultantP), &famiv1.GetSupportEntryRequest{Name: entryName("e1")}); err != nil || !proto.Equal(res, got) {
 		t.Errorf("after the refused creates: %v, %v; want the entry as created", res, err)
 	}

@@ -138,7 +138,8 @@ func TestCatalogueHasNoUnusedKeys(t *testing.T) {
 	// reason, code, violation or field, a month's number (their own tests
 	// check them against the enums and errs' catalogue), what a resource at
 	// its limit holds (LIMIT_REACHED's items, shown by the pages' tests),
-	// and the notice after a redirect ("?ok=entry_created", checked below).
+	// and the notice after a redirect (noticed(page, "entry_created"),
+	// checked below).
 	built := []string{"enum.", "role.", "reason.", "code.", "violation.", "invalid.", "refused.", "month.", "limit."}
 	code := codeLiterals(t)
 	err := eachFile(templateFS, "templates", func(_ string, b []byte) { code = append(code, string(b)) })
@@ -154,9 +155,9 @@ func TestCatalogueHasNoUnusedKeys(t *testing.T) {
 		case used(key):
 		case slices.ContainsFunc(built, func(p string) bool { return strings.HasPrefix(key, p) }):
 		case strings.HasPrefix(key, "ok."):
-			// a notice is named in a redirect's address or passed to one
-			if name := strings.TrimPrefix(key, "ok."); !strings.Contains(all, "ok="+name) && !used(name) && !okBuilt(code, name, used) {
-				t.Errorf("%q: no address ends in ?ok=%s", key, name)
+			// a notice is named to a redirect (noticed) or passed to one
+			if name := strings.TrimPrefix(key, "ok."); !used(name) && !okBuilt(code, name, used) {
+				t.Errorf("%q: no redirect says the notice %s", key, name)
 			}
 		case strings.HasSuffix(key, ".one"):
 			if !used(strings.TrimSuffix(key, ".one")) {
@@ -173,13 +174,13 @@ func TestCatalogueHasNoUnusedKeys(t *testing.T) {
 	}
 }
 
-// okBuilt reports whether the notice name is built as an address ending in
-// "?ok=" and a prefix of name, followed by a used literal (as in
-// "?ok=report_"+done with done "invia").
+// okBuilt reports whether the notice name is built from a literal that
+// is a prefix of name followed by a used literal (as in "report_"+done
+// with done "invia").
 func okBuilt(code []string, name string, used func(string) bool) bool {
 	for _, c := range code {
-		if _, prefix, ok := strings.Cut(strings.TrimSuffix(c, "\x00"), "?ok="); ok && prefix != "" &&
-			strings.HasPrefix(name, prefix) && used(strings.TrimPrefix(name, prefix)) {
+		prefix := strings.Trim(c, "\x00")
+		if prefix != "" && prefix != name && strings.HasPrefix(name, prefix) && used(strings.TrimPrefix(name, prefix)) {
 			return true
 		}
 	}

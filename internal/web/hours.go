@@ -419,23 +419,26 @@ func (a *App) createEntry(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // hoursAt is the hours page that a form sent from r leads to once it
-// wrote an entry on date, saying the notice ok ("" for none): the page
-// the form's address names (its query, kept: the hours page's own, or
-// the one an entry's edit link carried from it), where that page's
-// period shows the day, or else the same view of the period holding it.
-// Before, an entry logged on a day of another period (the 31st of the
-// last month, typed on the 1st) came back to a page without it, as
-// though it had not been logged, and the user could log it again; and an
-// entry edited from the week view came back to its month.
-func (a *App) hoursAt(r *http.Request, date, ok string) string {
+// wrote an entry on date, saying the notice ok: the page of hoursQuery.
+func (a *App) hoursAt(r *http.Request, date, ok string) landing {
+	return noticed(hoursPath+a.hoursQuery(r, date), ok)
+}
+
+// hoursQuery is the query ("" for none) of the hours page that shows an
+// entry of date to the user of r: the page the request's address names
+// (its query, kept: the hours page's own, or the one an entry's edit link
+// carried from it), where that page's period shows the day, or else the
+// same view of the period holding it; r's page for date "". Before, an
+// entry logged on a day of another period (the 31st of the last month,
+// typed on the 1st) came back to a page without it, as though it had not
+// been logged, and the user could log it again; and an entry edited from
+// the week view came back to its month.
+func (a *App) hoursQuery(r *http.Request, date string) string {
 	q := kept(r)
 	if view, start, end := a.period(q); date != "" && (date < start.Format(time.DateOnly) || date > end.Format(time.DateOnly)) {
 		q = url.Values{"vista": {view}, "data": {date}}
 	}
-	if ok != "" {
-		q.Set("ok", ok)
-	}
-	return hoursPath + queryTail(q)
+	return queryTail(q)
 }
 
 // editPage edits one submitted entry, or shows why it cannot be edited.
@@ -490,8 +493,13 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 		return
 	}
 	fm.linked = l
-	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID(), Query: keptQuery(r)},
-		Entry: e, Back: a.hoursAt(r, e.GetDate(), "")}
+	// The page's forms carry the query of the hours page that shows the
+	// entry, as its link back does: an entry deleted from an edit page
+	// opened without a query (a bookmark, the history) went to the hours
+	// of today's month, not of the entry's.
+	back := a.hoursQuery(r, e.GetDate())
+	p := &editPage{hoursPage: hoursPage{frame: a.newFrame(r, s, "hours.edit_title"), Form: fm, RequestID: newRequestID(), Query: back},
+		Entry: e, Back: hoursPath + back}
 	p.Locked = entryLocked(e, l.closed)
 	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
 	p.Resubmit = resubmittable(e, l.closed) && e.GetConsultant() == s.who.Subject

@@ -527,7 +527,7 @@ func (a *App) meetingCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	a.submitted(w, r, s, fm, err, "meeting.", func(code int) {
 		clockFaults(fm, v.Get("day"), "start_time", "end_time")
 		a.renderMeetingForm(w, r, s, code, fm)
-	}, "/incontri/"+resource.ID(res.GetName())+"?ok=meeting_created")
+	}, noticed("/incontri/"+resource.ID(res.GetName()), "meeting_created"))
 }
 
 func nonEmpty(s ...string) []string {
@@ -836,5 +836,5 @@ func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session)
 // address of its own, POST only: a stale one reloads the meeting's page.
 func (a *App) afterMeetingAction(w http.ResponseWriter, r *http.Request, s *session, fm *form, err error, ok string) {
 	fm.Page = "/incontri/" + r.PathValue("meeting")
-	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) }, fm.Page+"?ok="+ok)
+	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) }, noticed(fm.Page, ok))
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -220,13 +218,6 @@ func (a *App) createReport(w http.ResponseWriter, r *http.Request, s *session) {
 		RequestId: r.PostFormValue("request_id")})
 	if formError(nf, err, "monitoring_report.") {
 		nf.alias("new_monitoring_report_id", "new_period")
-		if status.Code(err) == codes.AlreadyExists {
-			// The page offered the quarter, but its report was started
-			// since, in another tab or by another person: the field says
-			// so, where the form said only that an "identifier" was taken.
-			nf.mark("new_period", msgf("monitoring.report_exists", formatQuarter(period)))
-			nf.Message = msg("error.check_fields")
-		}
 		a.renderProjectMonitoring(w, r, s, http.StatusUnprocessableEntity, nf)
 		return
 	}
@@ -234,7 +225,7 @@ func (a *App) createReport(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	http.Redirect(w, r, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+url.PathEscape(period)+"?ok=report_created", http.StatusSeeOther)
+	seeOther(w, r, noticed("/progetti/"+r.PathValue("project")+"/monitoraggio/"+url.PathEscape(period), "report_created"))
 }
 
 // reportPage shows one report and the lifecycle actions the user may take.
@@ -397,7 +388,7 @@ func (a *App) reportAction(done string) pageFunc {
 		if done == "approva" { // the admin does not edit the report: its authors do
 			fm.advice = "monitoring.approve_advice"
 		}
-		a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) }, reportAddress(r)+"?ok=report_"+done)
+		a.submitted(w, r, s, fm, err, "", func(code int) { a.renderReport(w, r, s, code, fm) }, noticed(reportAddress(r), "report_"+done))
 	}
 }
 

@@ -165,14 +165,14 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 	if res, _ := staff.do("POST", edit, form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("edit: status %d, want 303", res.StatusCode)
 	}
-	staff.wantPage(labReport+"?ok=report_saved", http.StatusOK, "Rapporto salvato.", `<td data-label="Raggiunto" class="num">29</td>`, "250.000,50", "Pandemia",
+	staff.wantPage(labReport, http.StatusOK, "Rapporto salvato.", `<td data-label="Raggiunto" class="num">29</td>`, "250.000,50", "Pandemia",
 		`<td data-label="Numero" class="num">15</td>`, "Note del trimestre")
 
 	submit := url.Values{"csrf": {staff.csrf(labReport)}}
 	if res, _ := staff.do("POST", labReport+"/invia", submit); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("staff submit: status %d, want 303", res.StatusCode)
 	}
-	staff.wantPage(labReport+"?ok=report_invia", http.StatusOK, "Rapporto inviato.", "Inviato")
+	staff.wantPage(labReport, http.StatusOK, "Rapporto inviato.", "Inviato")
 	if st := f.reportState("2021-q2"); st != famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED {
 		t.Fatalf("after submit: %s", st)
 	}
@@ -357,7 +357,7 @@ func TestBrowserMonitoring(t *testing.T) {
 	}
 	b.run("start the report of 2021-q3, started meanwhile", chromedp.SetValue(chromedp.CSS("#f-new_period"), "2021-q3"),
 		chromedp.Click(chromedp.CSS(`#new-title ~ form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("#form-error")))
-	b.wantText("#f-new_period-err", "Il rapporto del 3° trimestre 2021 esiste già")
+	b.wantText("#f-new_period-err", "Il rapporto di questo trimestre esiste già")
 	b.open(labReport+"/modifica", "rapporto-modifica")
 	b.open(labReport, "rapporto-bozza")
 	b.wantText("#report-state", "Bozza")

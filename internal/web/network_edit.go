@@ -347,7 +347,7 @@ func (a *App) networkCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	n, err := a.networks.CreateNetwork(s.ctx, &famiv1.CreateNetworkRequest{Parent: regionName(s.region), Network: networkFromForm(r.PostForm),
 		NetworkId: r.PostFormValue("network_id"), RequestId: r.PostFormValue("request_id")})
-	a.networkPages().created(w, r, s, err, "/reti/"+resource.ID(n.GetName())+"?ok=network_saved")
+	a.networkPages().created(w, r, s, err, noticed("/reti/"+resource.ID(n.GetName()), "network_saved"))
 }
 
 func (a *App) getNetwork(r *http.Request, s *session) (*famiv1.Network, error) {
@@ -372,7 +372,7 @@ func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	_, err := a.networks.UpdateNetwork(s.ctx, &famiv1.UpdateNetworkRequest{Network: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: networkFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.networkPages().updated(w, r, s, err, "/reti/"+r.PathValue("network")+"?ok=network_saved")
+	a.networkPages().updated(w, r, s, err, noticed("/reti/"+r.PathValue("network"), "network_saved"))
 }
 
 // keepActions gives each project of n that cur implements too the actions

@@ -230,7 +230,7 @@ func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	pr, err := a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: projectFromForm(r.PostForm),
 		ProjectId: r.PostFormValue("project_id"), RequestId: r.PostFormValue("request_id")})
-	a.projectPages(extForm(nil)).created(w, r, s, err, "/progetti/"+resource.ID(pr.GetName())+"?ok=project_saved")
+	a.projectPages(extForm(nil)).created(w, r, s, err, noticed("/progetti/"+resource.ID(pr.GetName()), "project_saved"))
 }
 
 func (a *App) getProject(r *http.Request, s *session) (*famiv1.Project, error) {
@@ -249,7 +249,7 @@ func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	in.Name = pathName(r, s, resource.Projects, "project")
 	_, err := a.projects.UpdateProject(s.ctx, &famiv1.UpdateProjectRequest{Project: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: projectFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.projectPages(extForm(nil)).updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"?ok=project_saved")
+	a.projectPages(extForm(nil)).updated(w, r, s, err, noticed("/progetti/"+r.PathValue("project"), "project_saved"))
 }
 
 // projectExtend records an extension (proroga): the new end date and the
@@ -262,5 +262,5 @@ func (a *App) projectExtend(w http.ResponseWriter, r *http.Request, s *session) 
 		Extension: &famiv1.Extension{EndDate: parseDate(r.PostFormValue("ext_end_date")), ActReference: r.PostFormValue("ext_act_reference"),
 			GrantedOn: parseDate(r.PostFormValue("ext_granted_on"))},
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
-	a.submitted(w, r, s, ext, err, "extension.", func(code int) { a.projectPages(ext).edit(w, r, s, code, nil) }, ext.Page+"?ok=project_saved")
+	a.submitted(w, r, s, ext, err, "extension.", func(code int) { a.projectPages(ext).edit(w, r, s, code, nil) }, noticed(ext.Page, "project_saved"))
 }

@@ -158,7 +158,7 @@ func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session)
 	}
 	p, err := a.protocols.CreateProtocol(s.ctx, &famiv1.CreateProtocolRequest{Parent: regionName(s.region), Protocol: protocolFromForm(r.PostForm),
 		RequestId: r.PostFormValue("request_id")})
-	a.protocolPages().created(w, r, s, err, "/protocolli/"+resource.ID(p.GetName())+"?ok=protocol_created")
+	a.protocolPages().created(w, r, s, err, noticed("/protocolli/"+resource.ID(p.GetName()), "protocol_created"))
 }
 
 func (a *App) getProtocol(r *http.Request, s *session) (*famiv1.Protocol, error) {
@@ -191,7 +191,7 @@ func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session)
 	in.Name = pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.UpdateProtocol(s.ctx, &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: protocolFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.protocolPages().updated(w, r, s, err, "/protocolli/"+r.PathValue("protocol")+"?ok=protocol_updated")
+	a.protocolPages().updated(w, r, s, err, noticed("/protocolli/"+r.PathValue("protocol"), "protocol_updated"))
 }
 
 // protocolAmend starts the next version: a draft copy the parties edit,
@@ -200,7 +200,7 @@ func (a *App) protocolAmend(w http.ResponseWriter, r *http.Request, s *session) 
 	name := pathName(r, s, resource.Protocols, "protocol")
 	next, err := a.protocols.AmendProtocol(s.ctx, &famiv1.AmendProtocolRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	if err == nil {
-		http.Redirect(w, r, "/protocolli/"+resource.ID(next.GetName())+"/modifica?ok=protocol_amended", http.StatusSeeOther)
+		seeOther(w, r, noticed("/protocolli/"+resource.ID(next.GetName())+"/modifica", "protocol_amended"))
 		return
 	}
 	a.afterProtocolAction(w, r, s, err, "")

@@ -88,7 +88,7 @@ func (a *App) partnerCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	pt, err := a.partners.CreatePartner(s.ctx, &famiv1.CreatePartnerRequest{
 		Parent: regionName(s.region), Partner: partnerFromForm(r.PostForm), PartnerId: r.PostFormValue("partner_id"), RequestId: r.PostFormValue("request_id"),
 	})
-	a.partnerPages().created(w, r, s, err, "/partner/"+resource.ID(pt.GetName())+"?ok=partner_created")
+	a.partnerPages().created(w, r, s, err, noticed("/partner/"+resource.ID(pt.GetName()), "partner_created"))
 }
 
 func (a *App) getPartner(r *http.Request, s *session) (*famiv1.Partner, error) {
@@ -108,7 +108,7 @@ func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	in := partnerFromForm(r.PostForm)
 	in.Name = pathName(r, s, resource.Partners, "partner")
 	_, err := a.partners.UpdatePartner(s.ctx, &famiv1.UpdatePartnerRequest{Partner: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: partnerFields}, RequestId: r.PostFormValue("request_id")})
-	a.partnerPages().updated(w, r, s, err, "/partner/"+r.PathValue("partner")+"?ok=partner_updated")
+	a.partnerPages().updated(w, r, s, err, noticed("/partner/"+r.PathValue("partner"), "partner_updated"))
 }
 
 // networksPage lists the region's networks; network staff see the ones

@@ -97,12 +97,10 @@ type framed interface{ Frame() *frame }
 // newFrame fills the frame of a page for s (nil before signing in).
 func (a *App) newFrame(r *http.Request, s *session, title string) frame {
 	f := frame{Title: msg(title), Path: r.URL.Path, CSS: a.static.url("app.css"), JS: a.static.url("app.js")}
-	if n := r.URL.Query().Get("ok"); n != "" && hasMsg("ok."+n) {
-		f.Notice = msg("ok." + n)
-	}
 	if s == nil {
 		return f
 	}
+	f.Notice = s.notice
 	f.CSRF, f.User, f.Role, f.Region = s.csrf, person(s.who.Subject, s.who.Name()), s.who.Role, s.region
 	if s.who.Role == principal.Ministry {
 		f.Regions = regionList()
@@ -670,7 +668,7 @@ func (f *form) absorb(err error, prefix string) bool {
 	if st.Code() == codes.Aborted {
 		f.Stale = true
 	}
-	resent := false
+	resent, forged := false, false
 	for v := range violations(err) {
 		if v.GetReason() == errs.RequestIDReused {
 			// No field is wrong: the form was sent before with other
@@ -681,6 +679,14 @@ func (f *form) absorb(err error, prefix string) bool {
 			continue
 		}
 		field := strings.TrimPrefix(v.GetField(), prefix)
+		if bookkeeping[field] || companion(field) {
+			// A field the page sends hidden (a content hash, an etag)
+			// that no page sends so: the user can fix nothing on the
+			// page, and a mark beside a field not shown was shown
+			// nowhere, while the form said to check the fields marked.
+			forged = true
+			continue
+		}
 		if f.rows != nil {
 			if name, text, ok := f.rows(field); ok {
 				f.mark(f.Prefix+name, text)
@@ -695,7 +701,11 @@ func (f *form) absorb(err error, prefix string) bool {
 	switch {
 	case resent:
 		f.Message = msg("error.form_resent")
-	case len(f.Errors) == 0 || st.Code() != codes.InvalidArgument:
+	case forged:
+		f.Message = msg("error.form_hidden_invalid")
+	case len(f.Errors) == 0 || (st.Code() != codes.InvalidArgument && st.Code() != codes.AlreadyExists):
+		// A taken id (ALREADY_EXISTS) names its field (resource.Taken),
+		// whose message says what is wrong, as an invalid one's does.
 		f.Message = refusal(err)
 	case f.advice != "":
 		f.Message = msg(f.advice)
@@ -776,10 +786,15 @@ func reasonKey(err error) string {
 
 // fieldMessage is the Italian text for an invalid field: what is wrong
 // with any text (too long, a control character) when the violation's
-// reason says so, else the field's own hint when the catalogue has one,
-// a generic one otherwise. The field's hint alone said "Indica la
+// reason says so (in the field's own words, "violation.<reason>.<field>",
+// when the catalogue has them: a quarter's report that exists is no
+// "identifier" taken), else the field's own hint when the catalogue has
+// one, a generic one otherwise. The field's hint alone said "Indica la
 // denominazione." of a name typed with a control character in it.
 func fieldMessage(field, reason string, c codes.Code) string {
+	if reason != "" && hasMsg("violation."+reason+"."+field) {
+		return msg("violation." + reason + "." + field)
+	}
 	if reason != "" && hasMsg("violation."+reason) {
 		return msg("violation." + reason)
 	}
@@ -801,25 +816,44 @@ func formError(f *form, err error, prefix string) bool {
 // submitted answers a form's write (Post/Redirect/Get): when err is the
 // form's (absorbed into fm, its fields under prefix), the form again,
 // rendered by again with 422 Unprocessable Entity; any other error, the
-// error page; success, a redirect (303 See Other) to next.
-func (a *App) submitted(w http.ResponseWriter, r *http.Request, s *session, fm *form, err error, prefix string, again func(code int), next string) {
+// error page; success, a redirect (303 See Other) to next, saying its
+// notice.
+func (a *App) submitted(w http.ResponseWriter, r *http.Request, s *session, fm *form, err error, prefix string, again func(code int), next landing) {
 	switch {
 	case formError(fm, err, prefix):
 		again(http.StatusUnprocessableEntity)
 	case err != nil:
 		a.fail(w, r, s, err)
 	default:
-		http.Redirect(w, r, next, http.StatusSeeOther)
+		seeOther(w, r, next)
 	}
+}
+
+// landing is where a write leads (Post/Redirect/Get): the page, and the
+// notice it says there once, a key of the catalogue's "ok." ("" for none).
+type landing struct{ page, notice string }
+
+// noticed is the landing at page that says the notice "ok.<ok>".
+func noticed(page, ok string) landing { return landing{page, "ok." + ok} }
+
+// seeOther redirects to next's page (303 See Other), which says next's
+// notice once: the notice goes in the one-minute HttpOnly notice cookie
+// (setNotice), which only this redirect sets. It was the address's ?ok=,
+// which anyone could write into a link.
+func seeOther(w http.ResponseWriter, r *http.Request, next landing) {
+	if next.notice != "" {
+		setNotice(w, r, next.notice)
+	}
+	http.Redirect(w, r, next.page, http.StatusSeeOther)
 }
 
 // saidOnce are the query parameters a page acts on once, when it is
 // asked for, and that an address built from its query must not carry
-// again: the notice ("ok", said after a write) and the entry a rejected
-// one starts the hours form from ("ripresenta"). Kept, a form's address
-// would say a notice again after a refusal, or one the user wrote into
-// the address, and fill the hours form with the rejected entry again once
-// it is logged.
+// again: the entry a rejected one starts the hours form from
+// ("ripresenta"), and "ok", the notice an address said before notices
+// went to their cookie (seeOther), now ignored. Kept, a form's address
+// would fill the hours form with the rejected entry again once it is
+// logged.
 var saidOnce = []string{"ok", "ripresenta"}
 
 // kept is r's query without the parameters said once (saidOnce): the page
@@ -859,13 +893,11 @@ func asPage(r *http.Request, path string) *http.Request {
 	return p
 }
 
-// withNotice is the address of the page at path with r's query (kept) and
-// the notice ok ("ok.<ok>"): where a form posted to it leads after its
-// write (Post/Redirect/Get), the page as it was sent from.
-func withNotice(path string, r *http.Request, ok string) string {
-	q := kept(r)
-	q.Set("ok", ok)
-	return path + "?" + q.Encode()
+// withNotice is the page at path with r's query (kept), saying the notice
+// ok ("ok.<ok>"): where a form posted to it leads after its write
+// (Post/Redirect/Get), the page as it was sent from.
+func withNotice(path string, r *http.Request, ok string) landing {
+	return noticed(path+keptQuery(r), ok)
 }
 
 func regionName(id string) string { return "regions/" + id }

@@ -284,7 +284,7 @@ func (a *App) reportUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: reportFields}, RequestId: r.PostFormValue("request_id"), ProjectEtag: pr.GetEtag()})
 		switch {
 		case errs.Reason(errorInfo(err).GetReason()) != errs.ProjectChanged:
-			a.reportPages().updated(w, r, s, err, "/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period")+"?ok=report_saved")
+			a.reportPages().updated(w, r, s, err, noticed("/progetti/"+r.PathValue("project")+"/monitoraggio/"+r.PathValue("period"), "report_saved"))
 			return
 		case try > 0:
 			again("reason.PROJECT_CHANGED")

@@ -82,7 +82,7 @@ func (rf resourceForm[T]) fresh(w http.ResponseWriter, r *http.Request, s *sessi
 
 // created answers a create's submit (see App.submitted): a refused form is
 // shown again as typed (fresh), success goes to next.
-func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
+func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *session, err error, next landing) {
 	fm := newForm(r.PostForm)
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.fresh(w, r, s, code, fm) }, next)
 }
@@ -90,7 +90,7 @@ func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *ses
 // updated answers an update's submit (see App.submitted): a refused form
 // is shown again as typed beside what is stored now (edit), success goes
 // to next.
-func (rf resourceForm[T]) updated(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
+func (rf resourceForm[T]) updated(w http.ResponseWriter, r *http.Request, s *session, err error, next landing) {
 	fm := newForm(r.PostForm)
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
 }
@@ -100,7 +100,7 @@ func (rf resourceForm[T]) updated(w http.ResponseWriter, r *http.Request, s *ses
 // goes to next. The delete form sends, beside the etag, the fields as its
 // page showed them (the "seen" template), so that a stale delete lists
 // what changed since.
-func (rf resourceForm[T]) deleted(w http.ResponseWriter, r *http.Request, s *session, err error, next string) {
+func (rf resourceForm[T]) deleted(w http.ResponseWriter, r *http.Request, s *session, err error, next landing) {
 	fm := newForm(r.PostForm)
 	fm.kind = deleting
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)

@@ -123,8 +123,8 @@ func TestHoursFormComesBackToItsPage(t *testing.T) {
 	t.Run("saved", func(t *testing.T) {
 		res, _ := b.do("POST", action, entryForm(b.csrf(second), network))
 		loc := must(url.Parse(res.Header.Get("Location")))
-		if res.StatusCode != http.StatusSeeOther || loc.Path != "/ore" || loc.Query().Get("pagina") != token || loc.Query().Get("ok") != "entry_created" {
-			t.Fatalf("saved: status %d to %q, want 303 to the second page of entries with its notice", res.StatusCode, loc)
+		if res.StatusCode != http.StatusSeeOther || loc.Path != "/ore" || loc.Query().Get("pagina") != token || loc.Query().Has("ok") {
+			t.Fatalf("saved: status %d to %q, want 303 to the second page of entries (its notice in its cookie, not the address)", res.StatusCode, loc)
 		}
 		if _, page := b.do("GET", loc.String(), nil); !strings.Contains(page, "Ore registrate") || !strings.Contains(page, "Risultati da 51 a ") {
 			t.Errorf("after the save, %s is not the second page of entries saying the hours were logged", loc)
@@ -190,7 +190,7 @@ func TestReviewComesBackToItsPage(t *testing.T) {
 
 	res, _ = a.do("POST", action, url.Values{"csrf": {a.csrf(second)}, "voce": {ticked}, "azione": {"approva"}})
 	loc := must(url.Parse(res.Header.Get("Location")))
-	if res.StatusCode != http.StatusSeeOther || loc.Path != "/approvazioni" || loc.Query().Get("pagina") != token || loc.Query().Get("ok") != "approved" {
+	if res.StatusCode != http.StatusSeeOther || loc.Path != "/approvazioni" || loc.Query().Get("pagina") != token || loc.Query().Has("ok") {
 		t.Errorf("approved: status %d to %q, want 303 to the queue's second page with its notice", res.StatusCode, loc)
 	}
 }
@@ -232,7 +232,7 @@ func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
 	}
 	res, _ = a.do("POST", revoke, url.Values{"csrf": {a.csrf(second)}, "conferma": {"1"}})
 	loc := must(url.Parse(res.Header.Get("Location")))
-	if res.StatusCode != http.StatusSeeOther || loc.Path != "/account" || loc.Query().Get("tok_pagina") != token || loc.Query().Get("ok") != "token_revoked" {
+	if res.StatusCode != http.StatusSeeOther || loc.Path != "/account" || loc.Query().Get("tok_pagina") != token || loc.Query().Has("ok") {
 		t.Errorf("revoked: status %d to %q, want 303 to the tokens' second page with its notice", res.StatusCode, loc)
 	}
 }
@@ -286,7 +286,7 @@ func TestPeriodsFormsComeBackToTheirPage(t *testing.T) {
 		done.form.Set("csrf", a.csrf(second))
 		res, _ := a.do("POST", done.action, done.form)
 		loc := must(url.Parse(res.Header.Get("Location")))
-		if res.StatusCode != http.StatusSeeOther || loc.Path != "/periodi" || loc.Query().Get("pagina") != token || loc.Query().Get("ok") != done.ok {
+		if res.StatusCode != http.StatusSeeOther || loc.Path != "/periodi" || loc.Query().Get("pagina") != token || loc.Query().Has("ok") {
 			t.Errorf("%s done: status %d to %q, want 303 to the periods' second page with its notice", done.ok, res.StatusCode, loc)
 		}
 	}

@@ -45,6 +45,9 @@ type session struct {
 	region string
 	csrf   string
 	ctx    context.Context
+	// notice is the text of the notice the page says once (takeNotice),
+	// read from the request of a page (a GET); "" for none.
+	notice string
 }
 
 // owns reports whether text is the name of a resource of collection in
@@ -144,6 +147,9 @@ func (a *App) page(fn pageFunc) http.Handler {
 			}
 			a.fail(w, r, nil, err)
 			return
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			s.notice = takeNotice(w, r)
 		}
 		if r.Method == http.MethodPost {
 			if !a.readForm(w, r, s) {
@@ -299,23 +305,31 @@ func returnTo(r *http.Request) string {
 	return r.URL.RequestURI()
 }
 
-// noticeCookie carries the sign-in page's notice (a catalogue key) for
-// the one answer after the redirect that set it. A notice in the address
-// (?avviso=, as it was) was anyone's to write: a link from another site,
-// or its POST to /esci (which carries no SameSite=Strict cookie, so the
-// session stayed live), made the page say "Sei uscito" when no sign-out
-// had happened.
+// noticeCookie carries the notice of the page a redirect leads to (a
+// catalogue key) for the one answer after it: the sign-in page's ("Sei
+// uscito") and every page's after a write ("Partner creato", seeOther).
+// A notice in the address (?avviso=, ?ok=, as they were) was anyone's to
+// write: a link from another site, or its POST to /esci (which carries no
+// SameSite=Strict cookie, so the session stayed live), made the page say
+// "Sei uscito" when no sign-out had happened, or "Partner creato" when
+// nothing was saved.
 const noticeCookie = "raccordo_avviso"
 
-// notices are the keys the sign-in page shows from noticeCookie: no other
-// text, whatever the cookie holds.
-var notices = map[string]bool{
+// signInNotices are the keys of the sign-in page's notices; every other
+// notice is a key of the catalogue's "ok." (noticeKey). No other text is
+// shown, whatever the cookie holds.
+var signInNotices = map[string]bool{
 	"msg.session_expired":      true,
 	"msg.signed_out":           true,
 	"msg.signed_out_here_only": true,
 }
 
-// setNotice has the next page say notice, if any.
+// noticeKey reports whether key names a notice the pages say.
+func noticeKey(key string) bool {
+	return signInNotices[key] || (strings.HasPrefix(key, "ok.") && hasMsg(key))
+}
+
+// setNotice has the next page say notice, a catalogue key, if any.
 func setNotice(w http.ResponseWriter, r *http.Request, notice string) {
 	if notice != "" {
 		setCookie(w, r, noticeCookie, notice, 60)
@@ -330,7 +344,7 @@ func takeNotice(w http.ResponseWriter, r *http.Request) string {
 		return ""
 	}
 	clearCookie(w, r, noticeCookie)
-	if !notices[c.Value] {
+	if !noticeKey(c.Value) {
 		return ""
 	}
 	return msg(c.Value)

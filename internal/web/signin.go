@@ -19,8 +19,8 @@ type signInPage struct {
 	Form    *form
 	Next    string
 	Warning string
-	// Kept is the form sent once its session was over, which both sign-in
-	// forms carry (resend.go); nil for none.
+	// Kept is the form sent once its session was over, which the sign-in
+	// form carries, for either way of signing in (resend.go); nil for none.
 	Kept *keptForm
 	// TokenOpen opens the token sign-in section.
 	TokenOpen bool
@@ -37,6 +37,12 @@ func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
 // keeps the token in the session cookie until it expires.
 func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 	if !a.readSignIn(w, r) {
+		return
+	}
+	if r.PostFormValue("username") == "" && r.PostFormValue("password") == "" && r.PostFormValue("token") != "" {
+		// The page's one form sent with Enter in its token field: the
+		// browser presses the form's first button, the password's.
+		a.tokenSignIn(w, r)
 		return
 	}
 	// The form shown again keeps the username, never the password.
@@ -73,9 +79,13 @@ func (a *App) signIn(w http.ResponseWriter, r *http.Request) {
 // theirs from famictl token create. The token is checked through WhoAmI,
 // as every page checks it.
 func (a *App) signInWithToken(w http.ResponseWriter, r *http.Request) {
-	if !a.readSignIn(w, r) {
-		return
+	if a.readSignIn(w, r) {
+		a.tokenSignIn(w, r)
 	}
+}
+
+// tokenSignIn is signInWithToken once its form is read.
+func (a *App) tokenSignIn(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.PostFormValue("token")), "Bearer "))
 	next := localPath(r.PostFormValue("dopo"), r.Host)
 	me, err := a.auth.WhoAmI(callContext(r, token), &famiv1.WhoAmIRequest{})
@@ -217,5 +227,5 @@ func (a *App) switchRegion(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	setCookie(w, r, regionCookie, id, 0)
-	http.Redirect(w, r, "/?ok=region_changed", http.StatusSeeOther)
+	seeOther(w, r, noticed("/", "region_changed"))
 }
