@@ -244,18 +244,6 @@ func keepTotal(tx store.WriteTx, project string, before, next *famiv1.Monitoring
 	return tx.IndexPut(indexCells, totalCell, string(b))
 }
 
-// reportedBy reports whether project has a report (a cell) for period or
-// a quarter before it.
-func reportedBy(tx store.ReadTx, project, period string) bool {
-	var found bool
-	prefix := store.KeyPrefix("p" + resource.ID(project))
-	tx.IndexScan(indexCells, prefix, func(k, _ string) bool {
-		found = k[len(prefix):] <= period
-		return false
-	})
-	return found
-}
-
 // paidBefore is what a project paid in the quarters before period, from its
 // cells.
 func paidBefore(tx store.ReadTx, project, period string) (int64, error) {

@@ -81,7 +81,6 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				}
 			}
 			var mine *famiv1.MonitoringReport
-			reported := false // a report up to the quarter: the project's budget is what its payments are set against
 			err := tx.List(resource.Projects+"/"+id+"/"+resource.MonitoringReports, "", func(rid string, raw []byte) (bool, error) {
 				if strings.Contains(rid, "@") || rid > period {
 					return rid <= period, nil
@@ -90,7 +89,6 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				if err := proto.Unmarshal(raw, r); err != nil {
 					return false, err
 				}
-				reported = true
 				for _, e := range r.GetExpenditures() {
 					out.CommittedCents += e.GetCommittedCents()
 					out.PaidCents += e.GetPaidCents()
@@ -106,9 +104,6 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 			})
 			if err != nil {
 				return false, err
-			}
-			if !active && reported {
-				out.BudgetCents += p.GetBudgetCents()
 			}
 			if mine == nil && active {
 				states[0]++

@@ -75,7 +75,6 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 			return err
 		}
 		p := plansOf(projects, q)
-		p.budgetTo(tx, projects, q)
 		f, err := figuresOf(tx, sc, projects, out.Period)
 		if err != nil {
 			return err
@@ -92,8 +91,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 }
 
 // plans is what the plans of the projects in scope promise for a quarter:
-// the projects whose span covers it, their indicator targets, and the
-// budget the figures to date are set against (budgetTo).
+// the projects whose span covers it, their budget and indicator targets.
 type plans struct {
 	active  []*famiv1.Project
 	budget  int64
@@ -103,7 +101,9 @@ type plans struct {
 func plansOf(projects []*famiv1.Project, q quarter) plans {
 	p := plans{targets: indicators.Progress{}}
 	for _, pr := range projects {
-		if !covers(pr, q) {
+		start, _ := date(pr.GetStartDate())
+		end, _ := date(pr.GetEndDate())
+		if q.end().Before(start) || q.start().After(end) {
 			continue
 		}
 		p.active = append(p.active, pr)
@@ -113,27 +113,6 @@ func plansOf(projects []*famiv1.Project, q quarter) plans {
 		}
 	}
 	return p
-}
-
-// covers reports whether a project's span covers the quarter.
-func covers(pr *famiv1.Project, q quarter) bool {
-	start, _ := date(pr.GetStartDate())
-	end, _ := date(pr.GetEndDate())
-	return !q.end().Before(start) && !q.start().After(end)
-}
-
-// budgetTo adds to p's budget that of each project of scope whose span
-// does not cover the quarter but which reported in it or before: one ended
-// (or shortened) before it. The figures to date count its payments
-// (figuresOf), so its budget is part of what they are a percentage of;
-// without it a network whose ended project had spent its budget showed
-// over 100% paid of its running projects' budgets.
-func (p *plans) budgetTo(tx store.ReadTx, projects []*famiv1.Project, q quarter) {
-	for _, pr := range projects {
-		if !covers(pr, q) && reportedBy(tx, pr.GetName(), q.String()) {
-			p.budget += pr.GetBudgetCents()
-		}
-	}
 }
 
 // figures is what the aggregate cells of a scope hold up to a quarter:

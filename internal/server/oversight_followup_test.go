@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"testing"
 
@@ -103,56 +102,6 @@ func TestPaidAboveBudgetFlagged(t *testing.T) {
 		sum := summarize(t, admin, p.GetName(), "2021-q1")
 		if got := flagCounts(sum); !slices.Contains(got, "MONITORING_FLAG_KIND_OVER_BUDGET=1") || sum.GetPaidPercent() < 999 {
 			t.Errorf("summary flags %q, paid %.3f%%; want OVER_BUDGET=1 among them and 999.999%%", got, sum.GetPaidPercent())
-		}
-	})
-}
-
-// TestPaidPercentOfTheProjectsItCounts checks on every surface that a
-// summary's paid_percent is its paid_cents over its budget_cents, both
-// of the same projects. A network runs a project that ended in 2016-q2
-// having paid its whole budget (EUR 1,000) and one still running that
-// paid EUR 100 of its EUR 1,000 in 2016-q3. In 2016-q3 the network and
-// the region paid EUR 1,100 of EUR 2,000 (55%); the ended project alone
-// paid 100% of its budget. Before, the ended project's payments counted
-// against the running project's budget alone: 110% paid, and the ended
-// project's own summary 0% (of no budget).
-func TestPaidPercentOfTheProjectsItCounts(t *testing.T) {
-	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
-		ctx := t.Context()
-		s := newSurface(t, ts, kind)
-		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
-		project := func(id, end string) *famiv1.Project {
-			return mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
-				Code: "PROG-" + id, Title: "Progetto " + id, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2016-01-01", EndDate: end, BudgetCents: 100000,
-				Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}}))(t, "project "+id)
-		}
-		ended, running := project("finito", "2016-06-30"), project("attivo", "2017-12-31")
-		pay := func(p *famiv1.Project, period string, cents int64) {
-			mustOK(s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: period,
-				MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: cents, PaidCents: cents}}}}))(t, "report "+period)
-		}
-		pay(ended, "2016-q1", 100000)
-		pay(running, "2016-q3", 10000)
-		n := seedNetworkLedBy(t, ctx, s, "rete", "udp")
-		n.Projects = []*famiv1.NetworkProject{{Project: ended.GetName()}, {Project: running.GetName()}}
-		mustOK(s.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: n, UpdateMask: mask("projects")}))(t, "the network runs both")
-
-		for _, c := range []struct {
-			parent       string
-			budget, paid int64
-			percent      float64
-			projectsInQ3 int64
-		}{
-			{n.GetName(), 200000, 110000, 55, 1},
-			{lombardia, 200000, 110000, 55, 1},
-			{ended.GetName(), 100000, 100000, 100, 0},
-			{running.GetName(), 100000, 10000, 10, 1},
-		} {
-			sum := summarize(t, s, c.parent, "2016-q3")
-			if sum.GetBudgetCents() != c.budget || sum.GetPaidCents() != c.paid || math.Abs(sum.GetPaidPercent()-c.percent) > 1e-9 || sum.GetProjects() != c.projectsInQ3 {
-				t.Errorf("%s in 2016-q3: budget %d, paid %d (%.2f%%), %d projects; want %d, %d (%.2f%%), %d", c.parent,
-					sum.GetBudgetCents(), sum.GetPaidCents(), sum.GetPaidPercent(), sum.GetProjects(), c.budget, c.paid, c.percent, c.projectsInQ3)
-			}
 		}
 	})
 }

@@ -2287,15 +2287,11 @@ type MonitoringSummary struct {
 	// The projects summarized: those whose span covers the quarter.
 	Projects   int64                `protobuf:"varint,3,opt,name=projects,proto3" json:"projects,omitempty"`
 	Indicators []*IndicatorProgress `protobuf:"bytes,4,rep,name=indicators,proto3" json:"indicators,omitempty"`
-	// The total budget of the projects whose money the summary counts: those
-	// whose span covers the quarter, and those ended (or shortened) before it
-	// that reported in it or before, whose payments are in paid_cents.
+	// The projects' total budget.
 	BudgetCents int64 `protobuf:"varint,5,opt,name=budget_cents,json=budgetCents,proto3" json:"budget_cents,omitempty"`
 	// Committed and paid up to the quarter's end, from the reports.
-	CommittedCents int64 `protobuf:"varint,6,opt,name=committed_cents,json=committedCents,proto3" json:"committed_cents,omitempty"`
-	PaidCents      int64 `protobuf:"varint,7,opt,name=paid_cents,json=paidCents,proto3" json:"paid_cents,omitempty"`
-	// committed_cents and paid_cents as percentages of budget_cents, so of
-	// the same projects' budgets; 0 without a budget.
+	CommittedCents   int64   `protobuf:"varint,6,opt,name=committed_cents,json=committedCents,proto3" json:"committed_cents,omitempty"`
+	PaidCents        int64   `protobuf:"varint,7,opt,name=paid_cents,json=paidCents,proto3" json:"paid_cents,omitempty"`
 	CommittedPercent float64 `protobuf:"fixed64,8,opt,name=committed_percent,json=committedPercent,proto3" json:"committed_percent,omitempty"`
 	PaidPercent      float64 `protobuf:"fixed64,9,opt,name=paid_percent,json=paidPercent,proto3" json:"paid_percent,omitempty"`
 	// Committed and paid in the quarter.
