@@ -122,7 +122,7 @@ func TestDamagedRevocationStopsTheStart(t *testing.T) {
 			if tt.damage {
 				bolttest.DamageSystemValue(t, dir, tt.bucket, "k")
 			}
-			_, err = startOn(t, dir)
+			_, err = startOn(t, dir, accounts.Options{})
 			bolttest.WantRecordCorrupt(t, "start with "+tt.name, err)
 			if err == nil || !strings.Contains(err.Error(), tt.bucket+"/k") {
 				t.Errorf("start with %s: %v, want the record %s/k named", tt.name, err, tt.bucket)

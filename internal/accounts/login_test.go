@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
@@ -20,21 +22,27 @@ const owner = "owner@lombardia"
 
 // startOn starts the AuthService on the data dir dir as famid does: on
 // its bbolt store (with lombardia) and its signing keys.
-func startOn(t *testing.T, dir string) (*accounts.Service, error) {
+func startOn(t *testing.T, dir string, opts accounts.Options) (*accounts.Service, error) {
 	t.Helper()
 	st := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia"}})
 	keys, err := auth.LoadOrCreateKeys(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return accounts.New(t.Context(), st, st, keys, accounts.Options{})
+	return accounts.New(t.Context(), st, st, keys, opts)
 }
 
 // newService opens the AuthService on a fresh data dir with one account,
-// "owner", in lombardia.
+// "owner", in lombardia. Its clock stands still, so the login limits
+// refill nothing while a test spends them: a password check takes long
+// under -race on a loaded machine, and on the real clock the client's
+// budget (one attempt back every 15 s) grew again during a test's
+// twenty slow failures.
 func newService(t *testing.T) *accounts.Service {
 	t.Helper()
-	s, err := startOn(t, t.TempDir())
+	var clock fakeclock.Clock
+	clock.Set(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
+	s, err := startOn(t, t.TempDir(), accounts.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -152,7 +152,7 @@ func TestSystemFileBeforeChecksums(t *testing.T) {
 		t.Fatal(err, cerr)
 	}
 
-	s, err := startOn(t, dir)
+	s, err := startOn(t, dir, accounts.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

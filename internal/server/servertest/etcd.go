@@ -3,6 +3,7 @@ package servertest
 import (
 	"errors"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -12,10 +13,18 @@ import (
 )
 
 // EtcdConfig is a server configuration on the etcd cluster at endpoints,
-// under prefix.
+// under prefix. Its store may take up to openWait to open, not famid's 5
+// seconds: on a loaded 2-core CI machine a new cluster (three members
+// electing a leader) answered the opening reads later than that, and the
+// test's set-up failed with "context deadline exceeded". No test asserts
+// how fast a store opens.
 func EtcdConfig(endpoints []string, prefix string) server.Config {
-	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{ClientConfig: etcd.ClientConfig{Endpoints: endpoints}, Prefix: prefix}}
+	return server.Config{Store: server.StoreEtcd, Etcd: server.EtcdConfig{
+		ClientConfig: etcd.ClientConfig{Endpoints: endpoints, DialTimeout: openWait}, Prefix: prefix}}
 }
+
+// openWait bounds the opening of a test server's etcd store.
+const openWait = 30 * time.Second
 
 // CutImport imports five partners into region under prefix, two records a
 // transaction, and cuts the import short after the fifth: some of its
