@@ -363,7 +363,7 @@ func (s *Server) loadMunicipalities() (*territory.Municipalities, error) {
 // openStorage opens the store of every region, observed by the metrics
 // (and tracer, when tracing), and logs the regions it cannot serve.
 func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
-	ids := regionIDs()
+	ids := aip.RegionIDs()
 	obs := &storeObserver{tracer: tracer, metrics: s.metrics}
 	var err error
 	if s.store, s.closeStore, err = openStore(ctx, s.cfg, ids, obs); err != nil {
@@ -397,22 +397,13 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	return nil
 }
 
-// regionIDs are the ids of every region famid serves.
-func regionIDs() []string {
-	var ids []string
-	for _, r := range territory.Regions() {
-		ids = append(ids, r.ID)
-	}
-	return ids
-}
-
 // upgradeRegions makes the one-time upgrades of the regions' records that
 // the services count on once they serve, before they do. A region whose
 // records cannot be read now (a damaged record, a region not served) is
 // logged and upgraded at a later start; any other error stops this one.
 func (s *Server) upgradeRegions(ctx context.Context) error {
 	ctx, unreachable := aip.TrackUnreachable(ctx)
-	if _, err := evaluation.RecordSurveyRefs(ctx, s.store, regionIDs()); err != nil {
+	if _, err := evaluation.RecordSurveyRefs(ctx, s.store, aip.RegionIDs()); err != nil {
 		return fmt.Errorf("record the meetings older surveys evaluate: %w", err)
 	}
 	if regions, err := unreachable(); len(regions) > 0 {
