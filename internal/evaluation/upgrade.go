@@ -48,8 +48,8 @@ func RecordSurveyRefs(ctx context.Context, st store.Store, regions []string) (un
 // recordSurveyRefs is RecordSurveyRefs for one region.
 func recordSurveyRefs(ctx context.Context, st store.Store, region string) error {
 	var (
-		done    bool
-		surveys []*famiv1.Survey
+		done, found bool
+		surveys     []*famiv1.Survey
 	)
 	err := st.View(ctx, region, func(tx store.ReadTx) error {
 		if _, done = tx.IndexGet(indexSurveyRefs, refsRecorded); done {
@@ -60,13 +60,18 @@ func recordSurveyRefs(ctx context.Context, st store.Store, region string) error 
 			if err := store.Decode(id, raw, sv); err != nil {
 				return false, err
 			}
+			found = true
 			if sv.GetMeeting() != "" {
 				surveys = append(surveys, sv)
 			}
 			return true, nil
 		})
 	})
-	if err != nil || done {
+	// A region without surveys is left as it is, unmarked: one that holds
+	// nothing must stay empty (an import into etcd, a restore, wants an
+	// empty region), and its surveys to come record their references
+	// themselves.
+	if err != nil || done || !found {
 		return err
 	}
 	// The writes touch indexes only: no resource, so no revision and no

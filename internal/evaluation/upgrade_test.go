@@ -23,11 +23,12 @@ import (
 // references of the surveys stored before surveys recorded them, more
 // than one transaction's worth in a region, without a revision (it writes
 // no resource); a region with a damaged survey is named unreachable and
-// left unmarked, for a later start, while the others are recorded; and a
-// region is recorded once.
+// left unmarked, for a later start, while the others are recorded; a
+// region without surveys is left empty (an import into etcd wants one);
+// and a region is recorded once.
 func TestRecordSurveyRefsOncePerRegion(t *testing.T) {
 	dir := t.TempDir()
-	regions := []string{"lombardia", "veneto"}
+	regions := []string{"lombardia", "molise", "veneto"}
 	st := bolttest.Open(t, dir, bolt.Options{Regions: regions})
 	// older stores surveys as an earlier famid left them: their records only.
 	older := func(region string, ids ...string) {
@@ -85,6 +86,15 @@ func TestRecordSurveyRefsOncePerRegion(t *testing.T) {
 		if !inUse("lombardia", id) {
 			t.Errorf("meeting %s of an older survey is not recorded as in use", id)
 		}
+	}
+	if err := st.View(t.Context(), "molise", func(tx store.ReadTx) error {
+		tx.IndexScan("survey_refs", "", func(k, _ string) bool {
+			t.Errorf("a region without surveys got %q written", k)
+			return false
+		})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if got := revision("lombardia"); got != before {
 		t.Errorf("revision %d after recording the references, want %d: they are no change", got, before)
