@@ -211,13 +211,16 @@ func InvalidField(field, format string, args ...any) *Error {
 
 // AtLimit returns the refusal of a call that would add to resource one
 // more of its items (its field, "extensions") when it already holds limit
-// of them (LIMIT_REACHED). The request is well formed and no change to it
-// would pass, so it is a state the caller must know of (AIP-193's
-// FAILED_PRECONDITION), not an invalid field: the metadata says which
-// limit, for a client to word it, and the message, formatted from format
-// and args, says what to do instead. The limit is an int64: a region's
-// money (check.MaxRegionCents, 10^17 cents) is one, past an int on
-// 32-bit platforms.
+// of them, or raise the sum of its amounts (the field, "paid_cents") past
+// limit (LIMIT_REACHED). The request is well formed and what refuses it is
+// what is stored beside it, so it is a state the caller must know of
+// (AIP-193's FAILED_PRECONDITION), not an invalid field: no change to the
+// request adds one more item, while a lower amount may pass. The metadata
+// says which limit, for a client to word it, and the message, formatted
+// from format and args, says what to do instead (for a sum: lower which
+// amounts, by how much). The limit is an int64: a region's money
+// (check.MaxRegionCents, 10^17 cents) is one, past an int on 32-bit
+// platforms.
 func AtLimit(resource, items string, limit int64, format string, args ...any) *Error {
 	return LimitReached.With(Error{
 		Message:  Sprintf(format, args...),

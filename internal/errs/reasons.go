@@ -211,7 +211,7 @@ var catalogue = []Entry{
 	{SurveyClosed, FailedPrecondition, 409, "open or answer a survey after its closing time"},
 
 	{TooManyTokens, FailedPrecondition, 409, "create a calendar feed token or a service token beyond its owner's cap of live tokens: revoke one first"},
-	{LimitReached, FailedPrecondition, 409, "add to a resource one more of something it already holds the most of (a project's 50 extensions): nothing is written; the metadata names the resource, what is full (`items`) and the `limit`, the message what to do instead"},
+	{LimitReached, FailedPrecondition, 409, "add to a resource one more of something it already holds the most of (a project's 50 extensions), which no change to the request undoes; or raise a sum past its ceiling (a region's reports' paid or committed, its projects' budgets), which a lower amount may pass: nothing is written; the metadata names the resource, what is full (`items`: the items, or the amount's field) and the `limit`, the message what to do instead (for a sum, which amounts to lower and by how much)"},
 
 	{RevisionCompacted, FailedPrecondition, 410, "watch or list changes from a revision the change log no longer holds: list again"},
 	{RevisionAhead, Invalid, 400, "watch or list changes from a revision beyond the region's (the region restored or moved keeping older revisions): the violation names `since_revision`; what was read past the region's revision is not the region's, list again"},

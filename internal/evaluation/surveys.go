@@ -39,12 +39,8 @@ const (
 	// indexTicketsUsed holds "{survey id}\x00{nonce}" for every ticket
 	// counted, written in the transaction that counts it.
 	indexTicketsUsed = "survey_tickets_used"
-	// indexSurveyRefs marks a region whose surveys made before surveys
-	// recorded their meeting as a reference have it recorded
-	// (RecordSurveyRefs).
-	indexSurveyRefs = "survey_refs"
-	maxQuestions    = 20
-	maxScore        = 5
+	maxQuestions     = 20
+	maxScore         = 5
 )
 
 // SurveyOptions configure NewSurveys.
@@ -174,32 +170,6 @@ func surveyRefs(sv *famiv1.Survey) []string {
 		return nil
 	}
 	return []string{sv.GetMeeting()}
-}
-
-// RecordSurveyRefs records the references of the surveys of tx's region
-// created before CreateSurvey recorded them, once per region; the
-// meetings service calls it before it asks whether a meeting is in use
-// (registry.InUse). Surveys are never changed or deleted, so nothing else
-// would record them.
-func RecordSurveyRefs(tx store.WriteTx) error {
-	if _, done := tx.IndexGet(indexSurveyRefs, "recorded"); done {
-		return nil
-	}
-	var surveys []*famiv1.Survey
-	err := tx.List(resource.Surveys, "", func(id string, raw []byte) (bool, error) {
-		sv := &famiv1.Survey{}
-		surveys = append(surveys, sv)
-		return true, store.Decode(id, raw, sv)
-	})
-	if err != nil {
-		return err
-	}
-	for _, sv := range surveys {
-		if err := registry.SetRefs(tx, sv.GetName(), nil, surveyRefs(sv)); err != nil {
-			return err
-		}
-	}
-	return tx.IndexPut(indexSurveyRefs, "recorded", "")
 }
 
 // mayShareLink reports whether the caller may see the link_key of a survey

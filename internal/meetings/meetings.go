@@ -28,7 +28,6 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/resource"
@@ -171,9 +170,6 @@ func (s *Service) DeleteMeeting(ctx context.Context, req *famiv1.DeleteMeetingRe
 		if cur.GetState() != famiv1.MeetingState_MEETING_STATE_SCHEDULED {
 			return nil, errs.MeetingNotScheduled.New(
 				"%s is %s: only a SCHEDULED meeting can be deleted; held and cancelled meetings stay on record", cur.GetName(), aip.EnumName(cur.GetState()))
-		}
-		if err := evaluation.RecordSurveyRefs(tx); err != nil {
-			return nil, err
 		}
 		if err := registry.InUse(tx, cur.GetName(), errs.MeetingInUse); err != nil {
 			return nil, err

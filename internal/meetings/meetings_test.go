@@ -1181,7 +1181,8 @@ func TestFacilitatorNameFollowsTheFacilitator(t *testing.T) {
 // TestMeetingASurveyEvaluatesIsInUse: a survey names the meeting it
 // evaluates, and that meeting could be deleted under it, leaving the
 // survey naming nothing. A survey stored before surveys recorded the
-// reference holds its meeting too.
+// reference holds its meeting too, once famid's start has recorded it
+// (evaluation.RecordSurveyRefs).
 func TestMeetingASurveyEvaluatesIsInUse(t *testing.T) {
 	e := newEnv(t)
 	sv := evaluation.NewSurveys(e.Store, evaluation.SurveyOptions{Now: e.Clock.Now})
@@ -1202,6 +1203,9 @@ func TestMeetingASurveyEvaluatesIsInUse(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := evaluation.RecordSurveyRefs(t.Context(), e.Store, []string{lombardia, "veneto"}); err != nil {
+		t.Fatalf("record the older surveys' references, as famid's start does: %v", err)
 	}
 	for _, tc := range []struct{ meeting, survey string }{{"recente", "v1"}, {"vecchio", "v0"}} {
 		err := deleteMeeting(e, e.admin(), meetingName(tc.meeting))

@@ -233,8 +233,8 @@ func keepTotal(tx store.WriteTx, project string, before, next *famiv1.Monitoring
 		if t.change > 0 && *t.total > check.MaxRegionCents {
 			region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
 			return errs.AtLimit(region, t.items, check.MaxRegionCents,
-				"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: correct the amounts",
-				t.items, region, money.Decimal(*t.total), money.Decimal(check.MaxRegionCents))
+				"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: lower this report's %s, or those of the region's other reports, by EUR %s or more",
+				t.items, region, money.Decimal(*t.total), money.Decimal(check.MaxRegionCents), t.items, money.Decimal(*t.total-check.MaxRegionCents))
 		}
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(total)

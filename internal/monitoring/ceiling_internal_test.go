@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -10,6 +11,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
@@ -21,7 +23,8 @@ import (
 // MaxRegionCents, written before the ceiling existed (their cells, no
 // total), may still correct a report downwards and submit one, though its
 // totals stay past the ceiling; a write that raises them is refused with
-// LIMIT_REACHED and leaves them as they were. Every write of the region's
+// LIMIT_REACHED, saying by how much to lower the amounts, and leaves them
+// as they were. Every write of the region's
 // reports was refused, the corrections that bring it back under too.
 func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 	const region, reports = "molise", 101 // one maximal report past the ceiling
@@ -87,6 +90,11 @@ func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 	_, err = svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name(1), Expenditures: full}})
 	if e := errs.As(err); e == nil || e.Reason != "LIMIT_REACHED" || e.Metadata["items"] != "committed_cents" {
 		t.Fatalf("a correction raising them back past the ceiling: %v, want LIMIT_REACHED on committed_cents", err)
+	}
+	// The refusal says what passes: amounts lower by the excess.
+	excess := money.Decimal(past - check.MaxCents - check.MaxRegionCents)
+	if want := "lower this report's committed_cents, or those of the region's other reports, by EUR " + excess + " or more"; !strings.Contains(errs.As(err).Message, want) {
+		t.Errorf("the refusal says %q, want it to say %q", errs.As(err).Message, want)
 	}
 	paid(past - 2*check.MaxCents)
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,8 +26,8 @@ import (
 // budget, whose digests are stored as the code before the total wrote them
 // (the digest alone), and one more created bring molise to the ceiling
 // exactly; a create, an update and a funded extension that would pass it
-// are refused with LIMIT_REACHED naming their budget field and write
-// nothing; lowering a budget, deleting a project and then creating one in
+// are refused with LIMIT_REACHED naming their budget field, saying by how
+// much to lower it, and write nothing; lowering a budget, deleting a project and then creating one in
 // the room it left all pass. Before, nothing was refused, and 922,338 such
 // projects summed past an int64.
 func TestRegionBudgetCeiling(t *testing.T) {
@@ -60,6 +61,11 @@ func TestRegionBudgetCeiling(t *testing.T) {
 		e := errs.As(err)
 		if e == nil || e.Reason != errs.LimitReached || e.Metadata["items"] != field {
 			t.Errorf("%s: %v, want LIMIT_REACHED naming %s", what, err, field)
+			return
+		}
+		// Each is 1 cent past: the refusal says what passes.
+		if want := "lower " + field + ", or the budgets of the region's other projects, by EUR 0.01 or more"; !strings.Contains(e.Message, want) {
+			t.Errorf("%s: the refusal says %q, want it to say %q", what, e.Message, want)
 		}
 	}
 	total := func() int64 {

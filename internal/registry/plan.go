@@ -216,8 +216,8 @@ func keepBudget(tx store.WriteTx, project string, cents int64, field string) err
 	if total > check.MaxRegionCents && cents > before {
 		region := tx.Region()
 		return errs.AtLimit("regions/"+region, field, check.MaxRegionCents,
-			"%s would bring the budgets of %s's projects to EUR %s, past the EUR %s a region's may add up to: correct %s",
-			field, region, money.Decimal(total), money.Decimal(check.MaxRegionCents), field)
+			"%s would bring the budgets of %s's projects to EUR %s, past the EUR %s a region's may add up to: lower %s, or the budgets of the region's other projects, by EUR %s or more",
+			field, region, money.Decimal(total), money.Decimal(check.MaxRegionCents), field, money.Decimal(total-check.MaxRegionCents))
 	}
 	return tx.IndexPut(indexBudgets, budgetTotal, strconv.FormatInt(total, 10))
 }

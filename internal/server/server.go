@@ -36,6 +36,7 @@ import (
 
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/admin"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/dashboard"
 	"github.com/raccordo/raccordo/internal/evaluation"
@@ -322,6 +323,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.upgradeRegions(ctx); err != nil {
+		return nil, err
+	}
 	rights, err := policy()
 	if err != nil {
 		return nil, fmt.Errorf("rights table: %w", err)
@@ -359,20 +363,17 @@ func (s *Server) loadMunicipalities() (*territory.Municipalities, error) {
 // openStorage opens the store of every region, observed by the metrics
 // (and tracer, when tracing), and logs the regions it cannot serve.
 func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
-	var regionIDs []string
-	for _, r := range territory.Regions() {
-		regionIDs = append(regionIDs, r.ID)
-	}
+	ids := aip.RegionIDs()
 	obs := &storeObserver{tracer: tracer, metrics: s.metrics}
 	var err error
-	if s.store, s.closeStore, err = openStore(ctx, s.cfg, regionIDs, obs); err != nil {
+	if s.store, s.closeStore, err = openStore(ctx, s.cfg, ids, obs); err != nil {
 		return err
 	}
 	if st, ok := s.store.(interface {
 		Stats() ([]bolt.RegionStats, error)
 	}); ok {
 		s.storeStats = st.Stats
-		s.metrics.reg.MustRegister(&storeCollector{regions: regionIDs, stats: st.Stats})
+		s.metrics.reg.MustRegister(&storeCollector{regions: ids, stats: st.Stats})
 	}
 	if st, ok := s.store.(interface{ Ping(context.Context) error }); ok {
 		s.storePing = st.Ping
@@ -380,7 +381,7 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	if st, ok := s.store.(interface {
 		Unserved(context.Context) (map[string]error, error)
 	}); ok {
-		s.metrics.reg.MustRegister(&servedCollector{regions: regionIDs, unserved: st.Unserved})
+		s.metrics.reg.MustRegister(&servedCollector{regions: ids, unserved: st.Unserved})
 	}
 	if _, isShared := s.store.(store.SharedSystem); isShared {
 		// Download the keys other processes created before loading them.
@@ -392,6 +393,21 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 		for region, err := range st.Damaged() {
 			s.log.Error("region not served", "region", region, "err", err)
 		}
+	}
+	return nil
+}
+
+// upgradeRegions makes the one-time upgrades of the regions' records that
+// the services count on once they serve, before they do. A region whose
+// records cannot be read now (a damaged record, a region not served) is
+// logged and upgraded at a later start; any other error stops this one.
+func (s *Server) upgradeRegions(ctx context.Context) error {
+	ctx, unreachable := aip.TrackUnreachable(ctx)
+	if _, err := evaluation.RecordSurveyRefs(ctx, s.store, aip.RegionIDs()); err != nil {
+		return fmt.Errorf("record the meetings older surveys evaluate: %w", err)
+	}
+	if regions, err := unreachable(); len(regions) > 0 {
+		s.log.Error("the meetings older surveys evaluate are not recorded as in use; retried at the next start", "regions", regions, "err", err)
 	}
 	return nil
 }

@@ -37,13 +37,14 @@ func TestErrorPageWordsALimitAsAFormDoes(t *testing.T) {
 	}
 }
 
-// TestRefusalSaysTheRegionsMoneyCeilingInEuro: a report refused because
-// it would carry its region's money past check.MaxRegionCents is
-// worded as what it is, the region's committed or paid, with the ceiling
-// in euro. The form said only the reason's generic text, that "the
-// maximum number" was reached.
+// TestRefusalSaysTheRegionsMoneyCeilingInEuro: a report, or a project's
+// or an extension's budget, refused because it would carry its region's
+// money past check.MaxRegionCents is worded as what it is, the region's
+// committed, paid or budgets, with the ceiling in euro, and what to lower.
+// The form said only the reason's generic text, that "the maximum number"
+// was reached (for a budget, until the limit had its own text).
 func TestRefusalSaysTheRegionsMoneyCeilingInEuro(t *testing.T) {
-	for _, items := range []string{"committed_cents", "paid_cents"} {
+	for _, items := range []string{"committed_cents", "paid_cents", "project.budget_cents", "extension.budget_cents"} {
 		st, err := status.New(codes.FailedPrecondition, "past the region's ceiling").WithDetails(&errdetails.ErrorInfo{
 			Reason: "LIMIT_REACHED", Domain: "raccordo", Metadata: map[string]string{"resource": "regions/molise", "items": items, "limit": "100000000000000000"},
 		})
@@ -53,6 +54,9 @@ func TestRefusalSaysTheRegionsMoneyCeilingInEuro(t *testing.T) {
 		got := refusal(st.Err())
 		if want := "1.000.000.000.000.000,00\u00a0€"; !strings.Contains(got, want) || got != msgf("limit."+items, want) {
 			t.Errorf("%s: refused with %q, want the text of limit.%s with %q", items, got, items, want)
+		}
+		if !strings.Contains(got, "Riduci") {
+			t.Errorf("%s: refused with %q, which does not say to lower the amounts", items, got)
 		}
 	}
 }
