@@ -11,8 +11,6 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
-	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -203,12 +201,11 @@ func keepCells(tx store.WriteTx, project, period string, before, mine *famiv1.Mo
 }
 
 // keepTotal replaces before with next in the region's totals (totalCell),
-// refusing a change that would raise them past check.MaxRegionCents. Only a
-// raise is refused: a region already past the ceiling (its reports written
-// before it existed) may still correct its amounts downwards, and submit,
-// approve or return a report, which moves no money; refusing those would
-// leave it no way back under. A region written before the cell existed
-// has it built from its quarters' cells, once.
+// refusing a change that would raise them past check.MaxRegionCents
+// (check.RegionSum: a region past it may still lower its amounts, and
+// submit, approve or return a report, which moves no money). A region
+// written before the cell existed has it built from its quarters' cells,
+// once.
 func keepTotal(tx store.WriteTx, project string, before, next *famiv1.MonitoringSummary) error {
 	total := &famiv1.MonitoringSummary{}
 	if err := readCell(tx, totalCell, total); err != nil {
@@ -230,11 +227,11 @@ func keepTotal(tx store.WriteTx, project string, before, next *famiv1.Monitoring
 		{"paid_cents", &total.QuarterPaidCents, next.GetQuarterPaidCents() - before.GetQuarterPaidCents()},
 	} {
 		*t.total += t.change
-		if t.change > 0 && *t.total > check.MaxRegionCents {
-			region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
-			return errs.AtLimit(region, t.items, check.MaxRegionCents,
-				"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: lower this report's %s, or those of the region's other reports, by EUR %s or more",
-				t.items, region, money.Decimal(*t.total), money.Decimal(check.MaxRegionCents), t.items, money.Decimal(*t.total-check.MaxRegionCents))
+		region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
+		if err := (check.RegionSum{Region: region, Field: t.items, Total: *t.total, Change: t.change,
+			By: "this report", Sum: "the " + t.items + " of " + region + "'s reports",
+			Lower: "this report's " + t.items + ", or those of the region's other reports"}).Ceiling(); err != nil {
+			return err
 		}
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(total)

@@ -10,7 +10,6 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
-	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 )
@@ -213,11 +212,10 @@ func keepBudget(tx store.WriteTx, project string, cents int64, field string) err
 	total += cents - before
 	// Only a raise is refused: a project's budget may always come down, and
 	// a project be deleted, whatever its region's total.
-	if total > check.MaxRegionCents && cents > before {
-		region := tx.Region()
-		return errs.AtLimit("regions/"+region, field, check.MaxRegionCents,
-			"%s would bring the budgets of %s's projects to EUR %s, past the EUR %s a region's may add up to: lower %s, or the budgets of the region's other projects, by EUR %s or more",
-			field, region, money.Decimal(total), money.Decimal(check.MaxRegionCents), field, money.Decimal(total-check.MaxRegionCents))
+	if err := (check.RegionSum{Region: "regions/" + tx.Region(), Field: field, Total: total, Change: cents - before,
+		By: field, Sum: "the budgets of " + tx.Region() + "'s projects",
+		Lower: field + ", or the budgets of the region's other projects"}).Ceiling(); err != nil {
+		return err
 	}
 	return tx.IndexPut(indexBudgets, budgetTotal, strconv.FormatInt(total, 10))
 }
