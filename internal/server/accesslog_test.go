@@ -82,6 +82,44 @@ func TestAccessLineOfTheWebApplication(t *testing.T) {
 	}
 }
 
+// The calls of a caller in the process (Server.InProcess: a program that
+// embeds the server, the web tests' seeding) are logged and counted under
+// their own surface, inproc: they were REST's, which made REST's figures
+// count calls no HTTP client made. A REST call on the same server is
+// still REST's.
+func TestInProcessCallsHaveTheirOwnSurface(t *testing.T) {
+	var buf syncbuf.Buffer
+	ts := startServer(t, server.Config{MetricsAddr: "127.0.0.1:0", Logger: textLog(&buf, slog.LevelInfo)})
+	ctx := withBearer(t.Context(), ts.token)
+	embedded := famiv1.NewPartnerServiceClient(ts.InProcess())
+	for range 3 {
+		if _, err := embedded.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
+			t.Fatal("GetPartner of a missing partner succeeded")
+		}
+	}
+	if _, err := newSurface(t, ts, "rest").GetPartner(t.Context(), &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/nobody"}); err == nil {
+		t.Fatal("REST: GetPartner of a missing partner succeeded")
+	}
+	m := scrape(t, ts.metricsURL())
+	for surface, want := range map[string]float64{"inproc": 3, "rest": 1} {
+		if got, _ := sample(m, "raccordo_rpc_requests_total", `method="GetPartner"`, `code="NOT_FOUND"`, `surface="`+surface+`"`); got != want {
+			t.Errorf("raccordo_rpc_requests_total GetPartner NOT_FOUND on %s: %v, want %v", surface, got, want)
+		}
+	}
+	ts.Stop()
+	var protocols []string
+	for _, l := range logLines(buf.String(), "rpc") {
+		if strings.Contains(l, "procedure=/fami.v1.PartnerService/GetPartner ") {
+			_, p, _ := strings.Cut(l, " protocol=")
+			p, _, _ = strings.Cut(p, " ")
+			protocols = append(protocols, p)
+		}
+	}
+	if !slices.Equal(protocols, []string{"inproc", "inproc", "inproc", "rest"}) {
+		t.Errorf("access lines of GetPartner: protocols %q, want inproc thrice, then rest", protocols)
+	}
+}
+
 // Every call on every surface gets one complete access line, with its
 // fields in the order slog's text handler writes them.
 func TestAccessLineEverySurface(t *testing.T) {

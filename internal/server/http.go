@@ -135,7 +135,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	// The web application calls the services over the gateway's in-process
 	// channel, so its pages run the same pipeline as REST, logged and
 	// counted as the web surface.
-	app, err := web.New(webConn{s.gateway}, web.Options{Logger: s.log, Now: s.cfg.Now, Policy: pipe.policy, Owned: ownedTypes()})
+	app, err := web.New(callerConn{s.gateway, webCaller}, web.Options{Logger: s.log, Now: s.cfg.Now, Policy: pipe.policy, Owned: ownedTypes()})
 	if err != nil {
 		return nil, fmt.Errorf("web application: %w", err)
 	}

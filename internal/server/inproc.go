@@ -255,47 +255,75 @@ func gatewayClient(ctx context.Context) context.Context {
 	return inprocgrpc.ClientContext(ctx)
 }
 
-// webConn is the web application's connection to the services: the
-// gateway's, each call's context marked so that the pipeline names its
-// surface "web" (the access log, the metrics, the span) and not "rest".
-type webConn struct{ grpc.ClientConnInterface }
+// inprocCaller is who makes a call on the in-process connection: the
+// gateway (REST), unless the call's context is marked with another
+// (callerConn). It names the call's surface in the access log, the
+// metrics and the span, and decides whether the answer is moved to the
+// caller or copied (fromGateway). A small integer, so that marking a
+// context with it allocates nothing for the value.
+type inprocCaller uint8
 
-type webCallKey struct{}
+const (
+	// gatewayCaller is REST through the gateway: calls are not marked.
+	gatewayCaller inprocCaller = iota
+	// webCaller is the web application.
+	webCaller
+	// embedderCaller is any other caller in the process, through
+	// Server.InProcess (a program embedding the server, a test seeding a
+	// region).
+	embedderCaller
+)
 
-func (c webConn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) error {
-	return c.ClientConnInterface.Invoke(context.WithValue(ctx, webCallKey{}, true), method, req, resp, opts...)
-}
-
-func (c webConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-	return c.ClientConnInterface.NewStream(context.WithValue(ctx, webCallKey{}, true), desc, method, opts...)
-}
-
-// copiedConn is the gateway's connection for a caller in the process that
-// may change the answers it is given (Server.InProcess): each is a copy,
-// as the web application's are, never the service's own fields.
-type copiedConn struct{ grpc.ClientConnInterface }
-
-type copyAnswerKey struct{}
-
-// fromGateway reports whether a call on the in-process connection is the
-// gateway's, whose answers are moved (the gateway only encodes them) and
-// whose refusals before the pipeline its error handler logs: not the web
-// application's (webConn) nor another caller's in the process (copiedConn).
-func fromGateway(ctx context.Context) bool {
-	return ctx.Value(webCallKey{}) == nil && ctx.Value(copyAnswerKey{}) == nil
-}
-
-func (c copiedConn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) error {
-	return c.ClientConnInterface.Invoke(context.WithValue(ctx, copyAnswerKey{}, true), method, req, resp, opts...)
-}
-
-// inprocSurface names the surface of an in-process call, "web" for the
-// web application's and "rest" for the gateway's.
-func inprocSurface(ctx context.Context) string {
-	if client := gatewayClient(ctx); client != nil && client.Value(webCallKey{}) != nil {
+// surface is the caller's surface label.
+func (c inprocCaller) surface() string {
+	switch c {
+	case webCaller:
 		return "web"
+	case embedderCaller:
+		return "inproc"
 	}
 	return "rest"
+}
+
+type inprocCallerKey struct{}
+
+// callerOf is the caller a call's client context is marked with.
+func callerOf(ctx context.Context) inprocCaller {
+	c, _ := ctx.Value(inprocCallerKey{}).(inprocCaller)
+	return c
+}
+
+// callerConn is the gateway's connection as a caller other than the
+// gateway uses it: each call's context is marked with the caller, so that
+// the pipeline names its surface, and its answers are copies, which the
+// caller may change (the web application sorts lists), never the
+// service's own fields.
+type callerConn struct {
+	grpc.ClientConnInterface
+	caller inprocCaller
+}
+
+func (c callerConn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) error {
+	return c.ClientConnInterface.Invoke(context.WithValue(ctx, inprocCallerKey{}, c.caller), method, req, resp, opts...)
+}
+
+func (c callerConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return c.ClientConnInterface.NewStream(context.WithValue(ctx, inprocCallerKey{}, c.caller), desc, method, opts...)
+}
+
+// fromGateway reports whether a call on the in-process connection, by its
+// client context, is the gateway's, whose answers are moved (the gateway
+// only encodes them) and whose refusals before the pipeline its error
+// handler logs.
+func fromGateway(ctx context.Context) bool { return callerOf(ctx) == gatewayCaller }
+
+// inprocSurface names the surface of an in-process call, by its server
+// context: its caller's (inprocCaller.surface).
+func inprocSurface(ctx context.Context) string {
+	if client := gatewayClient(ctx); client != nil {
+		return callerOf(client).surface()
+	}
+	return gatewayCaller.surface()
 }
 
 // inprocPeer is the peer of in-process calls, with the channel's network

@@ -147,7 +147,7 @@ func TestInprocAnswerMovedToTheGatewayCopiedToTheWeb(t *testing.T) {
 		t.Errorf("the gateway got %v, want the answer's own fields in a message of its own", gw)
 	}
 
-	web, err := famiv1.NewPartnerServiceClient(webConn{conn}).GetPartner(context.Background(), req)
+	web, err := famiv1.NewPartnerServiceClient(callerConn{conn, webCaller}).GetPartner(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestInprocAnswerMovedToTheGatewayCopiedToTheWeb(t *testing.T) {
 	}
 
 	// Server.InProcess's callers, too, may change what they are given.
-	embedded, err := famiv1.NewPartnerServiceClient(copiedConn{conn}).GetPartner(context.Background(), req)
+	embedded, err := famiv1.NewPartnerServiceClient(callerConn{conn, embedderCaller}).GetPartner(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func (noAnswer) GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.
 // is toStatus's, done here), not by the connection too.
 func TestInprocFailuresLoggedOnce(t *testing.T) {
 	const method = famiv1.PartnerService_GetPartner_FullMethodName
-	web := context.WithValue(context.Background(), webCallKey{}, true)
+	web := context.WithValue(context.Background(), inprocCallerKey{}, webCaller)
 	cases := []struct {
 		name    string
 		ctx     context.Context

@@ -36,8 +36,10 @@ import (
 type call struct {
 	// procedure is the full method, "/fami.v1.PartnerService/GetPartner".
 	procedure string
-	// protocol names the transport for the logs: grpc, connect, grpcweb or
-	// rest (REST arrives through the in-process gRPC channel).
+	// protocol names the surface for the logs, the metrics and the span:
+	// grpc, connect, grpcweb, rest, web or inproc (REST, the web
+	// application and Server.InProcess's callers arrive through the
+	// in-process connection: inprocSurface).
 	protocol string
 	// header returns a request header (gRPC metadata) value.
 	header func(key string) string
@@ -542,9 +544,9 @@ func grpcCall(ctx context.Context, procedure string) call {
 		return ""
 	}}
 	if inProcess(ctx) {
-		// The REST gateway and the web application reach the services
-		// through an in-process channel; the client's address is in
-		// X-Forwarded-For.
+		// The REST gateway, the web application and Server.InProcess's
+		// callers reach the services through an in-process channel; the
+		// client's address, if any, is in X-Forwarded-For.
 		c.protocol = inprocSurface(ctx)
 		c.peer = lastForwarded(c.header("x-forwarded-for"))
 	} else if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {

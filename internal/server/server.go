@@ -623,10 +623,11 @@ func httpProtocols() *http.Protocols {
 // gateway's (ADR 13), through the same pipeline as every listener
 // (authentication, rights, limits, validation, the store), with no socket,
 // HTTP/2 framing or encoding between, and answers the caller may change
-// (copies). Its calls count as the gateway's ("rest"). A program that
-// embeds the server and makes thousands of calls, such as a test seeding a
-// region, uses it for what the loopback would cost.
-func (s *Server) InProcess() grpc.ClientConnInterface { return copiedConn{s.gateway} }
+// (copies). Its calls are logged and counted under a surface of their
+// own, "inproc": they are neither REST nor the web application's. A
+// program that embeds the server and makes thousands of calls, such as a
+// test seeding a region, uses it for what the loopback would cost.
+func (s *Server) InProcess() grpc.ClientConnInterface { return callerConn{s.gateway, embedderCaller} }
 
 // GRPCAddr is the gRPC listener's address.
 func (s *Server) GRPCAddr() string { return s.grpcLis.Addr().String() }
