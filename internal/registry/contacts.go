@@ -2,7 +2,6 @@ package registry
 
 import (
 	"context"
-	"slices"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -95,6 +94,9 @@ func (s *Contacts) ListContacts(ctx context.Context, req *famiv1.ListContactsReq
 // contacts of "its networks' partners": those of every network their
 // partner is a member of (or leads), their own partner's included; the
 // policy table, which admits them to the region's contacts, cannot tell.
+// Their networks are those the refs index names (referencing, as
+// MemberNetworks), and only they are read: a contact read cost a read of
+// every network of the region (BenchmarkContactReadByANetworkMember).
 func readableStaff(tx store.ReadTx, who principal.Principal) (map[string]bool, error) {
 	if who.Role != principal.NetworkMember {
 		return nil, nil
@@ -104,23 +106,17 @@ func readableStaff(tx store.ReadTx, who principal.Principal) (map[string]bool, e
 		return seen, nil
 	}
 	seen[who.Partner] = true
-	err := tx.List(resource.Networks, "", func(id string, raw []byte) (bool, error) {
+	for _, name := range referencing(tx, who.Partner) {
 		n := &famiv1.Network{}
-		if err := store.Decode(id, raw, n); err != nil {
-			return false, err
+		if err := tx.Get(name, n); err != nil {
+			return nil, err
 		}
-		partners := []string{n.GetLeadPartner()}
+		seen[n.GetLeadPartner()] = true
 		for _, m := range n.GetMembers() {
-			partners = append(partners, m.GetPartner())
+			seen[m.GetPartner()] = true
 		}
-		if slices.Contains(partners, who.Partner) {
-			for _, p := range partners {
-				seen[p] = true
-			}
-		}
-		return true, nil
-	})
-	return seen, err
+	}
+	return seen, nil
 }
 
 // UpdateContact implements fami.v1.ContactService.
