@@ -838,12 +838,11 @@ func noticed(page, ok string) landing { return landing{page, "ok." + ok} }
 
 // seeOther redirects to next's page (303 See Other), which says next's
 // notice once: the notice goes in the one-minute HttpOnly notice cookie
-// (setNotice), which only this redirect sets. It was the address's ?ok=,
-// which anyone could write into a link.
+// (setNotice), which only this redirect sets, and which names next's page,
+// the only one that takes it. It was the address's ?ok=, which anyone
+// could write into a link.
 func seeOther(w http.ResponseWriter, r *http.Request, next landing) {
-	if next.notice != "" {
-		setNotice(w, r, next.notice)
-	}
+	setNotice(w, r, next.notice, next.page)
 	http.Redirect(w, r, next.page, http.StatusSeeOther)
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -148,8 +149,8 @@ func (a *App) page(fn pageFunc) http.Handler {
 			a.fail(w, r, nil, err)
 			return
 		}
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			s.notice = takeNotice(w, r)
+		if key := takeNotice(w, r); strings.HasPrefix(key, "ok.") {
+			s.notice = msg(key)
 		}
 		if r.Method == http.MethodPost {
 			if !a.readForm(w, r, s) {
@@ -292,7 +293,7 @@ func (a *App) toSignIn(w http.ResponseWriter, r *http.Request, notice string) {
 	if next := returnTo(r); next != "" && next != "/" {
 		target += "?" + url.Values{"dopo": {next}}.Encode()
 	}
-	setNotice(w, r, notice)
+	setNotice(w, r, notice, target)
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
@@ -306,18 +307,24 @@ func returnTo(r *http.Request) string {
 }
 
 // noticeCookie carries the notice of the page a redirect leads to (a
-// catalogue key) for the one answer after it: the sign-in page's ("Sei
+// catalogue key) for the one answer of that page: the sign-in page's ("Sei
 // uscito") and every page's after a write ("Partner creato", seeOther).
-// A notice in the address (?avviso=, ?ok=, as they were) was anyone's to
-// write: a link from another site, or its POST to /esci (which carries no
-// SameSite=Strict cookie, so the session stayed live), made the page say
-// "Sei uscito" when no sign-out had happened, or "Partner creato" when
-// nothing was saved.
+// The cookie names the page it is meant for (setNotice), and only that
+// page takes it (takeNotice): it went to the first page read within its
+// minute, so a page opened meanwhile in another tab, or the sign-in page
+// of a session that ended on the way, said "Partner creato" (in the
+// sign-in page's warning style) and the page it was meant for said
+// nothing. A notice in the address (?avviso=, ?ok=, as they were) was
+// anyone's to write: a link from another site, or its POST to /esci (which
+// carries no SameSite=Strict cookie, so the session stayed live), made the
+// page say "Sei uscito" when no sign-out had happened, or "Partner creato"
+// when nothing was saved.
 const noticeCookie = "raccordo_avviso"
 
-// signInNotices are the keys of the sign-in page's notices; every other
-// notice is a key of the catalogue's "ok." (noticeKey). No other text is
-// shown, whatever the cookie holds.
+// signInNotices are the keys of the sign-in page's notices, said in its
+// warning style; every other notice is a key of the catalogue's "ok."
+// (noticeKey), said in the success style wherever it lands. No other text
+// is shown, whatever the cookie holds.
 var signInNotices = map[string]bool{
 	"msg.session_expired":      true,
 	"msg.signed_out":           true,
@@ -329,25 +336,45 @@ func noticeKey(key string) bool {
 	return signInNotices[key] || (strings.HasPrefix(key, "ok.") && hasMsg(key))
 }
 
-// setNotice has the next page say notice, a catalogue key, if any.
-func setNotice(w http.ResponseWriter, r *http.Request, notice string) {
+// setNotice has the page at landing, the address the answer redirects to,
+// say notice, a catalogue key, if any.
+func setNotice(w http.ResponseWriter, r *http.Request, notice, landing string) {
 	if notice != "" {
-		setCookie(w, r, noticeCookie, notice, 60)
+		setCookie(w, r, noticeCookie, url.Values{"avviso": {notice}, "pagina": {landing}}.Encode(), 60)
 	}
 }
 
-// takeNotice is the text of the notice the request carries, once: the
-// cookie is cleared.
+// takeNotice is the key of the notice meant for the page r reads (a GET
+// of the address setNotice named), once: the cookie is cleared. A notice
+// meant for another page is left for it; "" for none.
 func takeNotice(w http.ResponseWriter, r *http.Request) string {
+	if r.Method != http.MethodGet {
+		return ""
+	}
 	c, err := r.Cookie(noticeCookie)
 	if err != nil {
 		return ""
 	}
-	clearCookie(w, r, noticeCookie)
-	if !noticeKey(c.Value) {
+	v, err := url.ParseQuery(c.Value)
+	if err != nil || !sameAddress(r.URL, v.Get("pagina")) {
 		return ""
 	}
-	return msg(c.Value)
+	clearCookie(w, r, noticeCookie)
+	if key := v.Get("avviso"); noticeKey(key) {
+		return key
+	}
+	return ""
+}
+
+// sameAddress reports whether u is the page at landing, a local address
+// as a redirect names it: the same path, cleaned as http.Redirect cleans
+// it, and the same query, whatever the order or escaping of its values.
+func sameAddress(u *url.URL, landing string) bool {
+	l, err := url.Parse(landing)
+	if err != nil || l.Path == "" {
+		return false
+	}
+	return path.Clean(l.Path) == path.Clean(u.Path) && l.Query().Encode() == u.Query().Encode()
 }
 
 // localPath returns the path and query of raw when it names a page of this

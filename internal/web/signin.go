@@ -27,8 +27,15 @@ type signInPage struct {
 }
 
 func (a *App) signInForm(w http.ResponseWriter, r *http.Request) {
-	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: localPath(r.URL.Query().Get("dopo"), r.Host),
-		Warning: takeNotice(w, r)}
+	p := &signInPage{frame: a.newFrame(r, nil, "signin.title"), Form: newForm(nil), Next: localPath(r.URL.Query().Get("dopo"), r.Host)}
+	// The sign-in page's own notices are warnings; a write's ("ok.")
+	// is said as on any page.
+	switch key := takeNotice(w, r); {
+	case signInNotices[key]:
+		p.Warning = msg(key)
+	case key != "":
+		p.Notice = msg(key)
+	}
 	a.render(w, http.StatusOK, "signin", p)
 }
 
@@ -181,7 +188,7 @@ func (a *App) signOut(w http.ResponseWriter, r *http.Request) {
 
 // signedOut sends the browser to the sign-in page, which says notice.
 func (a *App) signedOut(w http.ResponseWriter, r *http.Request, notice string) {
-	setNotice(w, r, notice)
+	setNotice(w, r, notice, "/accedi")
 	http.Redirect(w, r, "/accedi", http.StatusSeeOther)
 }
 
