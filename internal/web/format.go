@@ -26,6 +26,7 @@ var funcs = template.FuncMap{
 	"euro":     money.Italian,
 	"short":    shortHash,
 	"id":       resource.ID,
+	"page":     pageOf,
 	"fld":      fld,
 	"sel":      sel,
 	"optional": optional,

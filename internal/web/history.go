@@ -7,6 +7,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/resource"
 	"google.golang.org/protobuf/proto"
 )
@@ -106,14 +107,29 @@ func typeOf(name string) string {
 
 // pageOf is the page that shows the resource name
 // (regions/{region}/{collection}/{id}, or a project's monitoring report),
-// or "" when the web has none.
+// or "" when the web has none. It is the one way to a resource's page: an
+// id that is a word of the web's own addresses (aip.ReservedID) is
+// reached with recordParam (recordOr).
 func pageOf(name string) string {
 	parts := strings.Split(name, "/")
 	switch {
-	case len(parts) == 4 && resourcePages[parts[2]] != "":
-		return resourcePages[parts[2]] + url.PathEscape(parts[3])
+	case len(parts) == 4:
+		return pageAt(parts[2], parts[3])
 	case len(parts) == 6 && parts[2] == resource.Projects && parts[4] == resource.MonitoringReports:
 		return "/progetti/" + url.PathEscape(parts[3]) + "/monitoraggio/" + url.PathEscape(parts[5])
 	}
 	return ""
+}
+
+// pageAt is the page of the resource id of collection (resourcePages), ""
+// for a collection the web shows on no page of its own.
+func pageAt(collection, id string) string {
+	p := resourcePages[collection]
+	switch {
+	case p == "":
+		return ""
+	case aip.ReservedID(id):
+		return p + url.PathEscape(id) + "?" + recordParam + "=1"
+	}
+	return p + url.PathEscape(id)
 }

@@ -835,6 +835,6 @@ func (a *App) actionItemDone(w http.ResponseWriter, r *http.Request, s *session)
 // button (actionForm: cancel, an action item done). Each posts to an
 // address of its own, POST only: a stale one reloads the meeting's page.
 func (a *App) afterMeetingAction(w http.ResponseWriter, r *http.Request, s *session, fm *form, err error, ok string) {
-	fm.Page = "/incontri/" + r.PathValue("meeting")
+	fm.Page = pageAt(resource.Meetings, r.PathValue("meeting"))
 	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderMeeting(w, r, s, code, fm) }, noticed(fm.Page, ok))
 }

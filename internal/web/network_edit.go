@@ -372,7 +372,7 @@ func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	_, err := a.networks.UpdateNetwork(s.ctx, &famiv1.UpdateNetworkRequest{Network: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: networkFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.networkPages().updated(w, r, s, err, noticed("/reti/"+r.PathValue("network"), "network_saved"))
+	a.networkPages().updated(w, r, s, err, noticed(pageAt(resource.Networks, r.PathValue("network")), "network_saved"))
 }
 
 // keepActions gives each project of n that cur implements too the actions

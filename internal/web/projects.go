@@ -249,7 +249,7 @@ func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	in.Name = pathName(r, s, resource.Projects, "project")
 	_, err := a.projects.UpdateProject(s.ctx, &famiv1.UpdateProjectRequest{Project: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: projectFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.projectPages(extForm(nil)).updated(w, r, s, err, noticed("/progetti/"+r.PathValue("project"), "project_saved"))
+	a.projectPages(extForm(nil)).updated(w, r, s, err, noticed(pageAt(resource.Projects, r.PathValue("project")), "project_saved"))
 }
 
 // projectExtend records an extension (proroga): the new end date and the
@@ -257,7 +257,7 @@ func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 // the project's as stored.
 func (a *App) projectExtend(w http.ResponseWriter, r *http.Request, s *session) {
 	ext := extForm(r.PostForm)
-	ext.Page = "/progetti/" + r.PathValue("project")
+	ext.Page = pageAt(resource.Projects, r.PathValue("project"))
 	_, err := a.projects.ExtendProject(s.ctx, &famiv1.ExtendProjectRequest{Name: pathName(r, s, resource.Projects, "project"),
 		Extension: &famiv1.Extension{EndDate: parseDate(r.PostFormValue("ext_end_date")), ActReference: r.PostFormValue("ext_act_reference"),
 			GrantedOn: parseDate(r.PostFormValue("ext_granted_on"))},

@@ -191,7 +191,7 @@ func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session)
 	in.Name = pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.UpdateProtocol(s.ctx, &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: protocolFields},
 		RequestId: r.PostFormValue("request_id")})
-	a.protocolPages().updated(w, r, s, err, noticed("/protocolli/"+r.PathValue("protocol"), "protocol_updated"))
+	a.protocolPages().updated(w, r, s, err, noticed(pageAt(resource.Protocols, r.PathValue("protocol")), "protocol_updated"))
 }
 
 // protocolAmend starts the next version: a draft copy the parties edit,

@@ -155,5 +155,5 @@ func (a *App) protocolOpen(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) afterProtocolAction(w http.ResponseWriter, r *http.Request, s *session, err error, ok string) {
 	fm := actionForm(r.PostForm)
 	a.submitted(w, r, s, fm, err, "", func(code int) { a.renderProtocol(w, r, s, code, fm) },
-		noticed("/protocolli/"+r.PathValue("protocol"), ok))
+		noticed(pageAt(resource.Protocols, r.PathValue("protocol")), ok))
 }

@@ -108,7 +108,7 @@ func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	in := partnerFromForm(r.PostForm)
 	in.Name = pathName(r, s, resource.Partners, "partner")
 	_, err := a.partners.UpdatePartner(s.ctx, &famiv1.UpdatePartnerRequest{Partner: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: partnerFields}, RequestId: r.PostFormValue("request_id")})
-	a.partnerPages().updated(w, r, s, err, noticed("/partner/"+r.PathValue("partner"), "partner_updated"))
+	a.partnerPages().updated(w, r, s, err, noticed(pageAt(resource.Partners, r.PathValue("partner")), "partner_updated"))
 }
 
 // networksPage lists the region's networks; network staff see the ones

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -343,5 +345,50 @@ func TestFormsOfNamesStoredUnderOlderRules(t *testing.T) {
 	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: network})
 	if err != nil || n.GetAts() != "ATS Bergamo" || n.GetDisplayName() != "\u0301\u0301" {
 		t.Errorf("the network after its form: %v, %v; want its ATS saved, its name kept", n, err)
+	}
+}
+
+// TestRecordsWithAReservedIDHaveAPage: a partner stored with the id
+// "nuovo" before the API reserved the word (aip.ReservedID; straight to
+// the region's file) is listed with a link to its own page, which shows
+// it, and its form saves and comes back to that page, saying so;
+// /partner/nuovo is still the new partner's form. Its link led to the new
+// partner's form, and nothing of the web reached the partner.
+func TestRecordsWithAReservedIDHaveAPage(t *testing.T) {
+	f := startFamid(t)
+	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
+	f = f.storedDirectly(func(tx store.WriteTx) error {
+		p := &famiv1.Partner{}
+		if err := tx.Get(udp, p); err != nil {
+			return err
+		}
+		p.Name, p.DisplayName = "regions/lombardia/partners/nuovo", "Partner di nome nuovo"
+		return tx.Put(p)
+	})
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+
+	_, list := a.do("GET", "/partner", nil)
+	link := regexp.MustCompile(`<a href="([^"]*)">Partner di nome nuovo</a>`).FindStringSubmatch(list)
+	if link == nil {
+		t.Fatalf("the partners' list has no link to the partner nuovo:\n%s", list)
+	}
+	page := html.UnescapeString(link[1])
+	res, body := a.do("GET", page, nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `value="Partner di nome nuovo"`) {
+		t.Fatalf("%s, the partner nuovo's link: status %d, want its page:\n%s", page, res.StatusCode, body)
+	}
+	if _, form := a.do("GET", "/partner/nuovo", nil); strings.Contains(form, "Partner di nome nuovo") {
+		t.Errorf("/partner/nuovo is no longer the new partner's form")
+	}
+
+	form := url.Values{"csrf": {a.csrf(page)}, "etag": {formEtag(t, body)}, "display_name": {"Partner rinominato"}, "kind": {"PARTNER_KIND_OTHER"}}
+	res, _ = a.do("POST", "/partner/nuovo", form)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != page {
+		t.Fatalf("save the partner nuovo: status %d to %q, want 303 to %s", res.StatusCode, loc, page)
+	}
+	if _, body := a.do("GET", page, nil); !strings.Contains(body, "Partner aggiornato") || !strings.Contains(body, `value="Partner rinominato"`) {
+		t.Errorf("%s after the save does not show the partner saved, saying so:\n%s", page, body)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"embed"
 	"log/slog"
 	"net/http"
+	"path"
 	"time"
 
 	"google.golang.org/grpc"
@@ -150,14 +151,16 @@ func (a *App) routes() {
 	m.Handle("GET /riepilogo", a.page(a.summary))
 
 	m.Handle("GET /partner", a.page(a.partnerList))
-	m.Handle("GET /partner/nuovo", a.page(a.forCreators(createPartner, a.partnerNew)))
+	partner := a.page(a.partnerEdit)
+	m.Handle("GET /partner/nuovo", recordOr("partner", partner, a.page(a.forCreators(createPartner, a.partnerNew))))
 	m.Handle("POST /partner", a.page(a.partnerCreate))
-	m.Handle("GET /partner/{partner}", a.page(a.partnerEdit))
+	m.Handle("GET /partner/{partner}", partner)
 	m.Handle("POST /partner/{partner}", a.page(a.partnerUpdate))
 	m.Handle("GET /progetti", a.page(a.projectList))
-	m.Handle("GET /progetti/nuovo", a.page(a.forCreators(createProject, a.projectNew)))
+	project := a.page(a.projectEdit)
+	m.Handle("GET /progetti/nuovo", recordOr("project", project, a.page(a.forCreators(createProject, a.projectNew))))
 	m.Handle("POST /progetti", a.page(a.projectCreate))
-	m.Handle("GET /progetti/{project}", a.page(a.projectEdit))
+	m.Handle("GET /progetti/{project}", project)
 	m.Handle("POST /progetti/{project}", a.page(a.projectUpdate))
 	m.Handle("POST /progetti/{project}/proroga", a.page(a.confirmed(confirmation{"projects.extend_heading", "projects.confirm_extend"}, backTo("/progetti/", "project"), a.projectExtend)))
 	m.Handle("GET /progetti/{project}/monitoraggio", a.page(a.projectMonitoring))
@@ -173,15 +176,17 @@ func (a *App) routes() {
 	m.Handle("GET /monitoraggio", a.page(a.regionMonitoring))
 	m.Handle("GET /cruscotto", a.page(a.dashboardPage))
 	m.Handle("GET /reti", a.page(a.networkList))
-	m.Handle("GET /reti/nuova", a.page(a.forCreators(createNetwork, a.networkNew)))
+	network := a.page(a.networkEdit)
+	m.Handle("GET /reti/nuova", recordOr("network", network, a.page(a.forCreators(createNetwork, a.networkNew))))
 	m.Handle("POST /reti", a.page(searchable(a.networkCreate, a.networkPages().fresh)))
-	m.Handle("GET /reti/{network}", a.page(a.networkEdit))
+	m.Handle("GET /reti/{network}", network)
 	m.Handle("POST /reti/{network}", a.page(searchable(a.networkUpdate, a.networkPages().edit)))
 
 	m.Handle("GET /protocolli", a.page(a.protocolList))
-	m.Handle("GET /protocolli/nuovo", a.page(a.forCreators(createProtocol, a.protocolNew)))
+	protocol := a.page(a.protocolView)
+	m.Handle("GET /protocolli/nuovo", recordOr("protocol", protocol, a.page(a.forCreators(createProtocol, a.protocolNew))))
 	m.Handle("POST /protocolli", a.page(searchable(a.protocolCreate, a.protocolPages().fresh)))
-	m.Handle("GET /protocolli/{protocol}", a.page(a.protocolView))
+	m.Handle("GET /protocolli/{protocol}", protocol)
 	m.Handle("GET /protocolli/{protocol}/modifica", a.page(a.protocolEdit))
 	m.Handle("POST /protocolli/{protocol}/modifica", a.page(searchable(a.protocolUpdate, a.protocolPages().edit)))
 	m.Handle("POST /protocolli/{protocol}/emenda", a.page(a.protocolAmend))
@@ -190,12 +195,13 @@ func (a *App) routes() {
 	m.Handle("POST /protocolli/{protocol}/apri", a.page(a.confirmed(confirmation{"protocols.open_heading", "protocols.confirm_open"}, backTo("/protocolli/", "protocol"), a.protocolOpen)))
 
 	m.Handle("GET /incontri", a.page(a.meetingList))
-	m.Handle("GET "+calendarPath, a.page(a.calendarList))
+	meeting := a.page(a.meetingView)
+	m.Handle("GET "+calendarPath, recordOr("meeting", meeting, a.page(a.calendarList)))
 	m.Handle("POST "+calendarPath, a.page(a.calendarToken))
 	m.Handle("POST /calendario/{token}/revoca", a.page(a.confirmed(confirmation{"meetings.feed_revoke_heading", "meetings.feed_confirm_revoke"}, backToQuery(calendarPath), a.calendarRevoke)))
-	m.Handle("GET /incontri/nuovo", a.page(a.meetingNew))
+	m.Handle("GET /incontri/nuovo", recordOr("meeting", meeting, a.page(a.meetingNew)))
 	m.Handle("POST /incontri", a.page(searchable(a.meetingCreate, a.renderMeetingForm)))
-	m.Handle("GET /incontri/{meeting}", a.page(a.meetingView))
+	m.Handle("GET /incontri/{meeting}", meeting)
 	m.Handle("POST /incontri/{meeting}/presenze", a.page(a.recordAttendance))
 	m.Handle("POST /incontri/{meeting}/verbale", a.page(a.recordMinutes))
 	m.Handle("POST /incontri/{meeting}/annulla", a.page(a.confirmed(confirmation{"meetings.cancel_heading", "meetings.confirm_cancel"}, backTo("/incontri/", "meeting"), a.meetingCancel)))
@@ -224,5 +230,27 @@ func (a *App) unknownPath(signedIn http.Handler) http.Handler {
 			return
 		}
 		a.notFound(w, r, nil)
+	})
+}
+
+// recordParam marks the address of the page of a record whose id is a
+// word the web's own pages take (aip.ReservedID: /partner/nuovo is the
+// new partner's form): pageOf adds it, recordOr reads it.
+const recordParam = "scheda"
+
+// recordOr serves word, the page of an address whose last word stands
+// where a resource's id would (/partner/nuovo), and, when the address
+// carries recordParam, record: the page of the stored resource with that
+// word as its id, its wildcard set to it. Such resources were created
+// before the API reserved the words (aip.ReservedID); they were listed,
+// and their links led to the form of a new one.
+func recordOr(wildcard string, record, word http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !r.URL.Query().Has(recordParam) {
+			word.ServeHTTP(w, r)
+			return
+		}
+		r.SetPathValue(wildcard, path.Base(r.URL.Path))
+		record.ServeHTTP(w, r)
 	})
 }
