@@ -21,6 +21,8 @@ import (
 var (
 	serverURL string // the server's HTTP address
 	token     string // a regional system of lombardia
+	// sign signs a token for another caller of the server.
+	sign func(auth.TokenSpec) (string, error)
 )
 
 // signedProtocol is the seeded protocol, open for signature.
@@ -49,7 +51,7 @@ func runWithServer(m *testing.M) (code int) {
 			code = max(code, 1)
 		}
 	}()
-	serverURL = srv.URL()
+	serverURL, sign = srv.URL(), srv.Sign
 	if token, err = srv.Sign(lombardiaSystem); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

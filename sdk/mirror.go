@@ -31,15 +31,20 @@ type Lister func(ctx context.Context, region, pageToken string) (items []Resourc
 
 // NestedLister lists the resources nested in the resources of one
 // collection (a project's monitoring reports, a network's capacity
-// assessments): List lists one parent's page by page, as a Lister a
-// region's collection. The API lists them per parent, as it names them
-// (regions/{r}/projects/{p}/monitoringReports), so a mirror lists the
-// children of each parent it lists.
+// assessments). All lists those of every parent of a region at once; List
+// lists one parent's page by page, as a Lister a region's collection.
 type NestedLister struct {
 	// Parents is the id of the parents' collection, as in their names
 	// (regions/{r}/projects/{p}: "projects").
 	Parents string
-	List    func(ctx context.Context, parent, pageToken string) (items []Resource, next string, revision int64, err error)
+	// All lists the collection in every parent of a region, with the
+	// parent regions/{r}/{Parents}/- (AIP-159): a mirror lists it in
+	// pages of the server's size, not with a List call per parent. When
+	// it is nil, or the server refuses the wildcard (a server older than
+	// it answers NOT_FOUND for the parent "-"), the mirror lists each
+	// parent it listed with List.
+	All  Lister
+	List func(ctx context.Context, parent, pageToken string) (items []Resource, next string, revision int64, err error)
 }
 
 // Handler receives what a mirror learns.
@@ -109,12 +114,30 @@ func DefaultListers(c *Client) []Lister {
 // DefaultNested are the collections nested in the registry's that a
 // regional system mirrors: each project's monitoring reports, with their
 // earlier approved revisions, and each network's capacity assessments.
+// Each is listed across the region's parents at once; against a server
+// older than that, parent by parent, with a read of each earlier approved
+// revision.
 func DefaultNested(c *Client) []NestedLister {
+	reports := (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports
+	assessments := pagesOf(c.Evaluation.ListCapacityAssessments, &famiv1.ListCapacityAssessmentsRequest{}, (*famiv1.ListCapacityAssessmentsResponse).GetCapacityAssessments)
 	return []NestedLister{
-		{Parents: "projects", List: withApprovedRevisions(
-			pagesOf(c.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{}, (*famiv1.ListMonitoringReportsResponse).GetMonitoringReports),
-			c.Monitoring.GetMonitoringReport)},
-		{Parents: "networks", List: pagesOf(c.Evaluation.ListCapacityAssessments, &famiv1.ListCapacityAssessmentsRequest{}, (*famiv1.ListCapacityAssessmentsResponse).GetCapacityAssessments)},
+		{
+			Parents: "projects",
+			All:     inEveryParent("projects", pagesOf(c.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{ShowApprovedRevisions: true}, reports)),
+			List: withApprovedRevisions(
+				pagesOf(c.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{}, reports),
+				c.Monitoring.GetMonitoringReport),
+		},
+		{Parents: "networks", All: inEveryParent("networks", assessments), List: assessments},
+	}
+}
+
+// inEveryParent is the Lister of pages, a parent's list, over every
+// resource of a region's collection parents: the parent
+// regions/{r}/{parents}/- (AIP-159).
+func inEveryParent(parents string, pages func(ctx context.Context, parent, tok string) ([]Resource, string, int64, error)) Lister {
+	return func(ctx context.Context, region, tok string) ([]Resource, string, int64, error) {
+		return pages(ctx, "regions/"+region+"/"+parents+"/-", tok)
 	}
 }
 
@@ -150,9 +173,11 @@ func pagesOf[Req proto.Message, Resp interface {
 
 // withApprovedRevisions adds to each page of monitoring reports that
 // pages lists the earlier approved revisions of its reports, read with
-// get. The API keeps each as its own resource, "{name}@{revision}", which
-// the feed delivers when a correction opens, but lists none of them: a
-// mirror that listed the region held them only if it had seen them come.
+// get: for a server that lists a report's revisions with
+// show_approved_revisions only across projects, or not at all. The API
+// keeps each as its own resource, "{name}@{revision}", which the feed
+// delivers when a correction opens: a mirror that listed the region
+// without them held them only if it had seen them come.
 // A report at revision n was approved at each revision before it (only
 // an approved report is corrected), and an approved revision never
 // changes: read after the page, it is as the page's revision had it.
@@ -261,9 +286,17 @@ func (m *Mirror) list(ctx context.Context) (int64, error) {
 	if err := m.Handler.Reset(ctx); err != nil {
 		return 0, handlerErr{err}
 	}
-	l := listing{m: m, oldest: -1}
+	l := listing{m: m, oldest: -1, parents: map[string][]string{}}
+	for _, n := range m.Nested {
+		l.parents[n.Parents] = nil
+	}
 	for _, list := range m.Listers {
 		if err := l.walk(ctx, func(tok string) ([]Resource, string, int64, error) { return list(ctx, m.Region, tok) }); err != nil {
+			return 0, err
+		}
+	}
+	for _, n := range m.Nested {
+		if err := l.nested(ctx, n); err != nil {
 			return 0, err
 		}
 	}
@@ -278,15 +311,17 @@ func (m *Mirror) list(ctx context.Context) (int64, error) {
 }
 
 // listing is one list of the region: the oldest revision its pages
-// reflect and the number of resources it put.
+// reflect, the number of resources it put, and the names it put of each
+// collection that others are nested in (parents, by collection), which a
+// NestedLister without All lists one by one.
 type listing struct {
-	m      *Mirror
-	oldest int64
-	n      int
+	m       *Mirror
+	oldest  int64
+	n       int
+	parents map[string][]string
 }
 
-// walk puts every resource of one listing, page by page, and lists the
-// collections nested in each.
+// walk puts every resource of one listing, page by page.
 func (l *listing) walk(ctx context.Context, page func(tok string) ([]Resource, string, int64, error)) error {
 	return paging.Walk(ctx, func(tok string) (string, error) {
 		items, next, rev, err := page(tok)
@@ -301,22 +336,30 @@ func (l *listing) walk(ctx context.Context, page func(tok string) ([]Resource, s
 				return "", handlerErr{err}
 			}
 			l.n++
-			if err := l.nested(ctx, it.GetName()); err != nil {
-				return "", err
+			if names, ok := l.parents[collectionOf(it.GetName())]; ok {
+				l.parents[collectionOf(it.GetName())] = append(names, it.GetName())
 			}
 		}
 		return next, nil
 	})
 }
 
-// nested lists the collections nested in parent. A parent deleted since
-// its page was read answers NOT_FOUND: the watch, from a revision before
-// that page's, replays the deletion, so there is nothing to list.
-func (l *listing) nested(ctx context.Context, parent string) error {
-	for _, n := range l.m.Nested {
-		if collectionOf(parent) != n.Parents {
-			continue
+// nested lists the collection n nested in the parents listed: with n.All
+// in pages across them, or, when n has no All or the server refuses its
+// wildcard parent (NOT_FOUND or INVALID_ARGUMENT: a server older than
+// it), parent by parent. A Put twice (a refusal after a page) is a Put of
+// the same state. A parent deleted since its page was read answers
+// NOT_FOUND: the watch, from a revision before that page's, replays the
+// deletion, so there is nothing to list.
+func (l *listing) nested(ctx context.Context, n NestedLister) error {
+	if n.All != nil {
+		err := l.walk(ctx, func(tok string) ([]Resource, string, int64, error) { return n.All(ctx, l.m.Region, tok) })
+		if code := connect.CodeOf(err); err == nil || code != connect.CodeNotFound && code != connect.CodeInvalidArgument {
+			return err
 		}
+		l.m.Logger.Warn("the server lists no resources across parents (older than the SDK): listing each parent's", "region", l.m.Region, "parents", n.Parents, "err", err)
+	}
+	for _, parent := range l.parents[n.Parents] {
 		err := l.walk(ctx, func(tok string) ([]Resource, string, int64, error) { return n.List(ctx, parent, tok) })
 		if err != nil && connect.CodeOf(err) != connect.CodeNotFound {
 			return err

@@ -186,11 +186,16 @@ func (s *Service) GetCapacityAssessment(ctx context.Context, req *famiv1.GetCapa
 	return a, s.store.View(ctx, region, func(tx store.ReadTx) error { return tx.Get(req.GetName(), a) })
 }
 
-// ListCapacityAssessments implements fami.v1.EvaluationService.
+// ListCapacityAssessments implements fami.v1.EvaluationService; the
+// parent regions/{r}/networks/- lists every network's assessments
+// (resource.AnyParent).
 func (s *Service) ListCapacityAssessments(ctx context.Context, req *famiv1.ListCapacityAssessmentsRequest) (*famiv1.ListCapacityAssessmentsResponse, error) {
 	region, err := parseNetwork("parent", req.GetParent())
 	if err != nil {
 		return nil, err
+	}
+	if resource.ID(req.GetParent()) == resource.AnyParent {
+		return resource.ListInEveryParent[*famiv1.ListCapacityAssessmentsResponse, *famiv1.CapacityAssessment](ctx, s.store, region, req, resource.Networks, resource.CapacityAssessments, nil)
 	}
 	return resource.ListWithin[*famiv1.ListCapacityAssessmentsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.CapacityAssessment) (bool, error), error) {
 		if err := tx.Get(req.GetParent(), &famiv1.Network{}); err != nil {

@@ -98,21 +98,25 @@ func (s *Service) GetMonitoringReport(ctx context.Context, req *famiv1.GetMonito
 }
 
 // ListMonitoringReports implements fami.v1.MonitoringService. Earlier
-// approved revisions are not listed; they are read by name.
+// approved revisions are listed with show_approved_revisions only, and
+// otherwise read by name; the parent regions/{r}/projects/- lists every
+// project's reports (resource.AnyParent).
 func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMonitoringReportsRequest) (*famiv1.ListMonitoringReportsResponse, error) {
 	region, project, err := parseProject("parent", req.GetParent())
 	if err != nil {
 		return nil, err
 	}
+	keep := func(r *famiv1.MonitoringReport) (bool, error) {
+		return req.GetShowApprovedRevisions() || !strings.Contains(resource.ID(r.GetName()), "@"), nil
+	}
+	if resource.ID(project) == resource.AnyParent {
+		return resource.ListInEveryParent[*famiv1.ListMonitoringReportsResponse](ctx, s.store, region, req, resource.Projects, resource.MonitoringReports, keep)
+	}
 	return resource.ListWithin[*famiv1.ListMonitoringReportsResponse](ctx, s.store, region, req, func(tx store.ReadTx) (string, func(*famiv1.MonitoringReport) (bool, error), error) {
 		if _, err := getProject(tx, project); err != nil {
 			return "", nil, err
 		}
-		return strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports,
-			// Earlier approved revisions ("{period}@{n}") are read by name only.
-			func(r *famiv1.MonitoringReport) (bool, error) {
-				return !strings.Contains(resource.ID(r.GetName()), "@"), nil
-			}, nil
+		return strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports, keep, nil
 	})
 }
 

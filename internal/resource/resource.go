@@ -671,20 +671,83 @@ func listAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s sto
 	return aip.ListResponse[Resp](items, next, rev)
 }
 
-// walk calls fn with each resource a List pages through whose id is
-// greater than after, in id order, until fn returns false or fails.
-type walk[T store.Resource] func(after string, fn func(T) (bool, error)) error
+// walk calls fn with each resource a List pages through whose position
+// is greater than after, in position order, until fn returns false or
+// fails. A position is what a page token resumes after: the resource's
+// id, or inEveryParent's pair of ids.
+type walk[T store.Resource] func(after string, fn func(position string, item T) (bool, error)) error
 
-// inCollection walks collection within tx.
+// inCollection walks collection within tx; positions are ids.
 func inCollection[T store.Resource](tx store.ReadTx, collection string) walk[T] {
-	return func(after string, fn func(T) (bool, error)) error {
-		return tx.List(collection, after, func(_ string, raw []byte) (bool, error) {
+	return func(after string, fn func(string, T) (bool, error)) error {
+		return tx.List(collection, after, func(id string, raw []byte) (bool, error) {
 			item := newOf[T]()
 			if err := proto.Unmarshal(raw, item); err != nil {
 				return false, err
 			}
-			return fn(item)
+			return fn(id, item)
 		})
+	}
+}
+
+// AnyParent is the id that stands, in a List's parent, for every parent
+// of the collection (AIP-159): regions/{r}/projects/- lists the
+// monitoring reports of every project of region r. It lets a client that
+// reads a whole region (a mirror) list a nested collection in pages of
+// the server's size instead of one List call per parent.
+const AnyParent = "-"
+
+// ListInEveryParent answers a List method (AIP-132) in region over
+// collection nested in every resource of parents ("projects",
+// "monitoringReports": every project's reports), keeping the items keep
+// accepts (nil keeps all), in order of parent id, then id: the answer of
+// a parent's id AnyParent. The answer is the standard response Resp, as
+// ListAnswer's.
+func ListInEveryParent[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, region string, req aip.ListRequest, parents, collection string, keep func(T) (bool, error)) (Resp, error) {
+	return listAnswer[Resp](ctx, s, region, req, func(tx store.ReadTx) (walk[T], func(T) (bool, error), error) {
+		return inEveryParent[T](tx, parents, collection), keep, nil
+	}, nil)
+}
+
+// inEveryParent walks collection nested in every resource of parents
+// within tx, parent by parent in id order. A position is store.Key(parent
+// id, id), whose separator sorts before every byte of an id, so that
+// positions sort as the walk goes ("p1\x00…" before "p1-a\x00…", as "p1"
+// before "p1-a"; "p1/…" would not).
+func inEveryParent[T store.Resource](tx store.ReadTx, parents, collection string) walk[T] {
+	return func(after string, fn func(string, T) (bool, error)) error {
+		more := true
+		in := func(parent, after string) error {
+			return inCollection[T](tx, parents+"/"+parent+"/"+collection)(after, func(id string, item T) (bool, error) {
+				ok, err := fn(store.Key(parent, id), item)
+				more = ok
+				return ok, err
+			})
+		}
+		first := ""
+		if after != "" {
+			p, _ := store.SplitKey(after, 2)
+			first = p[0]
+			if err := in(first, p[1]); err != nil || !more {
+				return err
+			}
+		}
+		// The parents' ids first: a parent's children are not read
+		// within the listing of the parents (the store's reads are not
+		// said to nest).
+		var ids []string
+		if err := tx.List(parents, first, func(id string, _ []byte) (bool, error) {
+			ids = append(ids, id)
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := in(id, ""); err != nil || !more {
+				return err
+			}
+		}
+		return nil
 	}
 }
 
@@ -692,7 +755,7 @@ func inCollection[T store.Resource](tx store.ReadTx, collection string) walk[T] 
 // that cannot be read (an index naming a resource since gone, a damaged
 // record) fails the walk.
 func named[T store.Resource](tx store.ReadTx, names []string) walk[T] {
-	return func(after string, fn func(T) (bool, error)) error {
+	return func(after string, fn func(string, T) (bool, error)) error {
 		for _, name := range names {
 			if ID(name) <= after {
 				continue
@@ -701,7 +764,7 @@ func named[T store.Resource](tx store.ReadTx, names []string) walk[T] {
 			if err := tx.Get(name, item); err != nil {
 				return err
 			}
-			if ok, err := fn(item); !ok || err != nil {
+			if ok, err := fn(ID(name), item); !ok || err != nil {
 				return err
 			}
 		}
@@ -739,13 +802,13 @@ func CountWithin[T store.Resource](ctx context.Context, s store.Store, region st
 }
 
 // listIn fills page from what items walks within tx, resuming after the
-// id after, each item kept as a answers it, and returns the items and the
+// position after, each item kept as a answers it, and returns the items and the
 // next page token. It reads at most the page's scan budget of items that
 // keep leaves out (aip.Page.Skip): a page may then hold fewer items than
 // its size, even none, with a next page token.
 func listIn[T store.Resource](tx store.ReadTx, items walk[T], after string, page *aip.Page, keep func(T) (bool, error), a answer[T]) ([]T, string, error) {
 	var out []T
-	err := items(after, func(item T) (bool, error) {
+	err := items(after, func(position string, item T) (bool, error) {
 		if keep != nil {
 			ok, err := keep(item)
 			if err != nil {
@@ -755,10 +818,9 @@ func listIn[T store.Resource](tx store.ReadTx, items walk[T], after string, page
 				// Left out: read on, within the page's scan budget
 				// (aip.Page.Skip), so that a filter keeping little ends
 				// the page early rather than read the whole collection.
-				return page.Skip(ID(item.GetName())), nil
+				return page.Skip(position), nil
 			}
 		}
-		position := ID(item.GetName()) // before the mask, which may drop the name
 		a.apply(tx, item)
 		if !page.Add(item, position) {
 			return false, nil

@@ -297,7 +297,9 @@ func (x *GetCapacityAssessmentRequest) GetName() string {
 
 type ListCapacityAssessmentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. Format: regions/{region}/networks/{network}.
+	// Required. Format: regions/{region}/networks/{network}, or
+	// regions/{region}/networks/- for the assessments of every network of
+	// the region (AIP-159), in order of network id, then measure.
 	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`

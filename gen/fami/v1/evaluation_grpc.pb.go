@@ -41,7 +41,8 @@ type EvaluationServiceClient interface {
 	// GetCapacityAssessment returns one. Returns NOT_FOUND if it does not
 	// exist.
 	GetCapacityAssessment(ctx context.Context, in *GetCapacityAssessmentRequest, opts ...grpc.CallOption) (*CapacityAssessment, error)
-	// ListCapacityAssessments lists a network's measures ordered by id.
+	// ListCapacityAssessments lists a network's measures ordered by id, or
+	// every network's (parent regions/{region}/networks/-).
 	ListCapacityAssessments(ctx context.Context, in *ListCapacityAssessmentsRequest, opts ...grpc.CallOption) (*ListCapacityAssessmentsResponse, error)
 	// UpdateCapacityAssessment changes the fields named in update_mask (T1,
 	// typically).
@@ -123,7 +124,8 @@ type EvaluationServiceServer interface {
 	// GetCapacityAssessment returns one. Returns NOT_FOUND if it does not
 	// exist.
 	GetCapacityAssessment(context.Context, *GetCapacityAssessmentRequest) (*CapacityAssessment, error)
-	// ListCapacityAssessments lists a network's measures ordered by id.
+	// ListCapacityAssessments lists a network's measures ordered by id, or
+	// every network's (parent regions/{region}/networks/-).
 	ListCapacityAssessments(context.Context, *ListCapacityAssessmentsRequest) (*ListCapacityAssessmentsResponse, error)
 	// UpdateCapacityAssessment changes the fields named in update_mask (T1,
 	// typically).

@@ -1401,12 +1401,21 @@ func (x *GetMonitoringReportRequest) GetName() string {
 
 type ListMonitoringReportsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. Format: regions/{region}/projects/{project}.
-	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Required. Format: regions/{region}/projects/{project}, or
+	// regions/{region}/projects/- for the reports of every project of the
+	// region (AIP-159), in order of project id, then period: a client that
+	// reads a whole region lists them in pages rather than one call per
+	// project.
+	Parent    string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	PageSize  int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Also list each report's earlier approved revisions
+	// ("{period}@{revision}", kept when a correction opens), each right
+	// after its report: otherwise they are read by name only
+	// (GetMonitoringReport).
+	ShowApprovedRevisions bool `protobuf:"varint,4,opt,name=show_approved_revisions,json=showApprovedRevisions,proto3" json:"show_approved_revisions,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *ListMonitoringReportsRequest) Reset() {
@@ -1458,6 +1467,13 @@ func (x *ListMonitoringReportsRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListMonitoringReportsRequest) GetShowApprovedRevisions() bool {
+	if x != nil {
+		return x.ShowApprovedRevisions
+	}
+	return false
 }
 
 type ListMonitoringReportsResponse struct {
@@ -2556,12 +2572,13 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"0\n" +
 	"\x1aGetMonitoringReportRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"r\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xaa\x01\n" +
 	"\x1cListMonitoringReportsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xad\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x126\n" +
+	"\x17show_approved_revisions\x18\x04 \x01(\bR\x15showApprovedRevisions\"\xad\x01\n" +
 	"\x1dListMonitoringReportsResponse\x12H\n" +
 	"\x12monitoring_reports\x18\x01 \x03(\v2\x19.fami.v1.MonitoringReportR\x11monitoringReports\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +

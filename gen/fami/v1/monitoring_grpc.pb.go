@@ -54,7 +54,8 @@ type MonitoringServiceClient interface {
 	// GetMonitoringReport returns a report; "{name}@{revision}" returns an
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
 	GetMonitoringReport(ctx context.Context, in *GetMonitoringReportRequest, opts ...grpc.CallOption) (*MonitoringReport, error)
-	// ListMonitoringReports lists a project's reports in period order.
+	// ListMonitoringReports lists a project's reports in period order, or
+	// every project's (parent regions/{region}/projects/-).
 	ListMonitoringReports(ctx context.Context, in *ListMonitoringReportsRequest, opts ...grpc.CallOption) (*ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
@@ -247,7 +248,8 @@ type MonitoringServiceServer interface {
 	// GetMonitoringReport returns a report; "{name}@{revision}" returns an
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
 	GetMonitoringReport(context.Context, *GetMonitoringReportRequest) (*MonitoringReport, error)
-	// ListMonitoringReports lists a project's reports in period order.
+	// ListMonitoringReports lists a project's reports in period order, or
+	// every project's (parent regions/{region}/projects/-).
 	ListMonitoringReports(context.Context, *ListMonitoringReportsRequest) (*ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report

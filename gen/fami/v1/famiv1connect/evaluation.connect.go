@@ -57,7 +57,8 @@ type EvaluationServiceClient interface {
 	// GetCapacityAssessment returns one. Returns NOT_FOUND if it does not
 	// exist.
 	GetCapacityAssessment(context.Context, *v1.GetCapacityAssessmentRequest) (*v1.CapacityAssessment, error)
-	// ListCapacityAssessments lists a network's measures ordered by id.
+	// ListCapacityAssessments lists a network's measures ordered by id, or
+	// every network's (parent regions/{region}/networks/-).
 	ListCapacityAssessments(context.Context, *v1.ListCapacityAssessmentsRequest) (*v1.ListCapacityAssessmentsResponse, error)
 	// UpdateCapacityAssessment changes the fields named in update_mask (T1,
 	// typically).
@@ -171,7 +172,8 @@ type EvaluationServiceHandler interface {
 	// GetCapacityAssessment returns one. Returns NOT_FOUND if it does not
 	// exist.
 	GetCapacityAssessment(context.Context, *v1.GetCapacityAssessmentRequest) (*v1.CapacityAssessment, error)
-	// ListCapacityAssessments lists a network's measures ordered by id.
+	// ListCapacityAssessments lists a network's measures ordered by id, or
+	// every network's (parent regions/{region}/networks/-).
 	ListCapacityAssessments(context.Context, *v1.ListCapacityAssessmentsRequest) (*v1.ListCapacityAssessmentsResponse, error)
 	// UpdateCapacityAssessment changes the fields named in update_mask (T1,
 	// typically).

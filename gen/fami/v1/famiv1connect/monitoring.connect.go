@@ -79,7 +79,8 @@ type MonitoringServiceClient interface {
 	// GetMonitoringReport returns a report; "{name}@{revision}" returns an
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
 	GetMonitoringReport(context.Context, *v1.GetMonitoringReportRequest) (*v1.MonitoringReport, error)
-	// ListMonitoringReports lists a project's reports in period order.
+	// ListMonitoringReports lists a project's reports in period order, or
+	// every project's (parent regions/{region}/projects/-).
 	ListMonitoringReports(context.Context, *v1.ListMonitoringReportsRequest) (*v1.ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
@@ -341,7 +342,8 @@ type MonitoringServiceHandler interface {
 	// GetMonitoringReport returns a report; "{name}@{revision}" returns an
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
 	GetMonitoringReport(context.Context, *v1.GetMonitoringReportRequest) (*v1.MonitoringReport, error)
-	// ListMonitoringReports lists a project's reports in period order.
+	// ListMonitoringReports lists a project's reports in period order, or
+	// every project's (parent regions/{region}/projects/-).
 	ListMonitoringReports(context.Context, *v1.ListMonitoringReportsRequest) (*v1.ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
