@@ -318,6 +318,9 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 			v.Add("name", "%s is no longer a member of the network or the additional networks of %s", who.Partner, p.GetName())
 			return nil, errNotMember(p, &v)
 		}
+		if err := unarchived(tx, p, who.Partner); err != nil {
+			return nil, err
+		}
 		if sig := signatureOf(p, who.Partner); sig != nil {
 			return nil, errs.AlreadySigned.With(errs.Error{
 				Message: errs.Sprintf("%s already signed %s on %s (signer %s); a party signs once",
@@ -574,6 +577,22 @@ func inItsNetworks(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol,
 			who.Partner, p.GetNetwork(), verb),
 		Metadata: map[string]string{"protocol": p.GetName(), "network": p.GetNetwork(), "partner": who.Partner},
 	})
+}
+
+// unarchived refuses a signature for an archived partner, or on a
+// protocol one of whose networks is archived, with FAILED_PRECONDITION
+// (ARCHIVED) naming the request's protocol (its "name"): a signature is
+// something new, which neither takes (ADR 29). The protocol's references
+// are checked as every write checks its own (resource.RefRead); they
+// cannot be missing, as neither a network nor a partner a protocol names
+// can be deleted.
+func unarchived(tx store.ReadTx, p *famiv1.Protocol, partner string) error {
+	var v errs.Violations
+	for _, n := range append([]string{p.GetNetwork()}, p.GetAdditionalNetworks()...) {
+		resource.RefRead(tx, &v, "name", n, resource.Networks, &famiv1.Network{})
+	}
+	resource.RefRead(tx, &v, "name", partner, resource.Partners, &famiv1.Partner{})
+	return v.Err()
 }
 
 // sameNetworks reports whether a and b name the same networks.
