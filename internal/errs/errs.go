@@ -402,7 +402,13 @@ func (v *Violations) Len() int {
 func (v *Violations) List() []Violation { return v.list }
 
 // Err returns nil when nothing was recorded, the failure if one was
-// (Fail), or else an Invalid error listing the violations.
+// (Fail), or else an error listing the violations: Invalid, unless every
+// one is a fault of the state, not of the request (stateFault), such as a
+// reference to an archived network (ARCHIVED). The request is then well
+// formed and what refuses it is what is stored, so it is that reason's
+// FAILED_PRECONDITION (AIP-193), naming the fields still. A request with
+// faults of its own is Invalid, its state faults listed beside them with
+// their reason: the caller fixes the request first.
 func (v *Violations) Err() error {
 	if v.failed != nil {
 		return v.failed
@@ -410,11 +416,39 @@ func (v *Violations) Err() error {
 	if v.Len() == 0 {
 		return nil
 	}
-	msg := "invalid " + v.list[0].Field + ": " + v.list[0].Description
-	if n := v.Len(); n > 1 {
-		msg = fmt.Sprintf("%s (and %d more)", msg, n-1)
+	first := v.list[0].Field + ": " + v.list[0].Description
+	reason, state := v.stateFault()
+	if !state {
+		first = "invalid " + first
 	}
-	return Invalid.With(Error{Message: msg, Violations: append([]Violation(nil), v.list...), MoreViolations: v.more})
+	if n := v.Len(); n > 1 {
+		first = fmt.Sprintf("%s (and %d more)", first, n-1)
+	}
+	e := Error{Message: first, Violations: append([]Violation(nil), v.list...), MoreViolations: v.more}
+	if state {
+		return reason.With(e)
+	}
+	return Invalid.With(e)
+}
+
+// stateFault reports whether every violation recorded has one reason, a
+// reason of the catalogue whose code is FailedPrecondition, and returns
+// it. Violations only counted (beyond MaxViolations) have reasons nobody
+// kept, so they make the error Invalid.
+func (v *Violations) stateFault() (Reason, bool) {
+	if v.more > 0 || len(v.list) == 0 {
+		return "", false
+	}
+	r := Reason(v.list[0].Reason)
+	if e, ok := byReason[r]; !ok || e.Code != FailedPrecondition {
+		return "", false
+	}
+	for _, x := range v.list[1:] {
+		if Reason(x.Reason) != r {
+			return "", false
+		}
+	}
+	return r, true
 }
 
 // Indexed is the path of the i-th element of a repeated field, for a

@@ -231,3 +231,28 @@ func TestTokensAtLimit(t *testing.T) {
 		t.Errorf("metadata %v, want %v", e.Metadata, want)
 	}
 }
+
+// TestStateFaultsAreFailedPrecondition: violations that all carry one
+// catalogue reason of code FAILED_PRECONDITION (an archived network named,
+// ARCHIVED) make that reason's error, naming their fields; one fault of
+// the request's own among them makes the error INVALID_ARGUMENT, the
+// state's violations listed with their reason.
+func TestStateFaultsAreFailedPrecondition(t *testing.T) {
+	var state errs.Violations
+	state.AddReason("meeting.networks[0]", string(errs.Archived), "network x is archived")
+	state.AddReason("meeting.networks[1]", string(errs.Archived), "network y is archived")
+	e := errs.As(state.Err())
+	if e == nil || e.Code != errs.FailedPrecondition || e.Reason != errs.Archived || len(e.Violations) != 2 || strings.HasPrefix(e.Message, "invalid") {
+		t.Errorf("archived references only: %+v, want FAILED_PRECONDITION ARCHIVED naming both fields, not called invalid", e)
+	}
+	mixed := state
+	mixed.Add("meeting.title", "is required")
+	if e := errs.As(mixed.Err()); e == nil || e.Code != errs.Invalid || len(e.Violations) != 3 || e.Violations[0].Reason != string(errs.Archived) {
+		t.Errorf("archived references and a missing title: %+v, want INVALID_ARGUMENT listing all three, the archived with their reason", e)
+	}
+	var text errs.Violations
+	text.AddReason("meeting.title", errs.TextTooLong, "is too long")
+	if e := errs.As(text.Err()); e == nil || e.Code != errs.Invalid {
+		t.Errorf("a violation whose reason is no catalogue reason: %+v, want INVALID_ARGUMENT", e)
+	}
+}

@@ -62,6 +62,9 @@ const (
 	AlreadySigned      Reason = "ALREADY_SIGNED"
 	AmendmentPending   Reason = "AMENDMENT_PENDING"
 
+	// An archived network or partner takes nothing new (ADR 30).
+	Archived Reason = "ARCHIVED"
+
 	// Another resource still references this one.
 	PartnerInUse  Reason = "PARTNER_IN_USE"
 	NetworkInUse  Reason = "NETWORK_IN_USE"
@@ -184,6 +187,8 @@ var catalogue = []Entry{
 	{PartyNotAMember, FailedPrecondition, 400, "a protocol party (or signer) that is not a member of the protocol's networks"},
 	{AlreadySigned, FailedPrecondition, 409, "a party's second signature"},
 	{AmendmentPending, FailedPrecondition, 409, "amend a protocol that already has an amendment under way"},
+
+	{Archived, FailedPrecondition, 409, "name an archived network or partner where a write adds it (a new meeting, support entry, protocol, contact, account or network member, a meeting's new participant, a network's new member while it is archived), open for signature a protocol that names one, or sign for an archived partner or a protocol of an archived network: records that already name it keep it and stay editable; the violations name the fields (each with reason `ARCHIVED`); make it active again first"},
 
 	{PartnerInUse, FailedPrecondition, 409, "delete a partner a network, protocol or meeting references"},
 	{NetworkInUse, FailedPrecondition, 409, "delete a network something references, or that has capacity assessments"},

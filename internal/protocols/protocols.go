@@ -180,7 +180,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 	in := req.GetProtocol()
 	who := principal.From(ctx)
 	return resource.Update(ctx, s.store, req, "protocol", in, resource.Protocols, func(tx store.WriteTx, cur *famiv1.Protocol) (*famiv1.Protocol, error) {
-		if err := partyOnly(who, cur, "edit"); err != nil {
+		if err := actsOn(tx, who, cur, "edit"); err != nil {
 			return nil, err
 		}
 		today := s.cal.Today()
@@ -222,7 +222,7 @@ func (s *Service) UpdateProtocol(ctx context.Context, req *famiv1.UpdateProtocol
 func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocolRequest) (*emptypb.Empty, error) {
 	who := principal.From(ctx)
 	return resource.Change(ctx, s.store, resource.Protocols, req, func(tx store.WriteTx, cur *famiv1.Protocol) (*emptypb.Empty, error) {
-		if err := partyOnly(who, cur, "delete"); err != nil {
+		if err := actsOn(tx, who, cur, "delete"); err != nil {
 			return nil, err
 		}
 		err := s.draftOnly(tx, cur, s.cal.Today(), "only a DRAFT can be deleted; terminate it (:terminate) to withdraw it, keeping its signatures on record")
@@ -248,7 +248,7 @@ func (s *Service) DeleteProtocol(ctx context.Context, req *famiv1.DeleteProtocol
 func (s *Service) OpenProtocolForSignature(ctx context.Context, req *famiv1.OpenProtocolForSignatureRequest) (*famiv1.Protocol, error) {
 	who := principal.From(ctx)
 	return resource.Change(ctx, s.store, resource.Protocols, req, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
-		if err := partyOnly(who, p, "open"); err != nil {
+		if err := actsOn(tx, who, p, "open"); err != nil {
 			return nil, err
 		}
 		today := s.cal.Today()
@@ -317,6 +317,9 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 			var v errs.Violations
 			v.Add("name", "%s is no longer a member of the network or the additional networks of %s", who.Partner, p.GetName())
 			return nil, errNotMember(p, &v)
+		}
+		if err := unarchived(tx, p, who.Partner); err != nil {
+			return nil, err
 		}
 		if sig := signatureOf(p, who.Partner); sig != nil {
 			return nil, errs.AlreadySigned.With(errs.Error{
@@ -401,7 +404,7 @@ func (s *Service) TerminateProtocol(ctx context.Context, req *famiv1.TerminatePr
 	return resource.ChangeChecked(ctx, s.store, resource.Protocols, req, func(v *errs.Violations) {
 		check.Reason(v, "reason", req.GetReason(), true)
 	}, func(tx store.WriteTx, p *famiv1.Protocol) (*famiv1.Protocol, error) {
-		if err := partyOnly(who, p, "terminate"); err != nil {
+		if err := actsOn(tx, who, p, "terminate"); err != nil {
 			return nil, err
 		}
 		now := s.cal.Now()
@@ -434,7 +437,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 	}
 	who := principal.From(ctx)
 	return resource.Modify(ctx, s.store, region, req, req.GetName(), req.GetEtag(), func(tx store.WriteTx, old *famiv1.Protocol) (*famiv1.Protocol, error) {
-		if err := partyOnly(who, old, "amend"); err != nil {
+		if err := actsOn(tx, who, old, "amend"); err != nil {
 			return nil, err
 		}
 		today := s.cal.Today()
@@ -555,6 +558,20 @@ func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
 	})
 }
 
+// actsOn enforces a network member's right on a stored protocol, to edit,
+// delete, open, terminate or amend it: its partner is a party
+// (partyOnly) and still a member of the protocol's network or of one of
+// its additional networks (inItsNetworks), as signing it asks (SignProtocol).
+// A partner removed from the network kept editing the drafts it had
+// there; it could no longer sign them, and the network's own members read
+// its changes.
+func actsOn(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol, verb string) error {
+	if err := partyOnly(who, p, verb); err != nil {
+		return err
+	}
+	return inItsNetworks(tx, who, p, verb)
+}
+
 // inItsNetworks keeps network members to the protocols of the networks
 // their partner is a member of (the protocol's network or one of its
 // additional networks). Being a party is not enough: only members of
@@ -574,6 +591,22 @@ func inItsNetworks(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol,
 			who.Partner, p.GetNetwork(), verb),
 		Metadata: map[string]string{"protocol": p.GetName(), "network": p.GetNetwork(), "partner": who.Partner},
 	})
+}
+
+// unarchived refuses a signature for an archived partner, or on a
+// protocol one of whose networks is archived, with FAILED_PRECONDITION
+// (ARCHIVED) naming the request's protocol (its "name"): a signature is
+// something new, which neither takes (ADR 30). The protocol's references
+// are checked as every write checks its own (resource.RefRead); they
+// cannot be missing, as neither a network nor a partner a protocol names
+// can be deleted.
+func unarchived(tx store.ReadTx, p *famiv1.Protocol, partner string) error {
+	var v errs.Violations
+	for _, n := range append([]string{p.GetNetwork()}, p.GetAdditionalNetworks()...) {
+		resource.RefRead(tx, &v, "name", n, resource.Networks, &famiv1.Network{})
+	}
+	resource.RefRead(tx, &v, "name", partner, resource.Partners, &famiv1.Partner{})
+	return v.Err()
 }
 
 // sameNetworks reports whether a and b name the same networks.

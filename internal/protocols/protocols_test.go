@@ -974,10 +974,76 @@ func TestNetworkStaffDraftInTheirNetworksOnly(t *testing.T) {
 		Protocol: &famiv1.Protocol{Name: own.GetName(), Network: networkName("rete-dalmine")}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"network"}}})
 	errstest.Want(t, "move a draft to a network the partner is not a member of", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
 
-	// A draft the region put there stays the party's to edit.
+	// A draft the region put there is not the party's to edit until one
+	// of its networks is the party's (ADR 31): its staff could not sign
+	// it either, and act on a protocol as its signers do.
 	byRegion := e.create("della-regione", proto.CloneOf(dalmine))
-	if _, err := e.svc.UpdateProtocol(cpia, &famiv1.UpdateProtocolRequest{
-		Protocol: &famiv1.Protocol{Name: byRegion.GetName(), Title: "Protocollo rivisto"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}}); err != nil {
-		t.Errorf("a party edits the title of the region's draft: %v", err)
+	retitle := func() error {
+		_, err := e.svc.UpdateProtocol(cpia, &famiv1.UpdateProtocolRequest{
+			Protocol: &famiv1.Protocol{Name: byRegion.GetName(), Title: "Protocollo rivisto"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+		return err
+	}
+	errstest.Want(t, "a party edits the title of the region's draft in a network it is not a member of", retitle(), errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	if _, err := e.svc.UpdateProtocol(e.admin(), &famiv1.UpdateProtocolRequest{
+		Protocol:   &famiv1.Protocol{Name: byRegion.GetName(), AdditionalNetworks: []string{networkName("rete-bergamo")}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"additional_networks"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := retitle(); err != nil {
+		t.Errorf("a party edits the title of the region's draft, its network now one of the draft's: %v", err)
+	}
+}
+
+// TestRemovedMemberActsOnNoDraft: staff of a partner removed from a
+// network edit, delete and open none of the drafts already in it, and
+// terminate none of its protocols, as they sign none (NOT_NETWORK_MEMBER,
+// nothing written); before, only signing refused them. Back in the
+// network, they edit the draft again.
+func TestRemovedMemberActsOnNoDraft(t *testing.T) {
+	e := newEnv(t)
+	cpia := e.Member("cpia-bergamo")
+	own, err := e.svc.CreateProtocol(cpia, &famiv1.CreateProtocolRequest{Parent: parent, ProtocolId: "proprio", Protocol: draft()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := e.open(e.create("firmato", draft()).GetName())
+	members := func(ids ...string) {
+		t.Helper()
+		list := []*famiv1.Member{{Partner: partnerName("udp-bergamo"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+		for _, id := range ids {
+			list = append(list, &famiv1.Member{Partner: partnerName(id), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+		}
+		if _, err := e.Reg.Networks().UpdateNetwork(e.admin(), &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: networkName("rete-bergamo"), Members: list},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"members"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var others []string
+	for _, id := range partners {
+		if id != "udp-bergamo" && id != "cpia-bergamo" {
+			others = append(others, id)
+		}
+	}
+	members(others...)
+	rev := e.revision()
+	retitle := func() error {
+		_, err := e.svc.UpdateProtocol(cpia, &famiv1.UpdateProtocolRequest{
+			Protocol: &famiv1.Protocol{Name: own.GetName(), Title: "Protocollo rivisto"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+		return err
+	}
+	errstest.Want(t, "edit", retitle(), errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	_, err = e.svc.DeleteProtocol(cpia, &famiv1.DeleteProtocolRequest{Name: own.GetName()})
+	errstest.Want(t, "delete", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	_, err = e.svc.OpenProtocolForSignature(cpia, &famiv1.OpenProtocolForSignatureRequest{Name: own.GetName()})
+	errstest.Want(t, "open", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	_, err = e.svc.TerminateProtocol(cpia, &famiv1.TerminateProtocolRequest{Name: signed.GetName(), Reason: "Usciti dalla rete"})
+	errstest.Want(t, "terminate", err, errs.PermissionDenied, "NOT_NETWORK_MEMBER")
+	if got := e.revision(); got != rev {
+		t.Errorf("the region's revision went from %d to %d: a refused change wrote", rev, got)
+	}
+
+	members(append(others, "cpia-bergamo")...)
+	if err := retitle(); err != nil {
+		t.Errorf("edit, back in the network: %v", err)
 	}
 }

@@ -126,6 +126,30 @@ func leadOnly(p principal.Principal, cur, next *famiv1.Network) error {
 	return nil
 }
 
+// closedToMembers refuses, with FAILED_PRECONDITION (ARCHIVED) naming
+// each member's field, the partners an archived network would gain: it
+// takes no new members (ADR 30), as an archived partner joins no network
+// (resource.RefRead). Its members stay as they are, and removing one, or
+// editing the network otherwise, is a correction of the record. An update
+// that makes it ACTIVE again (state) may add members in the same call.
+func closedToMembers(cur, next *famiv1.Network) error {
+	if next.GetState() != famiv1.NetworkState_NETWORK_STATE_ARCHIVED {
+		return nil
+	}
+	had := make(check.Set[string], len(cur.GetMembers()))
+	for _, m := range cur.GetMembers() {
+		had[m.GetPartner()] = true
+	}
+	var v errs.Violations
+	for i, m := range next.GetMembers() {
+		if !had[m.GetPartner()] {
+			v.AddReason(errs.Indexed("network.members", i)+".partner", string(errs.Archived),
+				"%s is archived: it takes no new members; make it ACTIVE again (state) first, or in the same update", cur.GetName())
+		}
+	}
+	return v.Err()
+}
+
 // MayEditNetwork is the part of leadOnly that depends on who asks and on
 // the network as stored, not on the change: the rights table lets network
 // members update networks, and only staff of its lead partner may update
@@ -287,6 +311,9 @@ func (s *Networks) UpdateNetwork(ctx context.Context, req *famiv1.UpdateNetworkR
 		}
 		err := resource.Validate("network", cur, next, func(v *errs.Violations, n *famiv1.Network) { s.validate(tx, v, n, tx.Region()) })
 		if err != nil {
+			return nil, err
+		}
+		if err := closedToMembers(cur, next); err != nil {
 			return nil, err
 		}
 		if err := setRefs(tx, next.Name, networkRefs(cur), networkRefs(next)); err != nil {

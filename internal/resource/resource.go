@@ -7,7 +7,9 @@
 // and the small helpers of validation (Refs, RefList, Indexed, Clip, ID).
 //
 // It sits between the capabilities and the store: it imports only aip,
-// check, errs and store, and nothing below the capabilities imports it.
+// check, errs, store and the generated messages (to know the two
+// resources that are archived, Archived), and nothing below the
+// capabilities imports it.
 package resource
 
 import (
@@ -19,6 +21,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -89,6 +92,15 @@ func (r Refs) Optional(field, name, collection string, into store.Resource) bool
 // not exist"), any other error as the check's failure
 // (errs.Violations.Fail), so that a damaged record (DATA_LOSS) is neither
 // taken for a valid reference nor called missing.
+//
+// An archived network or partner (Archived) read is recorded as a
+// violation of field too, with reason ARCHIVED: it takes nothing new
+// (ADR 30). Every check of a reference a write makes comes here, so the
+// rule holds for every capability. A record that already named it keeps
+// it: resource.Validate leaves out, on an update, the violations the
+// stored record had at the same value; and a request whose only faults
+// are such is FAILED_PRECONDITION, ARCHIVED, naming the fields
+// (errs.Violations.Err). It reports true, into read, all the same.
 func RefRead(tx store.ReadTx, v *errs.Violations, field, name, collection string, into store.Resource) bool {
 	found, err := store.Find(tx, name, into)
 	switch {
@@ -96,8 +108,24 @@ func RefRead(tx store.ReadTx, v *errs.Violations, field, name, collection string
 		v.Fail(err)
 	case !found:
 		v.Add(field, "%s %q does not exist", kindOf(collection), name)
+	case Archived(into):
+		v.AddReason(field, string(errs.Archived), "%s %s is archived: it takes no new meetings, support entries, protocols, members, contacts or signatures; make it active again first", kindOf(collection), name)
 	}
 	return found
+}
+
+// Archived reports whether r is an archived network (state ARCHIVED) or
+// partner (archived): kept for the record and readable, made active again
+// by an update, but named by nothing new (ADR 30). Other resources are
+// never archived.
+func Archived(r store.Resource) bool {
+	switch r := r.(type) {
+	case *famiv1.Network:
+		return r.GetState() == famiv1.NetworkState_NETWORK_STATE_ARCHIVED
+	case *famiv1.Partner:
+		return r.GetArchived()
+	}
+	return false
 }
 
 // RefID checks, without reading it, that name (when set) is the name of a

@@ -39,7 +39,7 @@ func Validate[T proto.Message](field string, stored, r T, rules func(v *errs.Vio
 	var v errs.Violations
 	rules(&v, r)
 	err := v.Err()
-	if errs.CodeOf(err) != errs.Invalid || !stored.ProtoReflect().IsValid() {
+	if !judged(err) || !stored.ProtoReflect().IsValid() {
 		return err
 	}
 	known := kept(field, stored, r, v.List(), rules)
@@ -68,7 +68,7 @@ func Validate[T proto.Message](field string, stored, r T, rules func(v *errs.Vio
 func kept[T proto.Message](field string, stored, r T, found []errs.Violation, rules func(v *errs.Violations, r T)) []errs.Violation {
 	var v errs.Violations
 	rules(&v, stored)
-	if errs.CodeOf(v.Err()) != errs.Invalid {
+	if !judged(v.Err()) {
 		return nil
 	}
 	var had []fault
@@ -89,6 +89,15 @@ func kept[T proto.Message](field string, stored, r T, found []errs.Violation, ru
 		}
 	}
 	return out
+}
+
+// judged reports whether err, from errs.Violations.Err, lists violations:
+// the request was judged and found at fault, invalid or refused by the
+// state (a reference to an archived network, FAILED_PRECONDITION with its
+// fields), rather than passed or not judged at all (errs.Violations.Fail).
+func judged(err error) bool {
+	e := errs.As(err)
+	return e != nil && len(e.Violations) > 0
 }
 
 // fault is what a violation is, whatever its place in the lists: the

@@ -341,6 +341,7 @@ var italian = map[string]string{
 	"reason.ALREADY_EXISTS":          "Esiste già un elemento con questo identificativo.",
 	"reason.ENTRIES_PENDING_REVIEW":  "Ci sono ancora ore di questo periodo in attesa di approvazione.",
 	"reason.PERIOD_NOT_CLOSED":       "Il periodo non è chiuso.",
+	"reason.ARCHIVED":                "Una rete o un ente indicati sono archiviati: non accettano nuovi incontri, ore di supporto, protocolli, contatti, membri o firme. Nulla è stato salvato. Scegline un altro, o chiedi alla regione di riattivarlo.",
 	"reason.MEETING_IN_USE":          "L'incontro non si può eliminare: è collegato a ore di supporto registrate o a un questionario di valutazione.",
 	"reason.LIMIT_REACHED":           "Si è raggiunto un limite consentito: nulla è stato salvato.",
 	"reason.TOO_MANY_TOKENS":         "Questo titolare ha già il numero massimo di token attivi: nulla è stato creato. Revoca un token che non si usa più, poi creane uno nuovo.",
@@ -388,6 +389,14 @@ var italian = map[string]string{
 	"invalid.names":                                 "Seleziona almeno una registrazione.",
 	"invalid.name":                                  "Seleziona almeno una registrazione.",
 	"refused.date":                                  "Il trimestre di questa data è chiuso.",
+
+	// A reference to an archived network or partner (ADR 30), in the
+	// words of the field that names it: a network, or a partner.
+	"violation.ARCHIVED":                     "Questo ente è archiviato: non partecipa a nuovi incontri, protocolli o reti e non ha nuovi contatti. Scegli un altro ente, o chiedi alla regione di riattivarlo.",
+	"violation.ARCHIVED.network":             "Questa rete è archiviata: non accetta nuovi incontri, ore di supporto o protocolli. Scegli un'altra rete, o chiedi alla regione di riattivarla.",
+	"violation.ARCHIVED.networks":            "Questa rete è archiviata: non accetta nuovi incontri, ore di supporto o protocolli. Scegli un'altra rete, o chiedi alla regione di riattivarla.",
+	"violation.ARCHIVED.additional_networks": "Questa rete è archiviata: non accetta nuovi incontri, ore di supporto o protocolli. Scegli un'altra rete, o chiedi alla regione di riattivarla.",
+	"violation.ARCHIVED.members":             "Un ente archiviato non entra in nessuna rete, e una rete archiviata non accoglie nuovi membri: chiedi alla regione di riattivarli.",
 
 	"enum.SUPPORT_ACTIVITY_PROJECT_FOCUS":                  "Focus sul progetto",
 	"enum.SUPPORT_ACTIVITY_NETWORK_ACCOMPANIMENT":          "Accompagnamento della rete",

@@ -1,0 +1,169 @@
+package server_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/server"
+)
+
+// TestArchivedTakesNothingNew: an archived network or partner (ADR 30)
+// takes no new meeting, support entry, protocol, contact, member or
+// signature, on every surface: each such write is FAILED_PRECONDITION
+// (409 on REST), reason ARCHIVED, naming the field that names it, and
+// nothing is written (the region's revision stays). The records that
+// already name it stay readable and editable, and once it is active again
+// it takes new ones. Before, every one of these writes passed.
+func TestArchivedTakesNothingNew(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		names := seedEveryType(t, ts)
+		admin := newSurface(t, ts, kind)
+		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:seed:consultant", Role: principal.Consultant, Region: ownRegion})
+		udpStaff := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:archived:udp", Role: principal.NetworkMember, Region: ownRegion, Partner: partnerName("udp")})
+		rete, cpia := names["fami.v1.Network"], partnerName("cpia")
+
+		// Before archiving: another network, led by udp with ets, and
+		// the protocol of rete opened for signature.
+		if _, err := admin.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "ets",
+			Partner: &famiv1.Partner{DisplayName: "ETS", Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR}}); err != nil {
+			t.Fatal(err)
+		}
+		altra, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "altra", Network: &famiv1.Network{
+			DisplayName: "Altra", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{
+				{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partnerName("ets"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		patto, err := admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: names["fami.v1.Protocol"]})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		if _, err := admin.UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: cpia, Archived: true},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"archived"}}}); err != nil {
+			t.Fatalf("archive %s: %v", cpia, err)
+		}
+		if _, err := admin.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: rete, State: famiv1.NetworkState_NETWORK_STATE_ARCHIVED},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}}); err != nil {
+			t.Fatalf("archive %s: %v", rete, err)
+		}
+		revision := func() int64 {
+			t.Helper()
+			res, err := admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.GetRevision()
+		}
+		before := revision()
+
+		withMember := func(n *famiv1.Network, partner string) *famiv1.Network {
+			members := slices.Clone(n.GetMembers())
+			return &famiv1.Network{Name: n.GetName(), Members: append(members, &famiv1.Member{Partner: partner, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})}
+		}
+		reteNow, err := admin.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: rete})
+		if err != nil {
+			t.Fatal(err)
+		}
+		invited := matrixMeeting(altra.GetName(), "invito")
+		invited.InvitedPartners = []string{cpia}
+		members := &fieldmaskpb.FieldMask{Paths: []string{"members"}}
+		for _, tc := range []struct {
+			name, field string
+			call        func() error
+		}{
+			{"a meeting of the archived network", "meeting.networks[0]", func() error {
+				_, err := admin.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: "nuovo-tavolo", Meeting: matrixMeeting(rete, "nuovo-tavolo")})
+				return err
+			}},
+			{"a support entry for the archived network", "support_entry.network", func() error {
+				_, err := consultant.CreateSupportEntry(ctx, &famiv1.CreateSupportEntryRequest{Parent: lombardia, SupportEntryId: "altre-ore",
+					SupportEntry: matrixEntry(rete, "2020-02-03", 30)})
+				return err
+			}},
+			{"a protocol of the archived network", "protocol.network", func() error {
+				_, err := admin.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "nuovo-patto",
+					Protocol: matrixProtocol(rete, "nuovo-patto", partnerName("udp"), partnerName("ets"))})
+				return err
+			}},
+			{"a protocol with the archived partner as a party", "protocol.parties[1].partner", func() error {
+				_, err := admin.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: lombardia, ProtocolId: "altro-patto",
+					Protocol: matrixProtocol(altra.GetName(), "altro-patto", partnerName("udp"), cpia)})
+				return err
+			}},
+			{"the archived partner invited to a meeting", "meeting.invited_partners[0]", func() error {
+				_, err := admin.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: "invito", Meeting: invited})
+				return err
+			}},
+			{"the archived partner as a new member", "network.members[2].partner", func() error {
+				_, err := admin.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: withMember(altra, cpia), UpdateMask: members})
+				return err
+			}},
+			{"a new member of the archived network", "network.members[2].partner", func() error {
+				_, err := admin.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: withMember(reteNow, partnerName("ets")), UpdateMask: members})
+				return err
+			}},
+			{"a contact of the archived partner", "contact.partner", func() error {
+				_, err := admin.CreateContact(ctx, &famiv1.CreateContactRequest{Parent: lombardia, ContactId: "bianchi", Contact: &famiv1.Contact{
+					DisplayName: "Anna Bianchi", Role: famiv1.SupportOperatorRole_SUPPORT_OPERATOR_ROLE_TEACHER, Partner: cpia}})
+				return err
+			}},
+			{"a signature on a protocol of the archived network", "name", func() error {
+				_, err := udpStaff.SignProtocol(ctx, &famiv1.SignProtocolRequest{Name: patto.GetName(), ContentHash: patto.GetContentHash()})
+				return err
+			}},
+		} {
+			got, ok := asCallError(tc.call())
+			if !ok || got.Code != codes.FailedPrecondition || got.Reason != "ARCHIVED" || !slices.Contains(got.Fields, tc.field) ||
+				(kind == "rest" && got.HTTPStatus != http.StatusConflict) {
+				t.Errorf("%s: %v, want FAILED_PRECONDITION ARCHIVED naming %s (409 on REST)", tc.name, got, tc.field)
+				continue
+			}
+			if i := slices.Index(got.Fields, tc.field); got.FieldReasons[i] != "ARCHIVED" {
+				t.Errorf("%s: the violation of %s has reason %q, want ARCHIVED", tc.name, tc.field, got.FieldReasons[i])
+			}
+		}
+		if after := revision(); after != before {
+			t.Errorf("the region's revision went from %d to %d: a refused write wrote", before, after)
+		}
+
+		// What already names them stays readable and editable.
+		title := &fieldmaskpb.FieldMask{Paths: []string{"title"}}
+		if _, err := admin.UpdateMeeting(ctx, &famiv1.UpdateMeetingRequest{Meeting: &famiv1.Meeting{Name: names["fami.v1.Meeting"], Title: "Tavolo rinominato"},
+			UpdateMask: title}); err != nil {
+			t.Errorf("edit a meeting of the archived network: %v", err)
+		}
+		if _, err := consultant.UpdateSupportEntry(ctx, &famiv1.UpdateSupportEntryRequest{SupportEntry: &famiv1.SupportEntry{Name: names["fami.v1.SupportEntry"], Notes: "Corrette"},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"notes"}}}); err != nil {
+			t.Errorf("edit a support entry of the archived network: %v", err)
+		}
+		if _, err := admin.UpdateContact(ctx, &famiv1.UpdateContactRequest{Contact: &famiv1.Contact{Name: names["fami.v1.Contact"], DisplayName: "Mario Rossi Verdi"},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
+			t.Errorf("edit a contact of the archived partner: %v", err)
+		}
+		if _, err := admin.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: rete, DisplayName: "Rete (chiusa)"},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"display_name"}}}); err != nil {
+			t.Errorf("edit the archived network, keeping its archived member: %v", err)
+		}
+		if _, err := admin.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: patto.GetName()}); err != nil {
+			t.Errorf("read the protocol of the archived network: %v", err)
+		}
+
+		// Active again, the network takes a new meeting.
+		if _, err := admin.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: rete, State: famiv1.NetworkState_NETWORK_STATE_ACTIVE},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}}); err != nil {
+			t.Fatalf("make %s active again: %v", rete, err)
+		}
+		if _, err := admin.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: lombardia, MeetingId: "nuovo-tavolo", Meeting: matrixMeeting(rete, "nuovo-tavolo")}); err != nil {
+			t.Errorf("a meeting of the network active again: %v", err)
+		}
+	})
+}
