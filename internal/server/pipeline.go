@@ -460,7 +460,7 @@ func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, e
 	if err != nil {
 		return nil, err
 	}
-	slot, err := p.shed.enter(ctx)
+	slot, err := p.enter(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -502,6 +502,17 @@ func answerOf(procedure string, res any) (proto.Message, error) {
 		return m, nil
 	}
 	return nil, errs.Internal.New("the handler of %s returned neither an error nor a message", procedure)
+}
+
+// enter takes the call's place under the concurrency limit
+// (shedder.enter). The tries of a REST write made once per tag of its
+// If-Match list are one request, which holds one place from its first
+// try to the end of its last (tries.enter).
+func (p *pipeline) enter(ctx context.Context, c *call) (slot, error) {
+	if t := p.triesOf(ctx, c); t != nil {
+		return t.enter(ctx, p.shed)
+	}
+	return p.shed.enter(ctx)
 }
 
 // national reports whether req reads every region (regions/-): the calls
