@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/raccordo/raccordo/internal/errs"
 )
@@ -32,9 +33,11 @@ import (
 // through the channel.
 type inprocConn struct {
 	*inprocgrpc.Channel
-	// unary holds the unary methods by full name ("/pkg.Service/Method");
-	// nil when tracing is on.
-	unary     map[string]inprocMethod
+	// unary holds the unary methods by full name ("/pkg.Service/Method").
+	unary map[string]inprocMethod
+	// direct is false when tracing is on: every call goes through the
+	// channel.
+	direct    bool
 	intercept grpc.UnaryServerInterceptor
 	// log is the pipeline's, where the direct path's own failures are
 	// logged (fault).
@@ -44,29 +47,47 @@ type inprocConn struct {
 type inprocMethod struct {
 	srv     any
 	handler grpc.MethodHandler
+	// in and out are the method's request and answer types (fits).
+	in, out protoreflect.MessageDescriptor
 }
 
 // newInprocConn returns a connection over ch; with direct set, its unary
-// calls run through intercept on the caller's goroutine, and what fails
-// there outside intercept is logged to log.
+// calls run through intercept on the caller's goroutine. What fails on
+// the connection itself, outside intercept, is logged to log.
 func newInprocConn(ch *inprocgrpc.Channel, intercept grpc.UnaryServerInterceptor, log *slog.Logger, direct bool) *inprocConn {
-	c := &inprocConn{Channel: ch, intercept: intercept, log: log}
-	if direct {
-		c.unary = map[string]inprocMethod{}
-	}
-	return c
+	return &inprocConn{Channel: ch, unary: map[string]inprocMethod{}, direct: direct, intercept: intercept, log: log}
 }
 
-// RegisterService registers a service on the channel and, for the direct
-// path, its unary methods.
+// RegisterService registers a service on the channel, and its unary
+// methods with their types, which the generated code registers in
+// protoregistry.GlobalFiles; a method whose types are not found there is
+// called through the channel, unchecked.
 func (c *inprocConn) RegisterService(desc *grpc.ServiceDesc, srv any) {
 	c.Channel.RegisterService(desc, srv)
-	if c.unary == nil {
+	d, _ := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(desc.ServiceName))
+	sd, ok := d.(protoreflect.ServiceDescriptor)
+	if !ok {
 		return
 	}
 	for _, m := range desc.Methods {
-		c.unary["/"+desc.ServiceName+"/"+m.MethodName] = inprocMethod{srv: srv, handler: m.Handler}
+		if md := sd.Methods().ByName(protoreflect.Name(m.MethodName)); md != nil {
+			c.unary["/"+desc.ServiceName+"/"+m.MethodName] = inprocMethod{srv: srv, handler: m.Handler, in: md.Input(), out: md.Output()}
+		}
 	}
+}
+
+// fits refuses a call whose request or answer is not a message of the
+// method's types, before it runs. The generated clients never make one;
+// refused after the call, it would lose the answer of a call the pipeline
+// had run and recorded as served, a write perhaps, in the handing over.
+func (m inprocMethod) fits(method string, req, resp any) error {
+	if in, ok := req.(proto.Message); !ok || !in.ProtoReflect().IsValid() || in.ProtoReflect().Descriptor() != m.in {
+		return errs.Internal.New("the request of %s is no %s but a %T", method, m.in.FullName(), req)
+	}
+	if out, ok := resp.(proto.Message); !ok || !out.ProtoReflect().IsValid() || out.ProtoReflect().Descriptor() != m.out {
+		return errs.Internal.New("the answer of %s, a %s, cannot be handed into a %T", method, m.out.FullName(), resp)
+	}
+	return nil
 }
 
 // NewStream opens a stream through the channel. A stream whose client
@@ -99,16 +120,20 @@ func (s oneRequestStream) SendMsg(m any) error {
 // is registered here and every option is one directOptions knows, through
 // the channel otherwise. Unlike the channel, it returns when the handler
 // does, not as soon as the caller's context ends (the pipeline's deadline
-// and the context's cancellation still stop the handler).
+// and the context's cancellation still stop the handler). A call of a
+// registered method is first checked to fit its types (fits), on either
+// path.
 func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, opts ...grpc.CallOption) error {
 	m, ok := c.unary[method]
-	if !ok || !directOptions(opts) {
+	if ok {
+		if err := m.fits(method, req, resp); err != nil {
+			return c.fault(ctx, method, false, err)
+		}
+	}
+	if !ok || !c.direct || !directOptions(opts) {
 		return c.Channel.Invoke(ctx, method, req, resp, opts...)
 	}
-	in, ok := req.(proto.Message)
-	if !ok || in == nil || !in.ProtoReflect().IsValid() {
-		return c.fault(ctx, method, false, errs.Internal.New("the request of %s is no message", method))
-	}
+	in, out := req.(proto.Message), resp.(proto.Message) // they fit
 	call := &inprocCall{inprocServerContext: inprocServerContext{ctx}, stream: inprocStream{method: method}}
 	sctx := context.Context(call)
 	if md, ok := metadata.FromOutgoingContext(ctx); ok {
@@ -116,10 +141,8 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	}
 	stream := &call.stream
 	sctx = grpc.NewContextWithServerTransportStream(sctx, stream)
-	decode := func(dst any) error { // before intercept: the pipeline never sees its failure
-		if err := copyMessage(dst, in); err != nil {
-			return c.fault(ctx, method, false, err)
-		}
+	decode := func(dst any) error {
+		copyMessage(dst.(proto.Message), in) // the handler's new request: of in's type (fits)
 		return nil
 	}
 	v, err := m.handler(m.srv, sctx, decode, c.intercept)
@@ -136,16 +159,16 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	if err != nil {
 		return err
 	}
-	out, ok := v.(proto.Message)
-	if !ok || out == nil || !out.ProtoReflect().IsValid() {
-		return c.fault(ctx, method, true, errs.Internal.New("the handler of %s returned neither an error nor a message", method))
-	}
-	hand := moveMessage
-	if !fromGateway(ctx) {
-		hand = copyMessage
-	}
-	if err := hand(resp, out); err != nil {
+	// The pipeline answers a handler's nil answer with an error
+	// (answerOf); an interceptor that is not the pipeline might not.
+	answer, err := answerOf(method, v)
+	if err != nil {
 		return c.fault(ctx, method, true, err)
+	}
+	if fromGateway(ctx) {
+		moveMessage(out, answer)
+	} else {
+		copyMessage(out, answer)
 	}
 	return nil
 }
@@ -181,15 +204,11 @@ func directOptions(opts []grpc.CallOption) bool {
 	return true
 }
 
-// copyMessage makes dst a copy of src, as the channel's cloner does.
-func copyMessage(dst any, src proto.Message) error {
-	out, ok := dst.(proto.Message)
-	if !ok || out.ProtoReflect().Descriptor() != src.ProtoReflect().Descriptor() {
-		return errs.Internal.New("cannot copy %T into %T", src, dst)
-	}
-	proto.Reset(out)
-	proto.Merge(out, src)
-	return nil
+// copyMessage makes dst, a message of src's type, a copy of src, as the
+// channel's cloner does.
+func copyMessage(dst, src proto.Message) {
+	proto.Reset(dst)
+	proto.Merge(dst, src)
 }
 
 // moveMessage gives dst the fields of src, sharing their values rather
@@ -198,19 +217,14 @@ func copyMessage(dst any, src proto.Message) error {
 // than copying every resource of a page (docs/benchmarks.md, "REST
 // ListChanges"). The web application, which may change what it is given
 // (it sorts lists), still gets a copy.
-func moveMessage(dst any, src proto.Message) error {
-	out, ok := dst.(proto.Message)
-	if !ok || out.ProtoReflect().Descriptor() != src.ProtoReflect().Descriptor() {
-		return errs.Internal.New("cannot move %T into %T", src, dst)
-	}
-	proto.Reset(out)
-	to, from := out.ProtoReflect(), src.ProtoReflect()
+func moveMessage(dst, src proto.Message) {
+	proto.Reset(dst)
+	to, from := dst.ProtoReflect(), src.ProtoReflect()
 	from.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		to.Set(fd, v)
 		return true
 	})
 	to.SetUnknown(from.GetUnknown())
-	return nil
 }
 
 // inprocCall is a direct unary call's server context and its transport

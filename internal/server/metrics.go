@@ -21,7 +21,7 @@ import (
 type metrics struct {
 	reg *prometheus.Registry
 	// rpcs and latency are labelled service, method, code and surface
-	// (grpc, connect, grpcweb, rest): every call on every surface is
+	// (grpc, connect, grpcweb, rest, web, inproc): every call on every surface is
 	// counted by the pipeline, once.
 	rpcs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec

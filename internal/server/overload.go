@@ -212,8 +212,11 @@ type slot struct {
 	t *ticket
 }
 
-// release gives the slot back.
+// release gives the slot back; the zero slot holds none.
 func (sl slot) release() {
+	if sl.s == nil {
+		return
+	}
 	if sl.t != nil {
 		sl.t.done()
 		return

@@ -460,7 +460,7 @@ func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, e
 	if err != nil {
 		return nil, err
 	}
-	slot, err := p.shed.enter(ctx)
+	slot, err := p.enter(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -482,7 +482,37 @@ func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, e
 		ctx, left = aip.TrackUnreachable(ctx)
 		defer p.logUnreachable(ctx, c, left)
 	}
-	return next(ctx)
+	if res, err = next(ctx); err == nil {
+		_, err = answerOf(c.procedure, res)
+	}
+	return res, err
+}
+
+// answerOf is the message a unary handler answered with no error: res, or
+// for connect-go the message in res's response. A handler that answers
+// neither an error nor a message has a bug, which grpc-go and connect-go
+// would hide, sending a nil message as an empty one, OK: it is an
+// internal error, which the pipeline logs once and records as the code
+// the caller gets (run), on every surface.
+func answerOf(procedure string, res any) (proto.Message, error) {
+	if r, ok := res.(connect.AnyResponse); ok {
+		res = r.Any()
+	}
+	if m, ok := res.(proto.Message); ok && m.ProtoReflect().IsValid() {
+		return m, nil
+	}
+	return nil, errs.Internal.New("the handler of %s returned neither an error nor a message", procedure)
+}
+
+// enter takes the call's place under the concurrency limit
+// (shedder.enter). The tries of a REST write made once per tag of its
+// If-Match list are one request, which holds one place from its first
+// try to the end of its last (tries.enter).
+func (p *pipeline) enter(ctx context.Context, c *call) (slot, error) {
+	if t := p.triesOf(ctx, c); t != nil {
+		return t.enter(ctx, p.shed)
+	}
+	return p.shed.enter(ctx)
 }
 
 // national reports whether req reads every region (regions/-): the calls

@@ -85,6 +85,28 @@ type tries struct {
 	start   time.Time
 	record  func(from time.Time)
 	flushed bool
+	// slot is the request's place under the concurrency limit, taken by
+	// its first try (entered) and held by every later one until flush:
+	// a try made again is the same request, which must not be refused
+	// for overload that its first try was not.
+	slot    slot
+	entered bool
+}
+
+// enter is a try's place under the concurrency limit s (shedder.enter):
+// the first try takes the request's; a later one holds it, and is given
+// a slot that releases nothing.
+func (t *tries) enter(ctx context.Context, s *shedder) (slot, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.entered && !t.flushed {
+		sl, err := s.enter(ctx)
+		if err != nil {
+			return slot{}, err
+		}
+		t.slot, t.entered = sl, true
+	}
+	return slot{}, nil
 }
 
 // hold keeps the record of a try that started at start, or writes it
@@ -103,11 +125,15 @@ func (t *tries) hold(start time.Time, record func(from time.Time)) {
 }
 
 // flush writes the record of the last try, if any was made, timed from
-// the first try's start.
+// the first try's start, and gives the request's slot back.
 func (t *tries) flush() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.flushed = true
+	if t.entered {
+		t.slot.release()
+		t.entered = false
+	}
 	if t.record != nil {
 		t.record(t.start)
 		t.record = nil
