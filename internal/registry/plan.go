@@ -165,7 +165,8 @@ func planDigest(p *famiv1.Project) *famiv1.Project {
 
 // keepPlan records the digest of p's plan, in the transaction that writes
 // p, and its budget in the region's total (keepBudget); field is the
-// request's field that sets the budget, named when the total is refused.
+// request's field that sets the budget, named when the total is refused,
+// empty for famid's own writes, which are never refused.
 func keepPlan(tx store.WriteTx, p *famiv1.Project, field string) error {
 	if err := keepBudget(tx, p.GetName(), p.GetBudgetCents(), field); err != nil {
 		return err
@@ -196,7 +197,8 @@ const budgetTotal = "total"
 // field) before anything is written. The summaries add up the budgets of the digests
 // (ProjectPlans), so that bound keeps their sums, and the nation's, from
 // overflowing. A region written before the total existed has it built
-// from its digests, once.
+// from its digests, once. A write with no field is famid's (a delete, the
+// start's RecordProjectPlans), recording what is: never refused.
 func keepBudget(tx store.WriteTx, project string, cents int64, field string) error {
 	total, err := budgetsOf(tx)
 	if err != nil {
@@ -210,10 +212,12 @@ func keepBudget(tx store.WriteTx, project string, cents int64, field string) err
 		}
 		before = old.GetBudgetCents()
 	}
-	total += cents - before
+	// Budgets stored before the ceiling may add up past an int64: the total
+	// is then held at that bound, past the ceiling, never wrapped.
+	total, _ = check.AddCents(total, cents-before)
 	// Only a raise is refused: a project's budget may always come down, and
 	// a project be deleted, whatever its region's total.
-	if total > check.MaxRegionCents && cents > before {
+	if total > check.MaxRegionCents && cents > before && field != "" {
 		region := tx.Region()
 		return errs.AtLimit("regions/"+region, field, check.MaxRegionCents,
 			"%s would bring the budgets of %s's projects to EUR %s, past the EUR %s a region's may add up to: lower %s, or the budgets of the region's other projects, by EUR %s or more",
@@ -234,7 +238,7 @@ func budgetsOf(tx store.ReadTx) (int64, error) {
 	}
 	var total int64
 	err := ProjectPlans(tx, func(p *famiv1.Project) bool {
-		total += p.GetBudgetCents()
+		total, _ = check.AddCents(total, p.GetBudgetCents())
 		return true
 	})
 	return total, err
