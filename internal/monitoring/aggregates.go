@@ -207,41 +207,74 @@ func keepCells(tx store.WriteTx, project, period string, before, mine *famiv1.Mo
 // raise is refused: a region already past the ceiling (its reports written
 // before it existed) may still correct its amounts downwards, and submit,
 // approve or return a report, which moves no money; refusing those would
-// leave it no way back under. A region written before the cell existed
-// has it built from its quarters' cells, once.
+// leave it no way back under. A write that moves no money leaves the cell
+// as it is, unread and unwritten.
 func keepTotal(tx store.WriteTx, project string, before, next *famiv1.MonitoringSummary) error {
-	total := &famiv1.MonitoringSummary{}
-	if err := readCell(tx, totalCell, total); err != nil {
-		return err
+	committed := next.GetQuarterCommittedCents() - before.GetQuarterCommittedCents()
+	paid := next.GetQuarterPaidCents() - before.GetQuarterPaidCents()
+	if committed == 0 && paid == 0 {
+		return nil
 	}
-	if _, ok := tx.IndexGet(indexCells, totalCell); !ok {
-		f := &figures{quarter: &famiv1.MonitoringSummary{}}
-		if err := f.sum(tx, regionCell(""), "\xff"); err != nil {
-			return err
-		}
-		total.QuarterCommittedCents, total.QuarterPaidCents = f.committed, f.paid
+	total, exact, err := regionTotal(tx)
+	if err != nil {
+		return err
 	}
 	for _, t := range []struct {
 		items  string
 		total  *int64
 		change int64
 	}{
-		{"committed_cents", &total.QuarterCommittedCents, next.GetQuarterCommittedCents() - before.GetQuarterCommittedCents()},
-		{"paid_cents", &total.QuarterPaidCents, next.GetQuarterPaidCents() - before.GetQuarterPaidCents()},
+		{"committed_cents", &total.QuarterCommittedCents, committed},
+		{"paid_cents", &total.QuarterPaidCents, paid},
 	} {
-		*t.total += t.change
+		*t.total, _ = check.AddCents(*t.total, t.change)
 		if t.change > 0 && *t.total > check.MaxRegionCents {
-			region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
-			return errs.AtLimit(region, t.items, check.MaxRegionCents,
-				"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: lower this report's %s, or those of the region's other reports, by EUR %s or more",
-				t.items, region, money.Decimal(*t.total), money.Decimal(check.MaxRegionCents), t.items, money.Decimal(*t.total-check.MaxRegionCents))
+			return pastCeiling(project, t.items, *t.total, exact)
 		}
+	}
+	if !exact {
+		// The region's sum does not fit an int64: no total is written
+		// until lowered amounts let the next write sum it exactly.
+		return nil
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(total)
 	if err != nil {
 		return err
 	}
 	return tx.IndexPut(indexCells, totalCell, string(b))
+}
+
+// regionTotal reads the region's totals (totalCell). A region written
+// before the cell existed has them summed from its quarters' cells; exact
+// is false when that sum passed an int64 (cells written before the
+// ceiling), each total then held at the int64 bound.
+func regionTotal(tx store.ReadTx) (total *famiv1.MonitoringSummary, exact bool, err error) {
+	total = &famiv1.MonitoringSummary{}
+	if _, ok := tx.IndexGet(indexCells, totalCell); ok {
+		return total, true, readCell(tx, totalCell, total)
+	}
+	f := &figures{quarter: &famiv1.MonitoringSummary{}}
+	if err := f.sum(tx, regionCell(""), "\xff"); err != nil {
+		return nil, false, err
+	}
+	total.QuarterCommittedCents, total.QuarterPaidCents = f.committed, f.paid
+	return total, !f.past, nil
+}
+
+// pastCeiling is the refusal of a report write that would raise its
+// region's items (committed_cents, paid_cents) to total, past
+// check.MaxRegionCents; inexact when the region's amounts already add up
+// past what an int64 holds, total being that bound.
+func pastCeiling(project, items string, total int64, exact bool) error {
+	region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
+	if !exact {
+		return errs.AtLimit(region, items, check.MaxRegionCents,
+			"the %s of %s's reports already add up to more than EUR %s, past the EUR %s a region's may add up to: lower this report's %s, or those of the region's other reports",
+			items, region, money.Decimal(total), money.Decimal(check.MaxRegionCents), items)
+	}
+	return errs.AtLimit(region, items, check.MaxRegionCents,
+		"this report would bring the %s of %s's reports to EUR %s, past the EUR %s a region's may add up to: lower this report's %s, or those of the region's other reports, by EUR %s or more",
+		items, region, money.Decimal(total), money.Decimal(check.MaxRegionCents), items, money.Decimal(total-check.MaxRegionCents))
 }
 
 // paidBefore is what a project paid in the quarters before period, from its
