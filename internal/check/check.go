@@ -204,6 +204,22 @@ const MaxCents = 1e13
 // constants.
 const MaxRegionCents = 10_000 * MaxCents
 
+// AddCents adds two sums of euro cents. It reports false, with the sum held
+// at the int64 bound it passed, when the true sum does not fit an int64:
+// sums stored before MaxRegionCents bounded them (a region's quarter cells,
+// its plan digests) may add up past it, and a wrapped sum would turn a
+// region past every ceiling into one with a negative total.
+func AddCents(a, b int64) (int64, bool) {
+	s := a + b
+	switch {
+	case a > 0 && b > 0 && s < 0:
+		return math.MaxInt64, false
+	case a < 0 && b < 0 && s >= 0:
+		return math.MinInt64, false
+	}
+	return s, true
+}
+
 // Cents checks an amount of money in euro cents: 0 to MaxCents, and more
 // than zero when positive. It reports whether the amount is valid.
 func Cents(v *errs.Violations, field string, cents int64, positive bool) bool {

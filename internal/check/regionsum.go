@@ -21,6 +21,10 @@ type RegionSum struct {
 	// Total is the region's total with the write; Change is what the
 	// write adds to it, less than 0 for a write that lowers it.
 	Total, Change int64
+	// Saturated says the region's amounts add up past an int64 (records
+	// written before the ceiling existed): Total is then that bound, and
+	// the refusal cannot say by how much to lower.
+	Saturated bool
 	// By names what makes the change, Sum what adds up, and Lower what
 	// the caller may lower instead, for the refusal's message: "this
 	// report", "the paid_cents of regions/molise's reports", "this
@@ -37,6 +41,11 @@ type RegionSum struct {
 func (s RegionSum) Ceiling() error {
 	if s.Change <= 0 || s.Total <= MaxRegionCents {
 		return nil
+	}
+	if s.Saturated {
+		return errs.AtLimit(s.Region, s.Field, MaxRegionCents,
+			"%s already add up to more than EUR %s, past the EUR %s a region's may add up to: lower %s",
+			s.Sum, money.Decimal(s.Total), money.Decimal(MaxRegionCents), s.Lower)
 	}
 	return errs.AtLimit(s.Region, s.Field, MaxRegionCents,
 		"%s would bring %s to EUR %s, past the EUR %s a region's may add up to: lower %s, by EUR %s or more",

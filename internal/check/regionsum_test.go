@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -45,5 +46,13 @@ func TestRegionSumCeiling(t *testing.T) {
 	}
 	if err := sum(ceiling+100, 50).Ceiling(); err == nil || !strings.Contains(errs.As(err).Message, "by EUR 1.00 or more") {
 		t.Errorf("a raise of a region past the ceiling already: %v, want refused, saying to lower by the whole excess, EUR 1.00", err)
+	}
+	// A region whose amounts pass an int64 has a total that is only a
+	// bound: the refusal says they already pass, not by how much to lower.
+	saturated := sum(math.MaxInt64, 1)
+	saturated.Saturated = true
+	want = "the paid_cents of regions/molise's reports already add up to more than EUR 92233720368547758.07, past the EUR 1000000000000000.00 a region's may add up to: lower this report's paid_cents, or those of the region's other reports"
+	if err := saturated.Ceiling(); err == nil || errs.As(err).Message != want {
+		t.Errorf("a raise of a region past an int64: %v, want refused saying\n%q", err, want)
 	}
 }

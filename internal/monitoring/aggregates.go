@@ -203,42 +203,62 @@ func keepCells(tx store.WriteTx, project, period string, before, mine *famiv1.Mo
 // keepTotal replaces before with next in the region's totals (totalCell),
 // refusing a change that would raise them past check.MaxRegionCents
 // (check.RegionSum: a region past it may still lower its amounts, and
-// submit, approve or return a report, which moves no money). A region
-// written before the cell existed has it built from its quarters' cells,
-// once.
+// submit, approve or return a report, which moves no money). A write that
+// moves no money leaves the cell as it is, unread and unwritten. A region
+// written before the cell existed has it built from its quarters' cells.
 func keepTotal(tx store.WriteTx, project string, before, next *famiv1.MonitoringSummary) error {
-	total := &famiv1.MonitoringSummary{}
-	if err := readCell(tx, totalCell, total); err != nil {
-		return err
+	committed := next.GetQuarterCommittedCents() - before.GetQuarterCommittedCents()
+	paid := next.GetQuarterPaidCents() - before.GetQuarterPaidCents()
+	if committed == 0 && paid == 0 {
+		return nil
 	}
-	if _, ok := tx.IndexGet(indexCells, totalCell); !ok {
-		f := &figures{quarter: &famiv1.MonitoringSummary{}}
-		if err := f.sum(tx, regionCell(""), "\xff"); err != nil {
-			return err
-		}
-		total.QuarterCommittedCents, total.QuarterPaidCents = f.committed, f.paid
+	total, exact, err := regionTotal(tx)
+	if err != nil {
+		return err
 	}
 	for _, t := range []struct {
 		items  string
 		total  *int64
 		change int64
 	}{
-		{"committed_cents", &total.QuarterCommittedCents, next.GetQuarterCommittedCents() - before.GetQuarterCommittedCents()},
-		{"paid_cents", &total.QuarterPaidCents, next.GetQuarterPaidCents() - before.GetQuarterPaidCents()},
+		{"committed_cents", &total.QuarterCommittedCents, committed},
+		{"paid_cents", &total.QuarterPaidCents, paid},
 	} {
-		*t.total += t.change
+		*t.total, _ = check.AddCents(*t.total, t.change)
 		region, _, _ := strings.Cut(project, "/"+resource.Projects+"/")
-		if err := (check.RegionSum{Region: region, Field: t.items, Total: *t.total, Change: t.change,
+		if err := (check.RegionSum{Region: region, Field: t.items, Total: *t.total, Change: t.change, Saturated: !exact,
 			By: "this report", Sum: "the " + t.items + " of " + region + "'s reports",
 			Lower: "this report's " + t.items + ", or those of the region's other reports"}).Ceiling(); err != nil {
 			return err
 		}
+	}
+	if !exact {
+		// The region's sum does not fit an int64: no total is written
+		// until lowered amounts let the next write sum it exactly.
+		return nil
 	}
 	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(total)
 	if err != nil {
 		return err
 	}
 	return tx.IndexPut(indexCells, totalCell, string(b))
+}
+
+// regionTotal reads the region's totals (totalCell). A region written
+// before the cell existed has them summed from its quarters' cells; exact
+// is false when that sum passed an int64 (cells written before the
+// ceiling), each total then held at the int64 bound.
+func regionTotal(tx store.ReadTx) (total *famiv1.MonitoringSummary, exact bool, err error) {
+	total = &famiv1.MonitoringSummary{}
+	if _, ok := tx.IndexGet(indexCells, totalCell); ok {
+		return total, true, readCell(tx, totalCell, total)
+	}
+	f := &figures{quarter: &famiv1.MonitoringSummary{}}
+	if err := f.sum(tx, regionCell(""), "\xff"); err != nil {
+		return nil, false, err
+	}
+	total.QuarterCommittedCents, total.QuarterPaidCents = f.committed, f.paid
+	return total, !f.past, nil
 }
 
 // paidBefore is what a project paid in the quarters before period, from its

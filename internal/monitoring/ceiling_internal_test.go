@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -97,4 +98,161 @@ func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 		t.Errorf("the refusal says %q, want it to say %q", errs.As(err).Message, want)
 	}
 	paid(past - 2*check.MaxCents)
+}
+
+// TestWriteMovingNoMoneyLeavesTheTotal: in a region whose report was
+// written before the total cell existed (its cells alone), a submit and an
+// approval, which move no money, leave the region without a total cell:
+// they neither sum the quarters nor write it. The first write that moves
+// money sums them and writes it. Before, every submit and approval rewrote
+// the cell.
+func TestWriteMovingNoMoneyLeavesTheTotal(t *testing.T) {
+	const region, period = "molise", "2021-q1"
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region}})
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
+	svc := New(st, Options{})
+	p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "p", Project: &famiv1.Project{
+		Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
+		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &famiv1.MonitoringReport{Name: p.GetName() + "/monitoringReports/" + period, Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1,
+		Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 700, PaidCents: 500}}}
+	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
+		if err := keepCells(tx, p.GetName(), period, &famiv1.MonitoringSummary{}, contributionOf(p, r), r); err != nil {
+			return nil, err
+		}
+		return &emptypb.Empty{}, tx.Put(r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := func() (*famiv1.MonitoringSummary, bool) {
+		t.Helper()
+		c := &famiv1.MonitoringSummary{}
+		var ok bool
+		if err := st.View(ctx, region, func(tx store.ReadTx) error {
+			_, ok = tx.IndexGet(indexCells, totalCell)
+			return readCell(tx, totalCell, c)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return c, ok
+	}
+	if _, err := svc.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ApproveMonitoringReport(ctx, &famiv1.ApproveMonitoringReportRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := total(); ok {
+		t.Errorf("a submit and an approval wrote the total cell: %v", c)
+	}
+	if _, err := svc.CorrectMonitoringReport(ctx, &famiv1.CorrectMonitoringReportRequest{Name: r.GetName(), Reason: "Un pagamento mancante"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: r.GetName(),
+		Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 700, PaidCents: 600}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := total(); !ok || c.GetQuarterCommittedCents() != 700 || c.GetQuarterPaidCents() != 600 {
+		t.Errorf("after a write moving money, the total cell %v (written %v), want 700 committed and 600 paid", c, ok)
+	}
+}
+
+// TestRegionTotalPastAnInt64: a region whose quarter cells, written before
+// the ceiling and the total cell existed, add up past an int64 (two cells
+// of EUR 5*10^16 each) has its total summed, at its first write that moves
+// money, to the int64 bound, never wrapped: a raise of one cent is refused
+// with LIMIT_REACHED saying the amounts already pass the ceiling, a lowering
+// passes and writes no total until the region's sum fits an int64 again;
+// then the total is exact, kept, and refuses or passes as usual. Before,
+// the sum wrapped to a negative total, which took any raise. A write that
+// moves no money (a submit, a report without amounts) never reads or
+// writes the total cell.
+func TestRegionTotalPastAnInt64(t *testing.T) {
+	const region, huge = "molise", int64(5e18)
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region}})
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
+	svc := New(st, Options{})
+	p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "p", Project: &famiv1.Project{
+		Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
+		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := func(period string) string { return p.GetName() + "/monitoringReports/" + period }
+	// The reports as famid wrote them before the ceiling: the report and
+	// its quarter's cells (here of more money than any report since may
+	// hold), nothing else.
+	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
+		for _, period := range []string{"2021-q1", "2021-q2"} {
+			r := &famiv1.MonitoringReport{Name: name(period), Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1}
+			c := contributionOf(p, r)
+			c.QuarterCommittedCents, c.QuarterPaidCents = huge, huge
+			if err := keepCells(tx, p.GetName(), period, &famiv1.MonitoringSummary{}, c, r); err != nil {
+				return nil, err
+			}
+			if err := tx.Put(r); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := func(want bool) {
+		t.Helper()
+		if err := st.View(ctx, region, func(tx store.ReadTx) error {
+			if _, ok := tx.IndexGet(indexCells, totalCell); ok != want {
+				t.Errorf("the total cell written: %v, want %v", ok, want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cent := []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 1, PaidCents: 1}}
+
+	if _, err := svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q3", MonitoringReport: &famiv1.MonitoringReport{}}); err != nil {
+		t.Fatalf("a report without amounts: %v", err)
+	}
+	if _, err := svc.SubmitMonitoringReport(ctx, &famiv1.SubmitMonitoringReportRequest{Name: name("2021-q3")}); err != nil {
+		t.Fatalf("a submit: %v", err)
+	}
+	kept(false)
+
+	_, err = svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q4", MonitoringReport: &famiv1.MonitoringReport{Expenditures: cent}})
+	if e := errs.As(err); e == nil || e.Reason != "LIMIT_REACHED" || e.Metadata["items"] != "committed_cents" ||
+		!strings.Contains(e.Message, "already add up to more than EUR "+money.Decimal(math.MaxInt64)) {
+		t.Fatalf("a cent more in a region past an int64: %v, want LIMIT_REACHED on committed_cents saying the amounts already pass", err)
+	}
+	kept(false)
+
+	if _, err := svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name("2021-q1")}}); err != nil {
+		t.Fatalf("lowering 2021-q1 to nothing: %v", err)
+	}
+	kept(false) // still past the ceiling, by an exact sum now: written at the next write
+	_, err = svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name("2021-q1"), Expenditures: cent}})
+	if e := errs.As(err); e == nil || e.Reason != "LIMIT_REACHED" || !strings.Contains(e.Message, "by EUR "+money.Decimal(huge+1-check.MaxRegionCents)+" or more") {
+		t.Fatalf("a cent more in a region past the ceiling: %v, want LIMIT_REACHED by the exact excess", err)
+	}
+	if _, err := svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name("2021-q2")}}); err != nil {
+		t.Fatalf("lowering 2021-q2 to nothing: %v", err)
+	}
+	kept(true)
+	if _, err := svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name("2021-q1"), Expenditures: cent}}); err != nil {
+		t.Fatalf("a cent in a region back under the ceiling: %v", err)
+	}
+	if err := st.View(ctx, region, func(tx store.ReadTx) error {
+		total, exact, err := regionTotal(tx)
+		if err != nil || !exact || total.GetQuarterCommittedCents() != 1 || total.GetQuarterPaidCents() != 1 {
+			t.Errorf("the region's total: %v (exact %v, %v), want one cent of each", total, exact, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -92,6 +92,10 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				for _, e := range r.GetExpenditures() {
 					out.CommittedCents += e.GetCommittedCents()
 					out.PaidCents += e.GetPaidCents()
+					if !active { // its budget is not the summary's (ADR 32)
+						out.EndedCommittedCents += e.GetCommittedCents()
+						out.EndedPaidCents += e.GetPaidCents()
+					}
 					if rid == period {
 						out.QuarterCommittedCents += e.GetCommittedCents()
 						out.QuarterPaidCents += e.GetPaidCents()
@@ -147,7 +151,8 @@ func (s *Service) ScanSummary(ctx context.Context, req *famiv1.SummarizeMonitori
 				out.ReportStates = append(out.ReportStates, &famiv1.ReportStateCount{State: k, Count: n})
 			}
 			slices.SortFunc(out.ReportStates, func(a, b *famiv1.ReportStateCount) int { return cmp.Compare(a.GetState(), b.GetState()) })
-			out.CommittedPercent, out.PaidPercent = indicators.Percent(float64(out.CommittedCents), float64(out.BudgetCents)), indicators.Percent(float64(out.PaidCents), float64(out.BudgetCents))
+			out.CommittedPercent = indicators.Percent(float64(out.CommittedCents-out.EndedCommittedCents), float64(out.BudgetCents))
+			out.PaidPercent = indicators.Percent(float64(out.PaidCents-out.EndedPaidCents), float64(out.BudgetCents))
 			return true, nil
 		})
 	})

@@ -24,6 +24,8 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		out.BudgetCents += sum.GetBudgetCents()
 		out.CommittedCents += sum.GetCommittedCents()
 		out.PaidCents += sum.GetPaidCents()
+		out.EndedCommittedCents += sum.GetEndedCommittedCents()
+		out.EndedPaidCents += sum.GetEndedPaidCents()
 		out.QuarterCommittedCents += sum.GetQuarterCommittedCents()
 		out.QuarterPaidCents += sum.GetQuarterPaidCents()
 		out.OverdueProjects = firstOverdue(append(out.OverdueProjects, sum.GetOverdueProjects()...))
@@ -35,8 +37,7 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 		return nil, err
 	}
 	out.Unreachable = unreachable
-	out.CommittedPercent = indicators.Percent(float64(out.CommittedCents), float64(out.BudgetCents))
-	out.PaidPercent = indicators.Percent(float64(out.PaidCents), float64(out.BudgetCents))
+	percents(out)
 	out.Indicators = progress.Sorted()
 	return out, nil
 }

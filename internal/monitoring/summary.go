@@ -9,6 +9,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/indicators"
 	"github.com/raccordo/raccordo/internal/registry"
@@ -75,7 +76,7 @@ func (s *Service) SummarizeMonitoring(ctx context.Context, req *famiv1.Summarize
 			return err
 		}
 		p := plansOf(projects, q)
-		f, err := figuresOf(tx, sc, projects, out.Period)
+		f, err := figuresOf(tx, sc, projects, q)
 		if err != nil {
 			return err
 		}
@@ -101,9 +102,7 @@ type plans struct {
 func plansOf(projects []*famiv1.Project, q quarter) plans {
 	p := plans{targets: indicators.Progress{}}
 	for _, pr := range projects {
-		start, _ := date(pr.GetStartDate())
-		end, _ := date(pr.GetEndDate())
-		if q.end().Before(start) || q.start().After(end) {
+		if !covers(pr, q) {
 			continue
 		}
 		p.active = append(p.active, pr)
@@ -115,30 +114,77 @@ func plansOf(projects []*famiv1.Project, q quarter) plans {
 	return p
 }
 
+// covers reports whether a project's span covers the quarter: whether it
+// is planned in it, its budget part of the summary's.
+func covers(pr *famiv1.Project, q quarter) bool {
+	start, _ := date(pr.GetStartDate())
+	end, _ := date(pr.GetEndDate())
+	return !q.end().Before(start) && !q.start().After(end)
+}
+
 // figures is what the aggregate cells of a scope hold up to a quarter:
-// the sums of all the quarters until then, and the quarter's own cells.
+// the sums of all the quarters until then, the part of them of the
+// projects whose span does not cover the quarter (ended), and the
+// quarter's own cells.
 type figures struct {
-	committed, paid int64
-	quarter         *famiv1.MonitoringSummary
+	committed, paid           int64
+	endedCommitted, endedPaid int64
+	quarter                   *famiv1.MonitoringSummary
+	// past is set when committed or paid passed an int64, which only
+	// cells written before check.MaxRegionCents can do; they are then
+	// held at the bound (check.AddCents), never wrapped.
+	past bool
 }
 
 // figuresOf sums the cells of the region (when the scope is the whole
-// region) or of the scope's projects, up to period. It sums every project
-// in scope, not only those whose span covers the quarter, as the region's
+// region) or of the scope's projects, up to q. It sums every project in
+// scope, not only those whose span covers the quarter, as the region's
 // cells do: a project ended (or shortened) before the quarter still paid
 // what its reports say, and a network's or a project's summary must count
-// it as the region's does.
-func figuresOf(tx store.ReadTx, sc scope, projects []*famiv1.Project, period string) (*figures, error) {
+// it as the region's does. What the projects not covering q paid is kept
+// apart too, since their budgets are not the summary's (ADR 32). For the
+// region, that part is the whole less the covering projects' cells, so
+// that a summary reads the cells of the projects running in the quarter,
+// not of every project the region ever ended.
+func figuresOf(tx store.ReadTx, sc scope, projects []*famiv1.Project, q quarter) (*figures, error) {
 	f := &figures{quarter: &famiv1.MonitoringSummary{}}
-	if sc.project == "" && sc.network == "" {
-		return f, f.sum(tx, regionCell(""), period)
+	period := q.String()
+	whole := sc.project == "" && sc.network == ""
+	if whole {
+		if err := f.sum(tx, regionCell(""), period); err != nil {
+			return nil, err
+		}
+		f.endedCommitted, f.endedPaid = f.committed, f.paid
 	}
 	for _, p := range projects {
-		if err := f.sum(tx, projectCell(p.GetName(), ""), period); err != nil {
+		running := covers(p, q)
+		if whole && !running {
+			continue
+		}
+		own := &figures{quarter: &famiv1.MonitoringSummary{}}
+		if err := own.sum(tx, projectCell(p.GetName(), ""), period); err != nil {
 			return nil, err
+		}
+		switch {
+		case whole:
+			f.endedCommitted -= own.committed
+			f.endedPaid -= own.paid
+		case running:
+			f.add(own)
+		default:
+			f.add(own)
+			f.endedCommitted += own.committed
+			f.endedPaid += own.paid
 		}
 	}
 	return f, nil
+}
+
+// add adds a project's figures to f's.
+func (f *figures) add(own *figures) {
+	f.committed += own.committed
+	f.paid += own.paid
+	add(f.quarter, own.quarter, 1)
 }
 
 // sum adds the cells under prefix up to period.
@@ -153,8 +199,10 @@ func (f *figures) sum(tx store.ReadTx, prefix, period string) error {
 		if err = proto.Unmarshal([]byte(v), c); err != nil {
 			return false
 		}
-		f.committed += c.GetQuarterCommittedCents()
-		f.paid += c.GetQuarterPaidCents()
+		var fits [2]bool
+		f.committed, fits[0] = check.AddCents(f.committed, c.GetQuarterCommittedCents())
+		f.paid, fits[1] = check.AddCents(f.paid, c.GetQuarterPaidCents())
+		f.past = f.past || !fits[0] || !fits[1]
 		if p == period {
 			add(f.quarter, c, 1)
 		}
@@ -171,7 +219,8 @@ func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
 	out.BudgetCents = p.budget
 	out.CommittedCents, out.PaidCents = f.committed, f.paid
 	out.QuarterCommittedCents, out.QuarterPaidCents = f.quarter.GetQuarterCommittedCents(), f.quarter.GetQuarterPaidCents()
-	out.CommittedPercent, out.PaidPercent = indicators.Percent(float64(f.committed), float64(p.budget)), indicators.Percent(float64(f.paid), float64(p.budget))
+	out.EndedCommittedCents, out.EndedPaidCents = f.endedCommitted, f.endedPaid
+	percents(out)
 	for _, a := range f.quarter.GetIndicators() {
 		// An indicator since removed from the plan has no name here; a
 		// value from a cell written before cells kept units has no unit
@@ -180,6 +229,16 @@ func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
 	}
 	out.Indicators = p.targets.Sorted()
 	out.Flags, out.ReportStates = f.quarter.GetFlags(), f.quarter.GetReportStates()
+}
+
+// percents sets a summary's percentages: what the projects summarized
+// committed and paid (the figures to date less those of the projects
+// ended before the quarter) over their budget, so that each project's
+// money is set against its own budget only (ADR 32).
+func percents(out *famiv1.MonitoringSummary) {
+	budget := float64(out.GetBudgetCents())
+	out.CommittedPercent = indicators.Percent(float64(out.GetCommittedCents()-out.GetEndedCommittedCents()), budget)
+	out.PaidPercent = indicators.Percent(float64(out.GetPaidCents()-out.GetEndedPaidCents()), budget)
 }
 
 // maxOverdueShown is how many overdue projects a summary names

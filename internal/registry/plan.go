@@ -164,7 +164,8 @@ func planDigest(p *famiv1.Project) *famiv1.Project {
 
 // keepPlan records the digest of p's plan, in the transaction that writes
 // p, and its budget in the region's total (keepBudget); field is the
-// request's field that sets the budget, named when the total is refused.
+// request's field that sets the budget, named when the total is refused,
+// empty for famid's own writes, which are never refused.
 func keepPlan(tx store.WriteTx, p *famiv1.Project, field string) error {
 	if err := keepBudget(tx, p.GetName(), p.GetBudgetCents(), field); err != nil {
 		return err
@@ -195,7 +196,8 @@ const budgetTotal = "total"
 // field) before anything is written. The summaries add up the budgets of the digests
 // (ProjectPlans), so that bound keeps their sums, and the nation's, from
 // overflowing. A region written before the total existed has it built
-// from its digests, once.
+// from its digests, once. A write with no field is famid's (a delete, the
+// start's RecordProjectPlans), recording what is: never refused.
 func keepBudget(tx store.WriteTx, project string, cents int64, field string) error {
 	total, err := budgetsOf(tx)
 	if err != nil {
@@ -209,13 +211,18 @@ func keepBudget(tx store.WriteTx, project string, cents int64, field string) err
 		}
 		before = old.GetBudgetCents()
 	}
-	total += cents - before
+	// Budgets stored before the ceiling may add up past an int64: the total
+	// is then held at that bound, past the ceiling, never wrapped.
+	total, _ = check.AddCents(total, cents-before)
 	// Only a raise is refused: a project's budget may always come down, and
-	// a project be deleted, whatever its region's total.
-	if err := (check.RegionSum{Region: "regions/" + tx.Region(), Field: field, Total: total, Change: cents - before,
-		By: field, Sum: "the budgets of " + tx.Region() + "'s projects",
-		Lower: field + ", or the budgets of the region's other projects"}).Ceiling(); err != nil {
-		return err
+	// a project be deleted, whatever its region's total. famid's own writes
+	// (a delete, the start's backfill) have no field: they record what is.
+	if field != "" {
+		if err := (check.RegionSum{Region: "regions/" + tx.Region(), Field: field, Total: total, Change: cents - before,
+			By: field, Sum: "the budgets of " + tx.Region() + "'s projects",
+			Lower: field + ", or the budgets of the region's other projects"}).Ceiling(); err != nil {
+			return err
+		}
 	}
 	return tx.IndexPut(indexBudgets, budgetTotal, strconv.FormatInt(total, 10))
 }
@@ -232,7 +239,7 @@ func budgetsOf(tx store.ReadTx) (int64, error) {
 	}
 	var total int64
 	err := ProjectPlans(tx, func(p *famiv1.Project) bool {
-		total += p.GetBudgetCents()
+		total, _ = check.AddCents(total, p.GetBudgetCents())
 		return true
 	})
 	return total, err

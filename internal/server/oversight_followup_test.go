@@ -106,6 +106,65 @@ func TestPaidAboveBudgetFlagged(t *testing.T) {
 	})
 }
 
+// TestPaidPercentOfTheProjectsItCounts checks on every surface that a
+// summary's percentages set each project's money against its own budget
+// (ADR 32). A network runs a project that ended in 2016-q2 having paid
+// its whole budget (EUR 1,000) and one still running that paid EUR 100 of
+// its EUR 1,000 in 2016-q3. In 2016-q3 the network, the region and the
+// nation have paid EUR 1,100 to date, EUR 1,000 of it by the ended
+// project, whose budget is no longer planned: 10% of the running
+// project's budget is paid, not 110%. The ended project's own summary
+// plans nothing and says its money is an ended project's.
+func TestPaidPercentOfTheProjectsItCounts(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		s := newSurface(t, ts, kind)
+		seedPartners(t, ctx, s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
+		project := func(id, end string) *famiv1.Project {
+			return mustOK(s.CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, Project: &famiv1.Project{
+				Code: "PROG-" + id, Title: "Progetto " + id, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2016-01-01", EndDate: end, BudgetCents: 100000,
+				Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}}))(t, "project "+id)
+		}
+		ended, running := project("finito", "2016-06-30"), project("attivo", "2017-12-31")
+		pay := func(p *famiv1.Project, period string, committed, paid int64) {
+			mustOK(s.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: period,
+				MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: committed, PaidCents: paid}}}}))(t, "report "+period)
+		}
+		pay(ended, "2016-q1", 100000, 100000)
+		pay(running, "2016-q3", 20000, 10000)
+		n := seedNetworkLedBy(t, ctx, s, "rete", "udp")
+		n.Projects = []*famiv1.NetworkProject{{Project: ended.GetName()}, {Project: running.GetName()}}
+		mustOK(s.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: n, UpdateMask: mask("projects")}))(t, "the network runs both")
+
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+		for _, c := range []struct {
+			parent                            string
+			projects, budget, committed, paid int64
+			endedCommitted, endedPaid         int64
+			committedPercent, paidPercent     float64
+		}{
+			{n.GetName(), 1, 100000, 120000, 110000, 100000, 100000, 20, 10},
+			{lombardia, 1, 100000, 120000, 110000, 100000, 100000, 20, 10},
+			{"regions/-", 1, 100000, 120000, 110000, 100000, 100000, 20, 10},
+			{ended.GetName(), 0, 0, 100000, 100000, 100000, 100000, 0, 0},
+			{running.GetName(), 1, 100000, 20000, 10000, 0, 0, 20, 10},
+		} {
+			sum := summarize(t, ministry, c.parent, "2016-q3")
+			got := fmt.Sprintf("%d projects, budget %d, committed %d (%.2f%%), paid %d (%.2f%%), of ended projects %d and %d",
+				sum.GetProjects(), sum.GetBudgetCents(), sum.GetCommittedCents(), sum.GetCommittedPercent(), sum.GetPaidCents(), sum.GetPaidPercent(), sum.GetEndedCommittedCents(), sum.GetEndedPaidCents())
+			want := fmt.Sprintf("%d projects, budget %d, committed %d (%.2f%%), paid %d (%.2f%%), of ended projects %d and %d",
+				c.projects, c.budget, c.committed, c.committedPercent, c.paid, c.paidPercent, c.endedCommitted, c.endedPaid)
+			if got != want {
+				t.Errorf("%s in 2016-q3:\n got  %s\n want %s", c.parent, got, want)
+			}
+		}
+		// In 2016-q1 both ran: nothing is an ended project's.
+		if sum := summarize(t, ministry, n.GetName(), "2016-q1"); sum.GetBudgetCents() != 200000 || sum.GetPaidPercent() != 50 || sum.GetEndedPaidCents() != 0 {
+			t.Errorf("the network in 2016-q1: budget %d, paid %.2f%%, of ended projects %d; want 200000, 50%%, 0", sum.GetBudgetCents(), sum.GetPaidPercent(), sum.GetEndedPaidCents())
+		}
+	})
+}
+
 // TestIndicatorsAddUpByUnit checks on every surface that indicators are
 // added up by code and unit. Two projects' plans give "OUT-01" (codes are
 // each project's own) in persons and in hours: the region's summary, the

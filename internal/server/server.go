@@ -402,12 +402,21 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 // records cannot be read now (a damaged record, a region not served) is
 // logged and upgraded at a later start; any other error stops this one.
 func (s *Server) upgradeRegions(ctx context.Context) error {
-	ctx, unreachable := aip.TrackUnreachable(ctx)
-	if _, err := evaluation.RecordSurveyRefs(ctx, s.store, aip.RegionIDs()); err != nil {
-		return fmt.Errorf("record the meetings older surveys evaluate: %w", err)
-	}
-	if regions, err := unreachable(); len(regions) > 0 {
-		s.log.Error("the meetings older surveys evaluate are not recorded as in use; retried at the next start", "regions", regions, "err", err)
+	for _, u := range []struct {
+		// what the step records, and what is missing in a region left out.
+		what, missing string
+		run           func(context.Context, store.Store, []string) ([]string, error)
+	}{
+		{"the meetings older surveys evaluate", "the meetings older surveys evaluate are not recorded as in use", evaluation.RecordSurveyRefs},
+		{"the plans of older projects", "the plans of older projects are in no summary and outside the budget ceiling", registry.RecordProjectPlans},
+	} {
+		ctx, unreachable := aip.TrackUnreachable(ctx)
+		if _, err := u.run(ctx, s.store, aip.RegionIDs()); err != nil {
+			return fmt.Errorf("record %s: %w", u.what, err)
+		}
+		if regions, err := unreachable(); len(regions) > 0 {
+			s.log.Error(u.missing+"; retried at the next start", "regions", regions, "err", err)
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -71,5 +72,69 @@ func TestStartRecordsTheMeetingsOlderSurveysEvaluate(t *testing.T) {
 	}
 	if got := log.String(); !strings.Contains(got, "regions/veneto") || !strings.Contains(got, "older surveys") {
 		t.Errorf("the start logged %q, want the region whose surveys it could not read", got)
+	}
+}
+
+// TestStartRecordsTheOlderProjectsPlans: projects an earlier famid stored,
+// before the registry kept plan digests, are in the region's summaries
+// (their budget, their indicators' targets) and its total of budgets once
+// famid has started on the file: 120 of them in Lombardia, recorded in
+// several transactions, beside one written since, whose digest and total
+// the start leaves as they are. A region whose older project is damaged
+// neither stops the start nor keeps the others' from being recorded; the
+// start logs it. Before, their reports' money counted while their budgets
+// and targets did not until each project's next write.
+func TestStartRecordsTheOlderProjectsPlans(t *testing.T) {
+	var log syncbuf.Buffer
+	ts := startServer(t, server.Config{Logger: textLog(&log, slog.LevelError)})
+	admin := newSurface(t, ts, "grpc")
+	plan := func(id string) *famiv1.Project {
+		return &famiv1.Project{Code: "PROG-" + id, Title: "MARKER-project-" + id, Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
+			BudgetCents: 100000, Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}},
+			Indicators: []*famiv1.Indicator{{Code: "OUT-01", Name: "Reti", Unit: "reti", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 2, TargetDate: "2021-12-31"}}}
+	}
+	mustOK(admin.CreateProject(t.Context(), &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "recente", Project: plan("recente")}))(t, "a project written since")
+	if err := ts.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// As an earlier famid left the files: the projects' records only.
+	st, err := bolt.Open(ts.DataDir, bolt.Options{Regions: []string{"lombardia", "veneto"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const older = 120
+	for _, region := range []string{"lombardia", "veneto"} {
+		_, err := st.Update(t.Context(), region, store.Mutation{Principal: "test:stored-directly"}, func(tx store.WriteTx) (proto.Message, error) {
+			n := older
+			if region == "veneto" {
+				n = 2
+			}
+			for i := range n {
+				id := fmt.Sprintf("vecchio-%03d", i)
+				p := plan(id)
+				p.Name = "regions/" + region + "/projects/" + id
+				if err := tx.Put(p); err != nil {
+					return nil, err
+				}
+			}
+			return &emptypb.Empty{}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bolttest.Damage(t, ts.DataDir, "veneto", "MARKER-project-vecchio-001")
+	ts = ts.restart()
+
+	sum := summarize(t, newSurface(t, ts, "grpc"), lombardia, "2021-q1")
+	if sum.GetProjects() != older+1 || sum.GetBudgetCents() != (older+1)*100000 || len(sum.GetIndicators()) != 1 || sum.GetIndicators()[0].GetTarget() != 2*(older+1) {
+		t.Errorf("Lombardia's summary: %d projects, budget %d, indicators %v; want %d projects, budget %d, a target of %d",
+			sum.GetProjects(), sum.GetBudgetCents(), sum.GetIndicators(), older+1, (older+1)*100000, 2*(older+1))
+	}
+	if got := log.String(); !strings.Contains(got, "regions/veneto") || !strings.Contains(got, "older projects") {
+		t.Errorf("the start logged %q, want the region whose projects it could not read", got)
 	}
 }

@@ -741,6 +741,7 @@ var italian = map[string]string{
 	"monitoring.projects":                        "Progetti monitorati",
 	"monitoring.committed":                       "Impegnato",
 	"monitoring.paid":                            "Pagato",
+	"monitoring.ended_spent":                     "Di cui da progetti conclusi (fuori dal budget e dalle percentuali)",
 	"monitoring.quarter_spent":                   "Nel trimestre",
 	"monitoring.committed_paid":                  "%s impegnati, %s pagati",
 	"monitoring.indicators":                      "Indicatori",

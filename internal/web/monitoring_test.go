@@ -1011,3 +1011,16 @@ func TestReportApprovalOffItsPlan(t *testing.T) {
 		t.Errorf("after the refused approval: %s, want it submitted", st)
 	}
 }
+
+// TestSummaryShowsEndedProjectsMoneyApart: after Lab'Impact's end, the
+// region's summary no longer plans it, and says that the money it spent,
+// still in the totals to date, is an ended project's, outside the budget
+// and the percentages (ADR 32); over its span no such line shows.
+func TestSummaryShowsEndedProjectsMoneyApart(t *testing.T) {
+	_, _, admin := monitoringClients(t)
+	line := "<dt>Di cui da progetti conclusi (fuori dal budget e dalle percentuali)</dt><dd>300.000,00\u00a0€ impegnati, 200.000,00\u00a0€ pagati</dd>"
+	admin.wantPage("/monitoraggio?trimestre=2022-q2", http.StatusOK, line)
+	if page := admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK); strings.Contains(page, "progetti conclusi") {
+		t.Error("the summary of a quarter Lab'Impact covers shows money of ended projects")
+	}
+}

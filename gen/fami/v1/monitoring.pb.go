@@ -2303,11 +2303,21 @@ type MonitoringSummary struct {
 	// The projects summarized: those whose span covers the quarter.
 	Projects   int64                `protobuf:"varint,3,opt,name=projects,proto3" json:"projects,omitempty"`
 	Indicators []*IndicatorProgress `protobuf:"bytes,4,rep,name=indicators,proto3" json:"indicators,omitempty"`
-	// The projects' total budget.
+	// The total budget of the projects summarized (those whose span covers
+	// the quarter).
 	BudgetCents int64 `protobuf:"varint,5,opt,name=budget_cents,json=budgetCents,proto3" json:"budget_cents,omitempty"`
-	// Committed and paid up to the quarter's end, from the reports.
-	CommittedCents   int64   `protobuf:"varint,6,opt,name=committed_cents,json=committedCents,proto3" json:"committed_cents,omitempty"`
-	PaidCents        int64   `protobuf:"varint,7,opt,name=paid_cents,json=paidCents,proto3" json:"paid_cents,omitempty"`
+	// Committed and paid up to the quarter's end, from the reports of every
+	// project in scope, those summarized and those ended before the quarter
+	// (ended_committed_cents and ended_paid_cents).
+	CommittedCents int64 `protobuf:"varint,6,opt,name=committed_cents,json=committedCents,proto3" json:"committed_cents,omitempty"`
+	PaidCents      int64 `protobuf:"varint,7,opt,name=paid_cents,json=paidCents,proto3" json:"paid_cents,omitempty"`
+	// What the projects summarized committed and paid up to the quarter's end,
+	// as percentages of their budget_cents: committed_cents less
+	// ended_committed_cents, and paid_cents less ended_paid_cents, over
+	// budget_cents; 0 without a budget. A percentage sets each project's money
+	// against its own budget only, so it passes 100 only when a project
+	// summarized spends past its budget (flagged OVER_BUDGET), never because
+	// an ended project's payments are set against the others' budgets.
 	CommittedPercent float64 `protobuf:"fixed64,8,opt,name=committed_percent,json=committedPercent,proto3" json:"committed_percent,omitempty"`
 	PaidPercent      float64 `protobuf:"fixed64,9,opt,name=paid_percent,json=paidPercent,proto3" json:"paid_percent,omitempty"`
 	// Committed and paid in the quarter.
@@ -2329,9 +2339,15 @@ type MonitoringSummary struct {
 	// region file famid refused at start); asking that region alone answers the
 	// error (DATA_LOSS, naming the record or file). Empty for a single region,
 	// which fails instead. Other kinds of resource names may be added later.
-	Unreachable   []string `protobuf:"bytes,16,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Unreachable []string `protobuf:"bytes,16,rep,name=unreachable,proto3" json:"unreachable,omitempty"`
+	// The part of committed_cents and paid_cents from the reports of projects
+	// in scope whose span does not cover the quarter: ended (or shortened)
+	// before it, or, rarely, moved to start after it. Their budget is not in
+	// budget_cents, so their money is in neither percentage (ADR 32).
+	EndedCommittedCents int64 `protobuf:"varint,17,opt,name=ended_committed_cents,json=endedCommittedCents,proto3" json:"ended_committed_cents,omitempty"`
+	EndedPaidCents      int64 `protobuf:"varint,18,opt,name=ended_paid_cents,json=endedPaidCents,proto3" json:"ended_paid_cents,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *MonitoringSummary) Reset() {
@@ -2474,6 +2490,20 @@ func (x *MonitoringSummary) GetUnreachable() []string {
 		return x.Unreachable
 	}
 	return nil
+}
+
+func (x *MonitoringSummary) GetEndedCommittedCents() int64 {
+	if x != nil {
+		return x.EndedCommittedCents
+	}
+	return 0
+}
+
+func (x *MonitoringSummary) GetEndedPaidCents() int64 {
+	if x != nil {
+		return x.EndedPaidCents
+	}
+	return 0
 }
 
 var File_fami_v1_monitoring_proto protoreflect.FileDescriptor
@@ -2639,7 +2669,7 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\x05count\x18\x02 \x01(\x03R\x05count\"^\n" +
 	"\x10ReportStateCount\x124\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x1e.fami.v1.MonitoringReportStateR\x05state\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x03R\x05count\"\x8f\x05\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xed\x05\n" +
 	"\x11MonitoringSummary\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period\x12\x1a\n" +
@@ -2660,7 +2690,9 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\rreport_states\x18\r \x03(\v2\x19.fami.v1.ReportStateCountR\freportStates\x12\x1a\n" +
 	"\brevision\x18\x0e \x01(\x03R\brevision\x12)\n" +
 	"\x10overdue_projects\x18\x0f \x03(\tR\x0foverdueProjects\x12 \n" +
-	"\vunreachable\x18\x10 \x03(\tR\vunreachable*\xd6\x01\n" +
+	"\vunreachable\x18\x10 \x03(\tR\vunreachable\x122\n" +
+	"\x15ended_committed_cents\x18\x11 \x01(\x03R\x13endedCommittedCents\x12(\n" +
+	"\x10ended_paid_cents\x18\x12 \x01(\x03R\x0eendedPaidCents*\xd6\x01\n" +
 	"\x15MonitoringReportState\x12'\n" +
 	"#MONITORING_REPORT_STATE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dMONITORING_REPORT_STATE_DRAFT\x10\x01\x12%\n" +
