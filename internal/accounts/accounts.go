@@ -639,12 +639,12 @@ func (s *Service) revokingUpdate(ctx context.Context, region, user string, chang
 	// is repeatable, so a change that fails after it is sent again and
 	// completes, where a failure after the change would leave records
 	// that nothing revokes any more. The feed refuses the tokens by the
-	// generation anyway, from the change on; one created between the two
-	// steps is refused so, and only its record is left unrevoked.
-	if s.feedTokens != nil {
-		if _, err := s.feedTokens.RevokeTokensOf(ctx, region, subjectOf(user)); err != nil {
-			return err
-		}
+	// generation anyway, from the change on. A token created between
+	// the two steps is revoked after the change, once the generation is
+	// held here: a create that commits later is refused (the feed
+	// tokens' service checks the credential in its transaction).
+	if err := s.revokeFeedTokens(ctx, region, user); err != nil {
+		return err
 	}
 	var commit func()
 	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
@@ -659,7 +659,17 @@ func (s *Service) revokingUpdate(ctx context.Context, region, user string, chang
 		return err
 	}
 	commit()
-	return nil
+	return s.revokeFeedTokens(ctx, region, user)
+}
+
+// revokeFeedTokens revokes the records of the calendar feed tokens of the
+// account user of region still live (RevokeFeedTokens).
+func (s *Service) revokeFeedTokens(ctx context.Context, region, user string) error {
+	if s.feedTokens == nil {
+		return nil
+	}
+	_, err := s.feedTokens.RevokeTokensOf(ctx, region, subjectOf(user))
+	return err
 }
 
 // SetAccountPassword implements fami.v1.AuthService. The tokens issued

@@ -114,6 +114,13 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 		return nil, err
 	}
 	res, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
+		// The caller's credential may have ended since the call was
+		// authenticated: an account's deletion or new password revokes
+		// its feed tokens' records after the change, and a token stored
+		// after that revocation would be left live in its record.
+		if s.revoked != nil && s.revoked.Revoked(who.TokenID, who.Subject, who.Region, who.Generation) {
+			return nil, errs.InvalidToken.New("the bearer token is not valid: revoked")
+		}
 		// One reading of the region's tokens serves the limit and the
 		// index by creation.
 		seen, err := readTokens(tx, who.Subject, func(ct *famiv1.CalendarToken) bool { return s.works(tx, ct, s.cal.Now()) })
