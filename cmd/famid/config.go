@@ -127,6 +127,15 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	// An empty --data-dir (set so believing that famid on etcd needs
+	// none; an empty FAMID_DATA_DIR is as none, ff's rule) was taken
+	// for data, in the working directory, wherever famid was started:
+	// the signing keys, secrets, went there, and a start from elsewhere
+	// made new ones.
+	if strings.TrimSpace(c.DataDir) == "" {
+		return nil, errors.New("--data-dir is empty: famid keeps its signing keys there (keys/), and its bbolt files or, on etcd, its backups in progress; " +
+			"name a directory of its own (the default is data, in the working directory)")
+	}
 	return o, nil
 }
 

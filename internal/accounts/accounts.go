@@ -183,15 +183,55 @@ func (s *Service) RevokeFeedTokens(t FeedTokens) { s.feedTokens = t }
 const maxKnownPaths = 100000
 
 // Revocations is the revocation list for the token verifier and the
-// calendar feeds.
-func (s *Service) Revocations() Credentials { return s.revoked }
+// calendar feeds, with the system records behind it.
+func (s *Service) Revocations() Credentials { return credentials{s.revoked, s.sys} }
 
-// Credentials is what the revocation list tells of credentials: whether
-// a token was revoked (auth.Revocations), and whether a subject is an
-// account's credential, one with a generation record (Recorded).
+// Credentials is what the platform tells of credentials: whether a token
+// was revoked (auth.Revocations, from the list held in memory, on every
+// call), and whether a subject is an account (IsAccount, from the store).
 type Credentials interface {
 	auth.Revocations
-	Recorded(subject, region string) bool
+	// IsAccount reports whether subject is an account of region, read
+	// from the system records: what a calendar feed token such a
+	// subject creates dies with (its credential generation, not the
+	// token that created it). It returns the store's error when it
+	// cannot read them.
+	IsAccount(ctx context.Context, subject, region string) (bool, error)
+}
+
+// credentials implements Credentials.
+type credentials struct {
+	*revocations
+	sys store.System
+}
+
+// IsAccount implements Credentials. It reads the store, not the list in
+// memory: on a store that several famid share, an account another famid
+// just made may not have reached this one's list yet, and an account an
+// earlier version made (ADR 27) has no generation record until the next
+// start. A damaged account record is an account: only an account has
+// records to damage.
+func (c credentials) IsAccount(ctx context.Context, subject, region string) (bool, error) {
+	username, ok := strings.CutPrefix(subject, principal.AccountPrefix)
+	if !ok || region == "" {
+		return false, nil
+	}
+	var found bool
+	err := c.sys.SystemView(ctx, func(tx store.SystemTx) error {
+		var err error
+		found, err = accountIn(tx, region, username)
+		return err
+	})
+	if errs.CodeOf(err) == errs.DataLoss {
+		return true, nil
+	}
+	return found, err
+}
+
+// accountIn reports whether region has the account username, in tx.
+func accountIn(tx store.SystemTx, region, username string) (bool, error) {
+	acc, err := tx.Get(bucketAccounts, accountKey(region, username))
+	return acc != nil, err
 }
 
 var usernamePattern = regexp.MustCompile(`^[a-z][a-z0-9.-]{1,62}[a-z0-9]$`)
@@ -356,8 +396,7 @@ func (s *Service) WhoAmI(ctx context.Context, _ *famiv1.WhoAmIRequest) (*famiv1.
 // account: a token of that subject is then a machine token, which no
 // generation ends.
 func AccountGeneration(tx store.SystemTx, region, username string) (gen int64, found bool, err error) {
-	acc, err := tx.Get(bucketAccounts, accountKey(region, username))
-	if err != nil || acc == nil {
+	if found, err = accountIn(tx, region, username); err != nil || !found {
 		return 0, false, err
 	}
 	gen, _, err = generationIn(tx, subjectOf(username), region)
@@ -600,12 +639,12 @@ func (s *Service) revokingUpdate(ctx context.Context, region, user string, chang
 	// is repeatable, so a change that fails after it is sent again and
 	// completes, where a failure after the change would leave records
 	// that nothing revokes any more. The feed refuses the tokens by the
-	// generation anyway, from the change on; one created between the two
-	// steps is refused so, and only its record is left unrevoked.
-	if s.feedTokens != nil {
-		if _, err := s.feedTokens.RevokeTokensOf(ctx, region, subjectOf(user)); err != nil {
-			return err
-		}
+	// generation anyway, from the change on. A token created between
+	// the two steps is revoked after the change, once the generation is
+	// held here: a create that commits later is refused (the feed
+	// tokens' service checks the credential in its transaction).
+	if err := s.revokeFeedTokens(ctx, region, user); err != nil {
+		return err
 	}
 	var commit func()
 	err := s.sys.SystemUpdate(ctx, func(tx store.SystemTx) error {
@@ -620,7 +659,17 @@ func (s *Service) revokingUpdate(ctx context.Context, region, user string, chang
 		return err
 	}
 	commit()
-	return nil
+	return s.revokeFeedTokens(ctx, region, user)
+}
+
+// revokeFeedTokens revokes the records of the calendar feed tokens of the
+// account user of region still live (RevokeFeedTokens).
+func (s *Service) revokeFeedTokens(ctx context.Context, region, user string) error {
+	if s.feedTokens == nil {
+		return nil
+	}
+	_, err := s.feedTokens.RevokeTokensOf(ctx, region, subjectOf(user))
+	return err
 }
 
 // SetAccountPassword implements fami.v1.AuthService. The tokens issued

@@ -64,12 +64,13 @@ type Options struct {
 	Revocations Revocations
 }
 
-// Revocations is what the service needs of the platform's revocation
-// list: whether a token or credential was revoked, and whether a subject
-// is an account's credential (one with a generation record).
+// Revocations is what the service needs of the platform's credentials:
+// whether a token or credential was revoked, and whether a subject is an
+// account of a region (read from the store, with the store's error when
+// it cannot be).
 type Revocations interface {
 	Revoked(jti, subject, region string, generation int64) bool
-	Recorded(subject, region string) bool
+	IsAccount(ctx context.Context, subject, region string) (bool, error)
 }
 
 // Service implements fami.v1.MeetingService.

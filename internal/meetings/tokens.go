@@ -109,9 +109,18 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	id := aip.NewID()
 	// No request_id: a replay would have to store the token to return it.
 	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
-	expire := s.cal.Now().Add(ttl)
-	bound, expire := s.boundTo(who, expire)
+	bound, expire, err := s.boundTo(ctx, who, s.cal.Now().Add(ttl))
+	if err != nil {
+		return nil, err
+	}
 	res, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CreateCalendarTokenResponse, error) {
+		// The caller's credential may have ended since the call was
+		// authenticated: an account's deletion or new password revokes
+		// its feed tokens' records after the change, and a token stored
+		// after that revocation would be left live in its record.
+		if s.revoked != nil && s.revoked.Revoked(who.TokenID, who.Subject, who.Region, who.Generation) {
+			return nil, errs.InvalidToken.New("the bearer token is not valid: revoked")
+		}
 		// One reading of the region's tokens serves the limit and the
 		// index by creation.
 		seen, err := readTokens(tx, who.Subject, func(ct *famiv1.CalendarToken) bool { return s.works(tx, ct, s.cal.Now()) })
@@ -158,18 +167,31 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 // boundTo is the id of the token a feed token that who creates, to expire
 // at expire, dies with, and its expiry capped by that token's. A feed
 // token dies with the credential that created it: an account's by its
-// generation (no id); a machine token's by its id (revocation) and its
-// expiry, which the feed token's cannot pass. A token signed for an
-// account: subject that no account has (famictl's) is a machine token: no
-// generation would ever end it.
-func (s *Service) boundTo(who principal.Principal, expire time.Time) (string, time.Time) {
-	if !who.MachineToken() && (s.revoked == nil || s.revoked.Recorded(who.Subject, who.Region)) {
-		return "", expire
+// generation (no id), whether who holds a login session of it or a token
+// famictl signed for it, so that it lasts its year and not the session's
+// hour; a machine token's by its id (revocation) and its expiry, which
+// the feed token's cannot pass. A token signed for an account: subject
+// that no account has (famictl's) is a machine token: no generation would
+// ever end it. Whether the account exists is read from the store
+// (Revocations.IsAccount), not from the revocation list in memory, which
+// on etcd may not yet hold an account another famid just made.
+func (s *Service) boundTo(ctx context.Context, who principal.Principal, expire time.Time) (string, time.Time, error) {
+	if !who.MachineToken() {
+		account := true // with no Revocations, nothing is checked
+		if s.revoked != nil {
+			var err error
+			if account, err = s.revoked.IsAccount(ctx, who.Subject, who.Region); err != nil {
+				return "", time.Time{}, err
+			}
+		}
+		if account {
+			return "", expire, nil
+		}
 	}
 	if !who.ExpiresAt.IsZero() && who.ExpiresAt.Before(expire) {
 		expire = who.ExpiresAt
 	}
-	return who.TokenID, expire
+	return who.TokenID, expire, nil
 }
 
 // roomForToken refuses a new feed token to an owner who already holds
