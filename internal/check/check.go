@@ -244,6 +244,23 @@ func AtMost(v *errs.Violations, field string, n, max int, things string) bool {
 	return true
 }
 
+// Listed checks that the list at field, of n things ("questions"), holds
+// at least one and at most max of them, and reports whether it does. An
+// empty list is refused as required, followed by none when given ("at
+// least one entry"), so that every list of one to max things says both
+// bounds in the same words.
+func Listed(v *errs.Violations, field string, n, max int, things, none string) bool {
+	if n == 0 {
+		if none == "" {
+			v.Add(field, "is required")
+		} else {
+			v.Add(field, "is required: %s", none)
+		}
+		return false
+	}
+	return AtMost(v, field, n, max, things)
+}
+
 // Code checks a short code (of an action, an indicator, an activity): 1 to
 // max letters, digits, '.', '-' or '_'.
 func Code(v *errs.Violations, field, s string, max int) bool {

@@ -111,6 +111,33 @@ func TestAtMost(t *testing.T) {
 	}
 }
 
+func TestListed(t *testing.T) {
+	for _, c := range []struct {
+		n          int
+		none, want string
+	}{
+		{n: 1},
+		{n: 3},
+		{n: 0, want: "is required"},
+		{n: 0, none: "at least one entry", want: "is required: at least one entry"},
+		{n: 0, none: "100% of them", want: "is required: 100% of them"},
+		{n: 4, none: "at least one entry", want: "lists 4 entries; at most 3 are allowed"},
+	} {
+		var v errs.Violations
+		ok := check.Listed(&v, "names", c.n, 3, "entries", c.none)
+		l := v.List()
+		if c.want == "" {
+			if !ok || len(l) != 0 {
+				t.Errorf("%d of 1 to 3: refused (%v)", c.n, l)
+			}
+			continue
+		}
+		if ok || len(l) != 1 || l[0].Field != "names" || l[0].Description != c.want {
+			t.Errorf("%d of 1 to 3 (none %q): %v, %v; want names %q", c.n, c.none, ok, l, c.want)
+		}
+	}
+}
+
 func TestNamesRefuseInvisibleCharacters(t *testing.T) {
 	for _, name := range []string{
 		"Comune di Milano\u202Etxt.exe", // right-to-left override

@@ -97,12 +97,7 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	check.Text(&v, "survey.title", sv.GetTitle(), true, 300, false)
 	check.Text(&v, "survey.subject", sv.GetSubject(), false, 300, false)
 	resource.Refs{Tx: tx, V: &v, Region: region}.Optional("survey.meeting", sv.GetMeeting(), resource.Meetings, &famiv1.Meeting{})
-	switch n := len(sv.GetQuestions()); {
-	case n == 0:
-		v.Add("survey.questions", "is required")
-	default:
-		check.AtMost(&v, "survey.questions", n, maxQuestions, "questions")
-	}
+	check.Listed(&v, "survey.questions", len(sv.GetQuestions()), maxQuestions, "questions", "")
 	seen := check.Set[string]{}
 	for i, q := range sv.GetQuestions() {
 		f := errs.Indexed("survey.questions", i)

@@ -25,18 +25,15 @@ import (
 func (s *Service) RecordAttendance(ctx context.Context, req *famiv1.RecordAttendanceRequest) (*famiv1.Meeting, error) {
 	who := principal.From(ctx)
 	return resource.Change(ctx, s.store, resource.Meetings, req, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
-		if err := mayWrite(tx, who, cur, "record the attendance of"); err != nil {
-			return nil, err
-		}
-		now := s.cal.Now()
-		if err := s.recordable(cur, now, "attendance"); err != nil {
+		now, err := s.recordable(tx, who, cur, "attendance")
+		if err != nil {
 			return nil, err
 		}
 		var recorded *famiv1.RecordAttendanceRequest // nil: none yet
 		if len(cur.GetAttendance()) > 0 {
 			recorded = &famiv1.RecordAttendanceRequest{Attendance: cur.GetAttendance()}
 		}
-		err := resource.Validate("", recorded, req, func(v *errs.Violations, r *famiv1.RecordAttendanceRequest) {
+		err = resource.Validate("", recorded, req, func(v *errs.Violations, r *famiv1.RecordAttendanceRequest) {
 			validateAttendance(tx, v, r.GetAttendance(), tx.Region())
 		})
 		if err != nil {
@@ -64,11 +61,8 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 	return resource.ChangeChecked(ctx, s.store, resource.Meetings, req, func(v *errs.Violations) {
 		check.Text(v, "minutes", req.GetMinutes(), true, maxMinutes, true)
 	}, func(tx store.WriteTx, cur *famiv1.Meeting) (*famiv1.Meeting, error) {
-		if err := mayWrite(tx, who, cur, "record the minutes of"); err != nil {
-			return nil, err
-		}
-		now := s.cal.Now()
-		if err := s.recordable(cur, now, "minutes"); err != nil {
+		now, err := s.recordable(tx, who, cur, "minutes")
+		if err != nil {
 			return nil, err
 		}
 		var recorded *famiv1.RecordMinutesRequest // nil: none yet
@@ -76,7 +70,7 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 			recorded = &famiv1.RecordMinutesRequest{ActionItems: cur.GetActionItems()}
 		}
 		day := s.cal.Day(cur.GetStartTime().AsTime())
-		err := resource.Validate("", recorded, req, func(v *errs.Violations, r *famiv1.RecordMinutesRequest) {
+		err = resource.Validate("", recorded, req, func(v *errs.Violations, r *famiv1.RecordMinutesRequest) {
 			validateActionItems(tx, v, r.GetActionItems(), tx.Region(), day)
 		})
 		if err != nil {
@@ -93,20 +87,25 @@ func (s *Service) RecordMinutes(ctx context.Context, req *famiv1.RecordMinutesRe
 }
 
 // recordable refuses to record attendance or minutes (field) of a meeting
-// that was cancelled or has not started by now.
-func (s *Service) recordable(mt *famiv1.Meeting, now time.Time, field string) error {
+// that who may not write, that was cancelled or that has not started by
+// now, the time it answers for the record.
+func (s *Service) recordable(tx store.ReadTx, who principal.Principal, mt *famiv1.Meeting, field string) (time.Time, error) {
+	if err := mayWrite(tx, who, mt, "record the "+field+" of"); err != nil {
+		return time.Time{}, err
+	}
+	now := s.cal.Now()
 	if isCancelled(mt) {
-		return errCancelled(mt, "recorded", field)
+		return time.Time{}, errCancelled(mt, "recorded", field)
 	}
 	if start := mt.GetStartTime(); start.AsTime().After(now) {
-		return errs.MeetingNotStarted.With(errs.Error{
+		return time.Time{}, errs.MeetingNotStarted.With(errs.Error{
 			Message: errs.Sprintf("%s starts at %s: its %s can be recorded once it has started", mt.GetName(), s.local(start), field),
 			Violations: []errs.Violation{{Field: field,
 				Description: errs.Sprintf("cannot be recorded before the meeting starts (%s)", s.local(start))}},
 			Metadata: map[string]string{"meeting": mt.GetName(), "start_time": timeKey(start)},
 		})
 	}
-	return nil
+	return now, nil
 }
 
 // mergeItems builds the action items of minutes from the request: items

@@ -155,11 +155,7 @@ func partners(tx store.ReadTx, v *errs.Violations, field string, names []string,
 // violations in v: existing partners of its region, each once, counts in
 // range, role counts adding up.
 func validateAttendance(tx store.ReadTx, v *errs.Violations, list []*famiv1.PartnerAttendance, region string) {
-	if len(list) == 0 {
-		v.Add("attendance", "is required: list the partners present (attendees 0 records a partner's absence)")
-		return
-	}
-	if !check.AtMost(v, "attendance", len(list), maxPartners, "partners") {
+	if !check.Listed(v, "attendance", len(list), maxPartners, "partners", "list the partners present (attendees 0 records a partner's absence)") {
 		return
 	}
 	c := attendanceCheck{v: v, refs: resource.Refs{Tx: tx, V: v, Region: region},

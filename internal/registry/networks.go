@@ -44,12 +44,7 @@ func (s *Networks) validate(tx store.ReadTx, v *errs.Violations, n *famiv1.Netwo
 	check.Enum(v, "network.state", n.GetState(), false)
 	s.r.municipalities(v, "network.municipalities", n.GetMunicipalities(), region)
 
-	switch {
-	case len(n.GetMembers()) == 0:
-		v.Add("network.members", "is required: at least the lead partner")
-	default:
-		check.AtMost(v, "network.members", len(n.GetMembers()), maxMembers, "members")
-	}
+	check.Listed(v, "network.members", len(n.GetMembers()), maxMembers, "members", "at least the lead partner")
 	members := resource.NewRefList[*famiv1.Partner](tx, v, region, resource.Partners)
 	var leads []string
 	for i, m := range n.GetMembers() {

@@ -311,10 +311,7 @@ func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection s
 	}
 	names := req.GetNames()
 	var v errs.Violations
-	switch {
-	case len(names) == 0:
-		v.Add("names", "is required: at least one %s", kindOf(collection))
-	case check.AtMost(&v, "names", len(names), MaxBatchGet, collection):
+	if check.Listed(&v, "names", len(names), MaxBatchGet, collection, "at least one "+kindOf(collection)) {
 		for i, name := range names {
 			if name == "" {
 				v.Add(errs.Indexed("names", i), "is required")

@@ -1,11 +1,7 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -17,6 +13,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/protocolhashtest"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -140,7 +137,7 @@ func (sc *protocolScenario) run() {
 	// Opening freezes the text; its hash is the documented one.
 	p = sc.ok("open for signature")(admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: v1, Etag: p.GetEtag()}))
 	sc.wantState("open for signature", p, famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE)
-	if got, want := p.GetContentHash(), thirdPartyContentHash(t, p); got != want {
+	if got, want := p.GetContentHash(), protocolhashtest.ContentHash(t, p); got != want {
 		t.Errorf("content_hash %s, recomputed from docs/protocol-content-hash.md: %s", got, want)
 	}
 	hash := p.GetContentHash()
@@ -202,7 +199,7 @@ func (sc *protocolScenario) run() {
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"body"}},
 	}))
 	a = sc.ok("open the amendment")(cpi.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: v2}))
-	if a.GetContentHash() == hash || a.GetContentHash() != thirdPartyContentHash(t, a) {
+	if a.GetContentHash() == hash || a.GetContentHash() != protocolhashtest.ContentHash(t, a) {
 		t.Errorf("amendment content_hash %s (first version %s)", a.GetContentHash(), hash)
 	}
 	_, err = sign(udp, v2, hash)
@@ -233,50 +230,6 @@ func (sc *protocolScenario) run() {
 	if tm := term.GetTermination(); tm.GetReason() != "Il CPI si ritira dal tavolo" || tm.GetBy() != "test:staff:udp-milano" || tm.GetTime() == nil {
 		t.Errorf("termination %v", tm)
 	}
-}
-
-// thirdPartyContentHash recomputes a content hash the way
-// docs/protocol-content-hash.md tells a third party to: the JSON object of
-// the signed fields, members in key order, no whitespace, the minimal RFC
-// 8785 string escapes, hex SHA-256. Written from the document, it shares no
-// code with the server: encoding/json with structs whose fields are
-// declared in key order, then encoding/json's extra escapes undone.
-func thirdPartyContentHash(t *testing.T, p *famiv1.Protocol) string {
-	t.Helper()
-	type party struct {
-		Commitments string `json:"commitments"`
-		Partner     string `json:"partner"`
-		Role        string `json:"role"`
-		RoleLabel   string `json:"role_label"`
-	}
-	type content struct {
-		Body       string  `json:"body"`
-		Format     string  `json:"format"`
-		Name       string  `json:"name"`
-		Objectives string  `json:"objectives"`
-		Parties    []party `json:"parties"`
-		Title      string  `json:"title"`
-		ValidFrom  string  `json:"valid_from"`
-		ValidUntil string  `json:"valid_until"`
-		Version    int32   `json:"version"`
-	}
-	doc := content{
-		Body: p.GetBody(), Format: "raccordo.protocol-content.v1", Name: p.GetName(), Objectives: p.GetObjectives(),
-		Parties: []party{}, Title: p.GetTitle(), ValidFrom: p.GetValidFrom(), ValidUntil: p.GetValidUntil(), Version: p.GetVersion(),
-	}
-	for _, pt := range p.GetParties() {
-		doc.Parties = append(doc.Parties, party{Commitments: pt.GetCommitments(), Partner: pt.GetPartner(), Role: pt.GetRole().String(), RoleLabel: pt.GetRoleLabel()})
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		t.Fatal(err)
-	}
-	s := strings.TrimSuffix(buf.String(), "\n")
-	s = strings.NewReplacer(`\u2028`, "\u2028", `\u2029`, "\u2029").Replace(s)
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 // draftProtocol creates, as s, lombardia's protocol id of rete-milano

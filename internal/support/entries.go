@@ -462,12 +462,7 @@ func reviewAll[R proto.Message](ctx context.Context, s *Service, req batchReques
 		return zero, err
 	}
 	var v errs.Violations
-	switch n := len(req.GetNames()); {
-	case n == 0:
-		v.Add("names", "is required: at least one entry")
-	default:
-		check.AtMost(&v, "names", n, maxBatch, "entries")
-	}
+	check.Listed(&v, "names", len(req.GetNames()), maxBatch, "entries", "at least one entry")
 	seen := check.Set[string]{}
 	for i, n := range req.GetNames() {
 		f := errs.Indexed("names", i)

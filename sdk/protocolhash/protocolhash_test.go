@@ -1,15 +1,12 @@
 package protocolhash_test
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/protocolhashtest"
 	"github.com/raccordo/raccordo/sdk/protocolhash"
 )
 
@@ -66,45 +63,6 @@ func draft() *famiv1.Protocol {
 	}
 }
 
-// independentHash recomputes a content hash from the documented form
-// without the package's encoder: a map (encoding/json sorts its keys),
-// encoding/json's string escapes, then the two differences between them
-// and RFC 8785 undone (encoding/json escapes U+2028 and U+2029, and HTML
-// characters unless told not to).
-func independentHash(t *testing.T, p *famiv1.Protocol) string {
-	t.Helper()
-	parties := []any{}
-	for _, party := range p.GetParties() {
-		parties = append(parties, map[string]any{
-			"partner":     party.GetPartner(),
-			"role":        party.GetRole().String(),
-			"role_label":  party.GetRoleLabel(),
-			"commitments": party.GetCommitments(),
-		})
-	}
-	doc := map[string]any{
-		"format":      "raccordo.protocol-content.v1",
-		"name":        p.GetName(),
-		"version":     p.GetVersion(),
-		"title":       p.GetTitle(),
-		"parties":     parties,
-		"objectives":  p.GetObjectives(),
-		"body":        p.GetBody(),
-		"valid_from":  p.GetValidFrom(),
-		"valid_until": p.GetValidUntil(),
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(doc); err != nil {
-		t.Fatal(err)
-	}
-	s := strings.TrimSuffix(buf.String(), "\n")
-	s = strings.NewReplacer(`\u2028`, "\u2028", `\u2029`, "\u2029").Replace(s)
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
 func TestContentHashIndependent(t *testing.T) {
 	edge := golden()
 	edge.Title = "\x01\x1f\b\f\"\\</script>\u2029\u007f"
@@ -112,7 +70,7 @@ func TestContentHashIndependent(t *testing.T) {
 	edge.ValidUntil = "2030-12-31"
 	edge.Version = 1234567
 	for _, p := range []*famiv1.Protocol{golden(), edge, draft(), {}} {
-		if got, want := protocolhash.Of(p), independentHash(t, p); got != want {
+		if got, want := protocolhash.Of(p), protocolhashtest.ContentHash(t, p); got != want {
 			t.Errorf("Of(%q) = %s, want %s (independent: %s)", p.GetTitle(), got, want, protocolhash.Canonical(p))
 		}
 	}
