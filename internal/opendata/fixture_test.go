@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/protocols"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/support"
@@ -61,23 +62,53 @@ func newFixture(tb testing.TB, sz size) *fixture {
 	f := &fixture{st: st, src: opendata.Sources{Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(),
 		Protocols: protocols.New(st, protocols.Options{Now: clock}), Support: sup, Monitoring: monitoring.New(st, monitoring.Options{Now: clock})}}
 	for _, region := range regions[:sz.regions] {
-		_, err := st.Update(tb.Context(), region, store.Mutation{Principal: "fixture"}, func(tx store.WriteTx) (proto.Message, error) {
-			var last store.Resource
-			for _, last = range regionData(region, sz) {
-				if err := tx.Put(last); err != nil {
-					return nil, err
-				}
-			}
-			return last, nil
-		})
-		if err != nil {
-			tb.Fatalf("write %s: %v", region, err)
+		data, archived := regionData(region, sz), []store.Resource(nil)
+		if sz.entries > 0 {
+			// Its networks are archived once their entries are logged, as
+			// in life: an archived network takes no new entry (ADR 30).
+			data, archived = activeFirst(data)
 		}
+		put(tb, st, region, data)
 		if sz.entries > 0 {
 			f.approveEntries(tb, sup, region, sz)
+			put(tb, st, region, archived)
 		}
 	}
 	return f
+}
+
+// put writes resources into region in one transaction.
+func put(tb testing.TB, st store.Store, region string, resources []store.Resource) {
+	tb.Helper()
+	if len(resources) == 0 {
+		return
+	}
+	_, err := st.Update(tb.Context(), region, store.Mutation{Principal: "fixture"}, func(tx store.WriteTx) (proto.Message, error) {
+		for _, r := range resources {
+			if err := tx.Put(r); err != nil {
+				return nil, err
+			}
+		}
+		return resources[len(resources)-1], nil
+	})
+	if err != nil {
+		tb.Fatalf("write %s: %v", region, err)
+	}
+}
+
+// activeFirst returns data with its archived networks active, and those
+// networks as they are, to write once their entries are logged.
+func activeFirst(data []store.Resource) (active, archived []store.Resource) {
+	for _, r := range data {
+		if n, ok := r.(*famiv1.Network); ok && resource.Archived(n) {
+			archived = append(archived, n)
+			n = proto.Clone(n).(*famiv1.Network)
+			n.State = famiv1.NetworkState_NETWORK_STATE_ACTIVE
+			r = n
+		}
+		active = append(active, r)
+	}
+	return active, archived
 }
 
 // texts are the fixture's awkward strings, taken in turn.
