@@ -53,6 +53,9 @@ type call struct {
 	// caller, when set, identifies the caller instead of the
 	// Authorization header (a calendar feed token, see files.go).
 	caller func() (principal.Principal, error)
+	// file marks a download (serveFile), which answers by writing its
+	// file, not with a message: run asks it for none (answerOf).
+	file bool
 	// path is the request's path, clipped (clipAsked), of a call that
 	// names no RPC the server serves, whose procedure is then a bounded
 	// name (unrouted's, otherProcedure); "" for every other call.
@@ -482,7 +485,7 @@ func (p *pipeline) run(ctx context.Context, c *call, next unaryFunc) (res any, e
 		ctx, left = aip.TrackUnreachable(ctx)
 		defer p.logUnreachable(ctx, c, left)
 	}
-	if res, err = next(ctx); err == nil {
+	if res, err = next(ctx); err == nil && !c.file {
 		_, err = answerOf(c.procedure, res)
 	}
 	return res, err
