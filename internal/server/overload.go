@@ -239,6 +239,10 @@ type ticket struct {
 	// before the pipeline is recorded from arrived (refuseREST).
 	arrived  time.Time
 	recorded atomic.Bool
+	// params are the path variables of the REST route the gateway
+	// matched (restRouter.checkQuery), kept so that a request it refuses
+	// before the pipeline is authorised on them first (refusalOf).
+	params map[string]string
 }
 
 // The states of a ticket.

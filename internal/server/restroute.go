@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/openapi"
 )
 
@@ -349,7 +350,12 @@ func matchRoute(routes []restRoute, method string, segs []string, verb string) *
 // checkQuery is the gateway muxes' middleware: it refuses a request whose
 // query cannot be read whole, or has a parameter its route does not take
 // (restquery.go), where a mux has routed the request, so that its route
-// is matched once, by the gateway. Each handler of a mux serves one
+// is matched once, by the gateway. It refuses before authentication, as
+// a request no route matches is (routingError): a parameter no route of
+// the path takes is a fault of the address, which tests and clients use
+// to learn that a route exists (TestRESTRoutesReachTheirRPC). The path
+// variables the mux found are kept on the request's ticket, for a
+// refusal of its body (gatewayError). Each handler of a mux serves one
 // route, a pattern and a method: the route of the table it serves is
 // found at its first request, from the pattern the mux matched, and kept.
 func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
@@ -359,6 +365,9 @@ func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 	)
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
 		once.Do(func() { rt = rr.patternRoute(r) })
+		if t := ticketOf(r.Context()); t != nil {
+			t.params = params // the mux's own map: no allocation
+		}
 		if r.URL.RawQuery != "" {
 			q, err := readQuery(r.URL.RawQuery)
 			procedure := unrouted(r.Method) // a pattern the document does not list
@@ -381,8 +390,9 @@ func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 // from a service or from the gateway itself, becomes a problem document.
 // An error of the gateway's own (a body or a query parameter it cannot
 // decode, before it calls the service) is recorded as the pipeline
-// records a call, since the pipeline never saw it (refuseREST); a call
-// the pipeline began is recorded already (recordedREST).
+// records a call, since the pipeline never saw it (refuseREST), after
+// the caller's authentication and rights (refusalOf); a call the
+// pipeline began is recorded already (recordedREST).
 func (rr *restRouter) gatewayError(ctx context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	if recordedREST(r.Context()) {
 		p, retryAfter := problemFromStatus(status.Convert(err))
@@ -393,7 +403,48 @@ func (rr *restRouter) gatewayError(ctx context.Context, _ *runtime.ServeMux, _ r
 	if !ok { // refused before the gateway named the call
 		procedure = rr.recordedAs(r)
 	}
-	rr.pipe.refuseREST(w, r, procedure, status.Convert(err).Err(), arrival(r.Context()))
+	rr.pipe.refuseREST(w, r, procedure, rr.refusalOf(r, procedure, status.Convert(err).Err()), arrival(r.Context()))
+}
+
+// refusalOf is the refusal of a REST request of procedure that the
+// gateway refuses for its contents (err: a body, or a query value, it
+// cannot decode) before calling the service: the refusal of the caller's
+// authentication or rights when there is one, as the pipeline would give
+// it (pipeline.admit), else err. Without it a caller of another region,
+// or with no token, got 400 for a body that did not decode and 403, 404
+// or 401 for one that did, where every other surface checks who calls
+// before what is asked.
+//
+// The rights are decided on the request that the path variables of the
+// route the gateway matched make (kept by checkQuery), which hold the
+// region: the body is not decoded again. A request that the path alone
+// cannot decide (a rule's field in the body, which that request lacks:
+// INVALID_ARGUMENT) keeps err, which names what is at fault, as does one
+// refused before the gateway matched a route.
+func (rr *restRouter) refusalOf(r *http.Request, procedure string, err error) error {
+	t := ticketOf(r.Context())
+	if t == nil || t.params == nil {
+		return err
+	}
+	rt := rr.patternRoute(r)
+	if rt == nil || rt.procedure != procedure {
+		return err
+	}
+	mt, found := protoregistry.GlobalTypes.FindMessageByName(rt.input.FullName())
+	if found != nil {
+		return err
+	}
+	req := mt.New().Interface()
+	for field, value := range t.params {
+		if runtime.PopulateFieldFromPath(req, field, value) != nil {
+			return err // the gateway's own refusal of the path names it
+		}
+	}
+	c := call{procedure: rt.procedure, protocol: "rest", header: r.Header.Get, peer: hostOf(r.RemoteAddr), req: req}
+	if _, _, denied := rr.pipe.admit(r.Context(), c); denied != nil && errs.CodeOf(denied) != errs.Invalid {
+		return denied
+	}
+	return err
 }
 
 // routingError answers a request that no route matches (404, or 405 for
