@@ -48,6 +48,21 @@ func Eventually(t testing.TB, what string, check func() error) error {
 	return poll(t, Bound, what, check)
 }
 
+// Receive waits for a value on ch, and fails t, naming what, if none
+// comes within Bound.
+func Receive[T any](t testing.TB, what string, ch <-chan T) T {
+	t.Helper()
+	start := time.Now()
+	select {
+	case v := <-ch:
+		t.Logf("waited %v for %s", time.Since(start).Round(time.Millisecond), what)
+		return v
+	case <-time.After(Bound):
+		t.Fatalf("%s: not within %v", what, Bound)
+		panic("unreachable") // Fatalf does not return
+	}
+}
+
 func poll(t testing.TB, bound time.Duration, what string, check func() error) error {
 	t.Helper()
 	start := time.Now()

@@ -245,14 +245,7 @@ func (c *cutClient) Watch(ctx context.Context, key string, opts ...clientv3.OpOp
 // watch, within milliseconds.
 func waitFor(t *testing.T, changed <-chan struct{}, what string) {
 	t.Helper()
-	waittest.Until(t, what, func() bool {
-		select {
-		case <-changed:
-			return true
-		default:
-			return false
-		}
-	})
+	waittest.Receive(t, what, changed)
 }
 
 // cutImport imports recs into lombardia through s and cuts the import
