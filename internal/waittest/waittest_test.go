@@ -46,3 +46,12 @@ func TestPoll(t *testing.T) {
 		t.Errorf("gave up after %v, before the bound", waited)
 	}
 }
+
+// Receive returns the value that comes on its channel.
+func TestReceive(t *testing.T) {
+	ch := make(chan int, 1)
+	go func() { ch <- 7 }()
+	if got := Receive(t, "a value", ch); got != 7 {
+		t.Errorf("received %d, want 7", got)
+	}
+}
