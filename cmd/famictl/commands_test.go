@@ -25,6 +25,7 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
+	"github.com/raccordo/raccordo/internal/waittest"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -724,7 +725,7 @@ func TestMirrorCommandWritesRevisionAfterList(t *testing.T) {
 	go func() {
 		done <- executeContext(ctx, []string{"mirror", "--region", "lombardia", "--out", out, "--server", f.url, "--token", f.admin}, nil, io.Discard, &stderr)
 	}()
-	waitUntil(t, ".revision 3 after the list", func() bool { return mirrorRevision(out) == "3" })
+	waittest.Until(t, ".revision 3 after the list", func() bool { return mirrorRevision(out) == "3" })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("mirror: %v", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestCopyRegionBboltEtcdBbolt moves a region from bbolt to etcd (famictl
@@ -159,7 +160,7 @@ func TestRestoreOnEtcdRelists(t *testing.T) {
 		// The server learns the end of an import from its etcd watch,
 		// within milliseconds: until then the region is UNAVAILABLE.
 		var err error
-		waitUntil(t, "a write to "+id, func() bool {
+		waittest.Until(t, "a write to "+id, func() bool {
 			_, err = partners.CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: "regions/lombardia", PartnerId: id,
 				Partner: &famiv1.Partner{DisplayName: "Partner " + id, Kind: famiv1.PartnerKind_PARTNER_KIND_SCHOOL}})
 			return connect.CodeOf(err) != connect.CodeUnavailable
@@ -183,7 +184,7 @@ func TestRestoreOnEtcdRelists(t *testing.T) {
 	if _, err := partners.DeletePartner(t.Context(), &famiv1.DeletePartnerRequest{Name: "regions/lombardia/partners/kept-0"}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the mirror at revision 5", func() bool { return mirrorRevision(mirror) == "5" })
+	waittest.Until(t, "the mirror at revision 5", func() bool { return mirrorRevision(mirror) == "5" })
 
 	restore := []string{"restore", "--etcd-endpoints", endpoints, "--etcd-prefix", "/r/", "--region", "lombardia", "--from", file}
 	if err := run(restore, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--replace") {
@@ -205,7 +206,7 @@ func TestRestoreOnEtcdRelists(t *testing.T) {
 		t.Errorf("changes since 3, the backup's revision: %v, want REVISION_COMPACTED so the reader lists again", err)
 	}
 	create("after") // 1000006
-	waitUntil(t, "the mirror at revision 1000006", func() bool { return mirrorRevision(mirror) == "1000006" })
+	waittest.Until(t, "the mirror at revision 1000006", func() bool { return mirrorRevision(mirror) == "1000006" })
 	stop()
 	stop = func() {}
 	files, _ := filepath.Glob(filepath.Join(mirror, "partners", "*.json"))

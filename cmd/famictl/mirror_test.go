@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
+	"github.com/raccordo/raccordo/internal/waittest"
 	"github.com/raccordo/raccordo/sdk"
 )
 
@@ -36,7 +37,7 @@ func TestMirror(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
-	waitFor := func(what string, ok func() bool) { t.Helper(); waitUntil(t, what, ok) }
+	waitFor := func(what string, ok func() bool) { t.Helper(); waittest.Until(t, what, ok) }
 	revision := func() string { return mirrorRevision(out) }
 	startMirror := func() func() { return startMirror(t, cf, out) }
 
@@ -93,7 +94,7 @@ func TestMirrorListsEveryState(t *testing.T) {
 	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	out := t.TempDir()
 	defer startMirror(t, cf, out)()
-	waitUntil(t, ".revision 2 after the first list", func() bool { return mirrorRevision(out) == "2" })
+	waittest.Until(t, ".revision 2 after the first list", func() bool { return mirrorRevision(out) == "2" })
 	if _, err := os.Stat(filepath.Join(out, "closedPeriods", "q1-2021.json")); err != nil {
 		t.Errorf("the reopened period is not mirrored: %v", err)
 	}
@@ -117,18 +118,6 @@ func startMirror(t *testing.T, cf clientFlags, out string) (stop func()) {
 func mirrorRevision(out string) string {
 	b, _ := os.ReadFile(filepath.Join(out, ".revision"))
 	return strings.TrimSpace(string(b))
-}
-
-// waitUntil polls ok until it holds, and fails the test after ten seconds.
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // TestMirrorStopsOnDataLoss: a mirror that meets a damaged record, in its
@@ -185,7 +174,7 @@ func TestMirrorWaitsForRetryAfter(t *testing.T) {
 	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	first := t.TempDir()
 	stopFirst := startMirror(t, cf, first)
-	waitUntil(t, "the first mirror's position", func() bool { return mirrorRevision(first) == "0" })
+	waittest.Until(t, "the first mirror's position", func() bool { return mirrorRevision(first) == "0" })
 	// The position is saved after the list, before the watch opens: a
 	// change the first mirror receives proves it holds the one stream, so
 	// the second is the one refused.
@@ -198,17 +187,17 @@ func TestMirrorWaitsForRetryAfter(t *testing.T) {
 		}
 	}
 	createPartner("earlier")
-	waitUntil(t, "the first mirror watching", func() bool { return mirrorRevision(first) == "1" })
+	waittest.Until(t, "the first mirror watching", func() bool { return mirrorRevision(first) == "1" })
 
 	second := t.TempDir()
 	var logs syncbuf.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan error, 1)
 	go func() { ended <- runMirror(ctx, cf, "lombardia", second, slog.New(slog.NewTextHandler(&logs, nil))) }()
-	waitUntil(t, "the second mirror refused", func() bool { return strings.Contains(logs.String(), "resource_exhausted") })
+	waittest.Until(t, "the second mirror refused", func() bool { return strings.Contains(logs.String(), "resource_exhausted") })
 	stopFirst()
 	createPartner("later")
-	waitUntil(t, "the second mirror watching", func() bool { return mirrorRevision(second) == "2" })
+	waittest.Until(t, "the second mirror watching", func() bool { return mirrorRevision(second) == "2" })
 	cancel()
 	if err := <-ended; err != nil {
 		t.Fatalf("second mirror: %v", err)
@@ -254,7 +243,7 @@ func TestMirrorKeepsOutOfOtherFiles(t *testing.T) {
 	// resumes there.
 	out := t.TempDir()
 	stop := startMirror(t, cf, out)
-	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == "0" })
+	waittest.Until(t, "the first list", func() bool { return mirrorRevision(out) == "0" })
 	stop()
 	stop = startMirror(t, cf, out)
 	stop()
@@ -285,10 +274,10 @@ func TestMirrorKeepsNestedResources(t *testing.T) {
 	out := t.TempDir()
 	stop := startMirror(t, cf, out)
 	defer func() { stop() }()
-	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == "6" })
+	waittest.Until(t, "the first list", func() bool { return mirrorRevision(out) == "6" })
 	report("2025-q1")
 	assessment("governance")
-	waitUntil(t, "the nested resources' changes", func() bool { return mirrorRevision(out) == "8" })
+	waittest.Until(t, "the nested resources' changes", func() bool { return mirrorRevision(out) == "8" })
 	for _, p := range []string{"projects/mon/monitoringReports/2025-q2.json", "networks/rete-bergamo/capacityAssessments/listed.json",
 		"projects/mon/monitoringReports/2025-q1.json", "networks/rete-bergamo/capacityAssessments/governance.json", "projects/mon.json"} {
 		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
@@ -344,7 +333,7 @@ func TestMirrorListsApprovedRevisions(t *testing.T) {
 	cf := f.flags(f.token(auth.TokenSpec{Subject: "system:test", Role: principal.RegionalSystem, Region: "lombardia"}))
 	out := t.TempDir()
 	stop := startMirror(t, cf, out)
-	waitUntil(t, "the first list", func() bool { return mirrorRevision(out) == fmt.Sprint(head.GetRevision()) })
+	waittest.Until(t, "the first list", func() bool { return mirrorRevision(out) == fmt.Sprint(head.GetRevision()) })
 	stop()
 	for _, p := range []string{"2025-q2.json", "2025-q2@1.json", "2025-q2@2.json"} {
 		b, err := os.ReadFile(filepath.Join(out, "projects", "mon", "monitoringReports", p))
@@ -474,7 +463,7 @@ func TestMirrorAheadOfTheServerListsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := startMirror(t, cf, out)
-	waitUntil(t, "the region listed again", func() bool { return mirrorRevision(out) == "1" })
+	waittest.Until(t, "the region listed again", func() bool { return mirrorRevision(out) == "1" })
 	stop()
 	if _, err := os.Stat(filepath.Join(out, "partners", "gone.json")); !os.IsNotExist(err) {
 		t.Errorf("the partner the server does not hold is still mirrored: %v", err)

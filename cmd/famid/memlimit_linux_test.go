@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,9 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/raccordo/raccordo/internal/syncbuf"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestMemoryLimitFromCgroup starts famid, a process of its own, in a
@@ -83,17 +84,20 @@ func startLineIn(t *testing.T, dir string, env []string) string {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "famid ready"); {
+	if waittest.Eventually(t, "famid ready", func() error {
+		if strings.Contains(logs.String(), "famid ready") {
+			return nil
+		}
 		select {
 		case err := <-exited:
 			t.Fatalf("famid exited before it was ready (%v):\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
+		default:
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			<-exited
-			t.Fatalf("famid not ready after 10 s:\n%s", logs.String())
-		}
+		return errors.New("not ready")
+	}) != nil {
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("famid not ready after %v:\n%s", waittest.Bound, logs.String())
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

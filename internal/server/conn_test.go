@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/http2"
 
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // h2Conn opens a TCP connection to the gRPC port and sends the HTTP/2
@@ -41,7 +42,7 @@ func served(c net.Conn, d time.Duration) bool {
 func TestGRPCIdleConnectionsAreReaped(t *testing.T) {
 	ts := startServer(t, server.Config{GRPCIdleTimeout: 300 * time.Millisecond})
 	c := h2Conn(t, ts.grpcAddr())
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	c.SetReadDeadline(time.Now().Add(waittest.Bound))
 	// Read until the server closes the connection, acknowledging its
 	// SETTINGS and PINGs as a client does: grpc-go closes an idle
 	// connection gracefully, with a GOAWAY and a PING, and closes it once
@@ -50,7 +51,7 @@ func TestGRPCIdleConnectionsAreReaped(t *testing.T) {
 	for {
 		f, err := fr.ReadFrame()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatal("an idle connection was still open after 10 s")
+			t.Fatalf("an idle connection was still open after %v", waittest.Bound)
 		}
 		if err != nil {
 			return // closed
@@ -74,7 +75,7 @@ func TestGRPCConnectionCap(t *testing.T) {
 	ts := startServer(t, server.Config{GRPCMaxConnections: 2})
 	first, second := h2Conn(t, ts.grpcAddr()), h2Conn(t, ts.grpcAddr())
 	for _, c := range []net.Conn{first, second} {
-		if !served(c, 5*time.Second) {
+		if !served(c, waittest.Bound) {
 			t.Fatal("a connection within the cap was not served")
 		}
 	}
@@ -83,7 +84,7 @@ func TestGRPCConnectionCap(t *testing.T) {
 		t.Fatal("a third connection was served with a cap of two")
 	}
 	first.Close()
-	if !served(third, 5*time.Second) {
+	if !served(third, waittest.Bound) {
 		t.Error("the waiting connection was not served once another closed")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // registryState is everything TestRestartKeepsEverything reads back.
@@ -214,13 +215,8 @@ func TestSecondServerFailsFast(t *testing.T) {
 		}
 		errc <- err
 	}()
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(10 * time.Second):
-		// Not a timing assertion: a hang guard, 50 times the lock timeout.
-		t.Fatal("the second server.Open is still waiting for the data dir after 10s; want it to fail after its 200ms lock timeout")
-	}
+	// Not a timing assertion: a hang guard, far past the lock timeout.
+	err := waittest.Receive(t, "the second server.Open to fail after its 200ms lock timeout", errc)
 	if !errors.Is(err, bolt.ErrLocked) {
 		t.Fatalf("second server.Open: got %v, want an error wrapping bolt.ErrLocked", err)
 	}

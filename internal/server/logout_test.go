@@ -50,7 +50,7 @@ func TestLogoutRevokesTheCallersToken(t *testing.T) {
 			if _, err := s.Logout(ctx, &famiv1.LogoutRequest{}); err != nil {
 				t.Fatalf("logout: %v", err)
 			}
-			wantStreamEnd(t, "after logout", done, codes.Unauthenticated, 5*time.Second)
+			wantStreamEnd(t, "after logout", done, codes.Unauthenticated)
 			_, err := s.WhoAmI(ctx, &famiv1.WhoAmIRequest{})
 			checkErr(t, "whoami after logout", err, wantErr{code: codes.Unauthenticated, reason: "INVALID_TOKEN"})
 			_, err = s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})

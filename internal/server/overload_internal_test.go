@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
+
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestTapYieldsBeforeRefusing: the gRPC tap gives the processor to the
@@ -79,7 +81,7 @@ func TestHoldOnlyForABodyToCome(t *testing.T) {
 		if tk == nil || tk.timer == nil {
 			t.Fatalf("a call with a body reached its handler without a ticket, or with one without a timer")
 		}
-		waitFor(t, "the hold to give the slot back", func() bool { return len(s.slots) == 0 })
+		waittest.Until(t, "the hold to give the slot back", func() bool { return len(s.slots) == 0 })
 		if st := tk.state.Load(); st != ticketExpired {
 			t.Errorf("the slot came back with the ticket in state %d, want expired (%d)", st, ticketExpired)
 		}
@@ -89,17 +91,6 @@ func TestHoldOnlyForABodyToCome(t *testing.T) {
 	}
 	if !s.take() {
 		t.Error("a slot was not given back when its call ended")
-	}
-}
-
-// waitFor polls cond until it holds, failing t if it has not within ten
-// seconds: a bound for a broken condition, far past any scheduling delay.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 10s for %s", what)
-		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestCallInFlightWhenTheStoreCloses: a call whose request is still
@@ -58,7 +59,7 @@ func TestCallInFlightWhenTheStoreCloses(t *testing.T) {
 // in progress then had only what the HTTP wait had left of it. The REST
 // call is still answered, by the store it started on.
 func TestShutdownClosesEveryListenerAtOnce(t *testing.T) {
-	ts, finish, stopped := stopWithACallInProgress(t, 20*time.Second)
+	ts, finish, stopped := stopWithACallInProgress(t, 2*waittest.Bound)
 	waitRefused(t, "gRPC", ts.GRPCAddr())
 	if err := finish(); err != nil {
 		t.Errorf("the REST call in progress when the stop began: %v, want it answered", err)
@@ -85,18 +86,21 @@ func stopWithACallInProgress(t *testing.T, shutdownTimeout time.Duration) (ts *t
 	return ts, finish, stop
 }
 
-// waitRefused waits, for a few seconds at most, until nothing listens on
-// addr any more, and fails the test if something still does.
+// waitRefused waits until nothing listens on addr any more, and fails the
+// test if something still does after waittest's bound. The call in
+// progress is held until the test lets it go, and the stop's timeout is
+// longer than the bound, so a listener that waited for the call, or for
+// the timeout, still takes connections when the bound is over.
 func waitRefused(t *testing.T, what, addr string) {
 	t.Helper()
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	waittest.Until(t, "the "+what+" listener to refuse connections while a call is in progress", func() bool {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
-			return
+			return true
 		}
 		conn.Close()
-	}
-	t.Fatalf("the %s listener still takes connections 3 s into the stop, while a call is in progress", what)
+		return false
+	})
 }
 
 // TestHurryEndsTheWaitForCallsInProgress: Hurry (famid's second SIGTERM)
@@ -105,12 +109,9 @@ func waitRefused(t *testing.T, what, addr string) {
 func TestHurryEndsTheWaitForCallsInProgress(t *testing.T) {
 	ts, _, stopped := stopWithACallInProgress(t, time.Minute)
 	ts.Hurry()
-	select {
-	case err := <-stopped:
-		if err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the stop still waits for the call in progress 10 s after Hurry")
+	// The shutdown timeout, a minute, is twice the bound: a stop that
+	// waited for it, or for the call, would still be running.
+	if err := waittest.Receive(t, "the stop to end after Hurry, with a call in progress", stopped); err != nil {
+		t.Errorf("Stop: %v", err)
 	}
 }

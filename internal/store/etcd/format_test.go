@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/store/storetest"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // keysUnder returns every key of prefix with its value and revisions, and
@@ -189,7 +190,7 @@ func TestFormatRaisedWhileRunning(t *testing.T) {
 		if after, _ := keysUnder(t, cli, prefix+"regions/lombardia/"); !sameKeys(after, before) {
 			t.Fatalf("a write landed in the region after its format was raised")
 		}
-		if err := eventually(func() error {
+		if err := waittest.Eventually(t, "the raised format refused", func() error {
 			err := s.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil })
 			if e := errs.As(err); e != nil && e.Reason == errs.DataFormatUnknown {
 				return nil
@@ -214,7 +215,7 @@ func TestFormatRaisedWhileRunning(t *testing.T) {
 		if _, err := cli.Put(t.Context(), prefix+"formats/regions/lombardia", string(store.FormatMarker())); err != nil {
 			t.Fatal(err)
 		}
-		if err := eventually(func() error { return tryCreate(t.Context(), s, "p3") }); err != nil {
+		if err := waittest.Eventually(t, "a create once the marker names this format again", func() error { return tryCreate(t.Context(), s, "p3") }); err != nil {
 			t.Errorf("the region once its marker names this format again: %v", err)
 		}
 		s.Close()

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestInterruptedImport cancels an import into a real etcd member after
@@ -61,7 +61,7 @@ func TestInterruptedImport(t *testing.T) {
 		t.Fatalf("the cancelled import wrote %d keys (%v), want some: the test proves nothing", keys.Count, err)
 	}
 
-	if err := eventually(func() error { return importing(running) }); err != nil {
+	if err := waittest.Eventually(t, "the running store to see the import", func() error { return importing(running) }); err != nil {
 		t.Errorf("the store open during the cut import: %v", err)
 	}
 	st := open(t, opts, target)
@@ -102,7 +102,7 @@ func TestInterruptedImport(t *testing.T) {
 		t.Errorf("imported region: %d records at revision %d, want the exported %d at %d", len(got), gotRev, len(want), wantRev)
 	}
 	// The store open all along serves the region again, as imported.
-	if err := eventually(func() error { return running.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil }) }); err != nil {
+	if err := waittest.Eventually(t, "the running store to serve the imported region", func() error { return running.View(t.Context(), "lombardia", func(store.ReadTx) error { return nil }) }); err != nil {
 		t.Fatalf("the store open during the import, after it finished: %v", err)
 	}
 	if got, gotRev := exportAll(t, running); gotRev != wantRev || len(got) != len(want) {
@@ -119,19 +119,6 @@ func importing(s *etcd.Store) error {
 		return fmt.Errorf("a read: got %v, want REGION_IMPORTING", err)
 	}
 	return nil
-}
-
-// eventually retries check until it returns nil, for up to ten seconds:
-// a store learns of another process's commits by its etcd watch, within
-// milliseconds.
-func eventually(check func() error) error {
-	var err error
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if err = check(); err == nil {
-			return nil
-		}
-	}
-	return err
 }
 
 func exportAll(t *testing.T, s *etcd.Store) ([]store.Record, int64) {
@@ -213,7 +200,7 @@ func TestRestoreContinuesAboveIssued(t *testing.T) {
 		t.Errorf("the replaced region issued %+v, want %+v", got, want)
 	}
 	var rev, compacted int64
-	if err := eventually(func() error {
+	if err := waittest.Eventually(t, "the running store to see the restore", func() error {
 		return s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
 			rev, compacted = tx.Revision(), tx.Compacted()
 			if ok, err := tx.Exists("regions/lombardia/partners/p06"); ok || err != nil {
@@ -495,7 +482,7 @@ func TestReplaceKeepingRevisionsContinuesAtIssued(t *testing.T) {
 		if err := s.RestoreRegion(t.Context(), "lombardia", records(tc.recs), etcd.RestoreOptions{Replace: true}); err != nil {
 			t.Fatalf("restore --replace of %s: %v", tc.name, err)
 		}
-		err := eventually(func() error {
+		err := waittest.Eventually(t, "the restored revisions", func() error {
 			return s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
 				if tx.Revision() != issued || tx.Compacted() != issued {
 					return fmt.Errorf("revision %d, compacted %d, want both %d, the highest issued", tx.Revision(), tx.Compacted(), issued)
@@ -577,7 +564,7 @@ func TestKeepingRevisionsRefusedUpFront(t *testing.T) {
 		t.Fatalf("restore --replace above the revisions issued: %v", err)
 	}
 	issued += 100
-	if err := eventually(func() error {
+	if err := waittest.Eventually(t, "the revision after the restore", func() error {
 		return s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
 			if tx.Revision() != issued {
 				return fmt.Errorf("after the restore: revision %d, want %d", tx.Revision(), issued)
@@ -594,7 +581,7 @@ func TestKeepingRevisionsRefusedUpFront(t *testing.T) {
 	if err := s.RestoreRegion(t.Context(), "lombardia", records(moved), etcd.RestoreOptions{Replace: true, Revision: new(movedAt)}); err != nil {
 		t.Fatalf("restore --replace of the region at its own revision %d: %v", movedAt, err)
 	}
-	if err := eventually(func() error {
+	if err := waittest.Eventually(t, "the revisions after the move", func() error {
 		return s.View(t.Context(), "lombardia", func(tx store.ReadTx) error {
 			if tx.Revision() != movedAt || tx.Compacted() != issued {
 				return fmt.Errorf("after the move: revision %d, compacted %d, want %d and %d (the backup's)", tx.Revision(), tx.Compacted(), movedAt, issued)

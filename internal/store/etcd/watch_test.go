@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/store/storetest"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // watchLog stands in for a client's Watcher and records every watch opened
@@ -113,7 +114,7 @@ func TestOneWatchPerRegion(t *testing.T) {
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	running, other, logged := twoProcesses(t, c, c.Client(t))
 	cutImport(t, other, []store.Record{partnerRecord("a"), partnerRecord("b")})
-	if err := eventually(func() error { return importing(running) }); err != nil {
+	if err := waittest.Eventually(t, "the running store to see the import", func() error { return importing(running) }); err != nil {
 		t.Fatalf("an import started by another process: %v", err)
 	}
 
@@ -147,10 +148,10 @@ func TestWatchesAfterCompaction(t *testing.T) {
 	}
 	c.Mend(0)
 
-	if err := eventually(func() error { return importing(running) }); err != nil {
+	if err := waittest.Eventually(t, "the running store to see the import", func() error { return importing(running) }); err != nil {
 		t.Fatalf("an import started during the cut: %v", err)
 	}
-	if err := eventually(func() error {
+	if err := waittest.Eventually(t, "the revision watch opened again", func() error {
 		if n := logged.count(lombardia); n < 2 {
 			return fmt.Errorf("lombardia's revision watched %d times, want the watch opened again", n)
 		}
@@ -239,16 +240,12 @@ func (c *cutClient) Watch(ctx context.Context, key string, opts ...clientv3.OpOp
 	return c.Watcher.Watch(ctx, key, opts...)
 }
 
-// waitFor fails the test, saying what, unless changed closes within ten
-// seconds: a store learns of another process's commit by its etcd watch,
-// within milliseconds.
+// waitFor fails the test, saying what, unless changed closes within
+// waittest's bound: a store learns of another process's commit by its etcd
+// watch, within milliseconds.
 func waitFor(t *testing.T, changed <-chan struct{}, what string) {
 	t.Helper()
-	select {
-	case <-changed:
-	case <-time.After(10 * time.Second):
-		t.Fatal(what)
-	}
+	waittest.Receive(t, what, changed)
 }
 
 // cutImport imports recs into lombardia through s and cuts the import
