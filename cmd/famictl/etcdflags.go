@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -57,6 +60,9 @@ func (e *etcdFlags) open(ctx context.Context, regions []string) (st *etcd.Store,
 	st, err = etcd.Open(octx, etcd.Options{Client: cli, Prefix: e.prefix, Regions: regions})
 	if err != nil {
 		cli.Close()
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("etcd %s gave no answer within %s (--etcd-dial-timeout): %w", strings.Join(c.Endpoints, ","), c.DialTimeout, err)
+		}
 		return nil, nil, err
 	}
 	return st, func() { st.Close(); cli.Close() }, nil

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,5 +99,34 @@ func TestTokenCreateWithoutSystemDBSaysEtcd(t *testing.T) {
 	err := run([]string{"token", "create", "--data-dir", dir, "--role", "consultant", "--region", "lombardia", "--subject", "account:mrossi"}, &out, &errOut)
 	if err == nil || out.Len() != 0 || !strings.Contains(err.Error(), "--etcd-endpoints") {
 		t.Errorf("no system.db: printed %q, err %v; want refused, saying to give --etcd-endpoints", out.String(), err)
+	}
+}
+
+// TestEtcdFlagsUnansweredSaysSo: restore and token create, given an etcd
+// endpoint that does not answer, stop at --etcd-dial-timeout naming the
+// endpoint and the flag, as famid's start does; restore waited for ever.
+func TestEtcdFlagsUnansweredSaysSo(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + l.Addr().String()
+	l.Close() // nothing answers there now
+	src := t.TempDir()
+	writeHistory(t, src)
+	dir := t.TempDir()
+	if _, err := auth.LoadOrCreateKeys(dir); err != nil {
+		t.Fatal(err)
+	}
+	etcdFlags := []string{"--etcd-endpoints", endpoint, "--etcd-dial-timeout", "300ms"}
+	for name, args := range map[string][]string{
+		"restore":      {"restore", "--region", "lombardia", "--from", filepath.Join(src, "regions", "lombardia.db")},
+		"token create": {"token", "create", "--data-dir", dir, "--role", "consultant", "--region", "lombardia", "--subject", "account:mrossi"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(append(args, etcdFlags...), &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), endpoint) || !strings.Contains(err.Error(), "--etcd-dial-timeout") {
+			t.Errorf("%s, etcd not answering: %v; want an error naming %s and --etcd-dial-timeout", name, err, endpoint)
+		}
 	}
 }
