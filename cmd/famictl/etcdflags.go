@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -32,38 +28,18 @@ func (e *etcdFlags) add(fs *pflag.FlagSet, use string) {
 	fs.StringVar(&e.client.KeyFile, "etcd-key", "", "etcd client certificate's key, PEM")
 	fs.StringVar(&e.client.CAFile, "etcd-ca", "", "CA of the etcd members' certificates, PEM")
 	fs.StringVar(&e.client.Username, "etcd-username", "", "etcd user (password in FAMICTL_ETCD_PASSWORD)")
-	fs.DurationVar(&e.client.DialTimeout, "etcd-dial-timeout", defaultEtcdDial, "how long to wait for the cluster's first answer")
+	fs.DurationVar(&e.client.DialTimeout, "etcd-dial-timeout", etcd.DefaultDialTimeout, "how long to wait for the cluster's first answer")
 }
-
-// defaultEtcdDial is famid's own --etcd-dial-timeout default.
-const defaultEtcdDial = 5 * time.Second
 
 // set says whether the command is to talk to etcd (--etcd-endpoints given).
 func (e *etcdFlags) set() bool { return len(e.client.Endpoints) > 0 }
 
 // open opens famid's store in the cluster, serving regions (none: the
-// system records only), as famid opens it: the cluster must answer within
-// the dial timeout, or the command would wait for ever on a wrong
-// endpoint. close closes the store, then its client.
-func (e *etcdFlags) open(ctx context.Context, regions []string) (st *etcd.Store, close func(), err error) {
+// system records only), as famid opens it (etcd.Dial): a cluster that
+// does not answer within the dial timeout is an error, not a wait for
+// ever. close closes the store, then its client.
+func (e *etcdFlags) open(ctx context.Context, regions []string) (*etcd.Store, func() error, error) {
 	c := e.client
 	c.Password = os.Getenv("FAMICTL_ETCD_PASSWORD")
-	if c.DialTimeout <= 0 {
-		c.DialTimeout = defaultEtcdDial
-	}
-	cli, err := etcd.NewClient(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	octx, cancel := context.WithTimeout(ctx, c.DialTimeout)
-	defer cancel()
-	st, err = etcd.Open(octx, etcd.Options{Client: cli, Prefix: e.prefix, Regions: regions})
-	if err != nil {
-		cli.Close()
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			err = fmt.Errorf("etcd %s gave no answer within %s (--etcd-dial-timeout): %w", strings.Join(c.Endpoints, ","), c.DialTimeout, err)
-		}
-		return nil, nil, err
-	}
-	return st, func() { st.Close(); cli.Close() }, nil
+	return etcd.Dial(ctx, c, etcd.Options{Prefix: e.prefix, Regions: regions})
 }
