@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -115,7 +114,6 @@ func newRestoreCmd(a *app) *cobra.Command {
 			"  famictl restore --etcd-endpoints http://127.0.0.1:2379 --region lombardia --from lombardia.db --replace",
 	}, func(cmd *cobra.Command, region string) error {
 		o.region = region
-		o.etcd.Password = os.Getenv("FAMICTL_ETCD_PASSWORD")
 		return restore(cmd.Context(), o, a.stdout)
 	})
 	f := cmd.Flags()
@@ -124,12 +122,7 @@ func newRestoreCmd(a *app) *cobra.Command {
 	cmd.MarkFlagRequired("from")
 	f.Int64Var(&o.bump, "bump-revision", 1_000_000, "how far above the highest revision known (the backup's, or the replaced file's or etcd region's when readable) the region continues (up to revision 2^53): more than the writes made since the backup; 0 keeps the backup's revisions, for a move of a region that no server has written since (onto a data dir or etcd cluster without that region)")
 	f.BoolVar(&o.replace, "replace", false, "etcd: replace a region that holds keys (keep clients off it); its revision is read before they are deleted, so the region continues above it")
-	f.StringSliceVar(&o.etcd.Endpoints, "etcd-endpoints", nil, "comma-separated etcd client URLs: import into etcd instead of a data dir")
-	f.StringVar(&o.prefix, "etcd-prefix", etcd.DefaultPrefix, "prefix of famid's etcd keys")
-	f.StringVar(&o.etcd.CertFile, "etcd-cert", "", "etcd client certificate, PEM")
-	f.StringVar(&o.etcd.KeyFile, "etcd-key", "", "etcd client certificate's key, PEM")
-	f.StringVar(&o.etcd.CAFile, "etcd-ca", "", "CA of the etcd members' certificates, PEM")
-	f.StringVar(&o.etcd.Username, "etcd-username", "", "etcd user (password in FAMICTL_ETCD_PASSWORD)")
+	o.etcd.add(f, "import into etcd instead of a data dir")
 	return cmd
 }
 
@@ -142,8 +135,7 @@ type restoreOptions struct {
 	// replace lets an etcd import replace a region that holds keys.
 	replace bool
 	// etcd, with endpoints, imports into a cluster instead of a data dir.
-	etcd   etcd.ClientConfig
-	prefix string
+	etcd etcdFlags
 }
 
 // restore installs a backup as a region's file in a data dir, or imports
@@ -160,7 +152,7 @@ func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 		return fmt.Errorf("%s is not a usable backup: %w", from, err)
 	}
 	var next int64 // 0: the backup's revisions are kept
-	if len(o.etcd.Endpoints) > 0 {
+	if o.etcd.set() {
 		continueAt := func(issued int64, exact bool) (n int64, err error) {
 			next, err = o.continueAt(revision, issued, exact, "etcd region "+region)
 			return next, err
@@ -168,7 +160,7 @@ func restore(ctx context.Context, o restoreOptions, stdout io.Writer) error {
 		if err := importEtcd(ctx, o, revision, continueAt); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", region, revision, strings.Join(o.etcd.Endpoints, ","), o.prefix)
+		fmt.Fprintf(stdout, "imported region %s at revision %d into etcd %s (prefix %s)\n", region, revision, strings.Join(o.etcd.client.Endpoints, ","), o.etcd.prefix)
 		continued(stdout, next)
 		return nil
 	}
@@ -230,16 +222,11 @@ func continued(stdout io.Writer, next int64) {
 // up front (RestoreOptions.Revision): the import checks that the records
 // it reads hold it.
 func importEtcd(ctx context.Context, o restoreOptions, revision int64, next func(issued int64, exact bool) (int64, error)) error {
-	cli, err := etcd.NewClient(o.etcd)
+	st, closeStore, err := o.etcd.open(ctx, []string{o.region})
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
-	st, err := etcd.Open(ctx, etcd.Options{Client: cli, Prefix: o.prefix, Regions: []string{o.region}})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer closeStore()
 	return st.RestoreRegion(ctx, o.region, func(put func(store.Record) error) error {
 		_, err := bolt.ReadRegionFile(o.from, put)
 		return err

@@ -27,6 +27,7 @@ func newTokenCmd(a *app) *cobra.Command {
 		dataDir, role, region, partner, subject, name string
 		ttl                                           time.Duration
 		offline                                       bool
+		cluster                                       etcdFlags
 	)
 	create := &cobra.Command{
 		Use:         "create",
@@ -60,7 +61,7 @@ unless --offline says not to ask.`,
 				return err
 			}
 			if strings.HasPrefix(subject, principal.AccountPrefix) {
-				if spec.Generation, err = accountGeneration(cmd.Context(), dataDir, region, subject); err != nil {
+				if spec.Generation, err = accountGeneration(cmd.Context(), dataDir, &cluster, region, subject); err != nil {
 					return err
 				}
 			}
@@ -86,41 +87,68 @@ unless --offline says not to ask.`,
 	f.StringVar(&name, "name", "", "display name")
 	f.DurationVar(&ttl, "ttl", time.Hour, "lifetime")
 	f.BoolVar(&offline, "offline", false, "do not ask the server whether the partner exists")
+	cluster.add(f, "read an account's credential generation (--subject account:X) from famid's etcd cluster instead of DIR/system.db")
 	create.MarkFlagRequired("role")
 	create.RegisterFlagCompletionFunc("role", fixedCompletion(roles...))
 	return group("token", "Tokens signed with the server's key", create)
 }
 
 // accountGeneration is the credential generation that a token of the
-// account: subject of region must carry, read from the data dir's
-// system.db: famid refuses a token below its account's generation, and
-// every account made since 2026-12-01, or given a new password, is above
-// 0 (ADR 27). 0 where region has no such account. A famid that runs holds
-// the file, and one on etcd keeps its accounts there: famictl cannot read
-// the generation then, and refuses the token rather than print one famid
-// would refuse.
-func accountGeneration(ctx context.Context, dataDir, region, subject string) (int64, error) {
+// account: subject of region must carry: famid refuses a token below its
+// account's generation, and every account made since 2026-12-01, or given
+// a new password, is above 0 (ADR 27). It is read from famid's etcd
+// cluster when its flags are given, which famid may be serving, else from
+// the data dir's system.db, which a running famid holds locked: famictl
+// cannot read it then, and refuses the token rather than print one famid
+// would refuse. A subject that names no account of region is refused
+// (ADR 33): such a token would look like the account's and be none.
+func accountGeneration(ctx context.Context, dataDir string, cluster *etcdFlags, region, subject string) (int64, error) {
+	username := strings.TrimPrefix(subject, principal.AccountPrefix)
 	var gen int64
-	err := bolt.ViewSystemFile(ctx, dataDir, func(tx store.SystemTx) error {
+	found := false
+	read := func(tx store.SystemTx) error {
 		var err error
-		gen, _, err = accounts.AccountGeneration(tx, region, strings.TrimPrefix(subject, principal.AccountPrefix))
+		gen, found, err = accounts.AccountGeneration(tx, region, username)
 		return err
-	})
+	}
+	var err error
+	if cluster.set() {
+		err = viewEtcdSystem(ctx, cluster, read)
+	} else {
+		err = bolt.ViewSystemFile(ctx, dataDir, read)
+	}
 	var why string
 	switch {
+	case err == nil && !found:
+		return 0, fmt.Errorf("--subject %s: region %s has no account %s; for a token of no account, "+
+			"choose a subject that is not account:... (the default is cli:<role>[:<region>])", subject, region, username)
+	case err == nil:
+		return gen, nil
+	case cluster.set():
+		return 0, fmt.Errorf("--subject %s: read the account's credential generation from etcd %s: %w",
+			subject, strings.Join(cluster.client.Endpoints, ","), err)
 	case errors.Is(err, bolt.ErrLocked):
 		why = "famid is running and holds " + bolt.SystemFile(dataDir)
 	case errors.Is(err, fs.ErrNotExist):
-		why = "the data dir has no system.db (a famid on etcd keeps its accounts there)"
-	case err != nil:
-		return 0, fmt.Errorf("--subject %s: read the account's credential generation: %w", subject, err)
+		why = "the data dir has no system.db: if famid runs on etcd, give its --etcd-endpoints and --etcd-prefix"
 	default:
-		return gen, nil
+		return 0, fmt.Errorf("--subject %s: read the account's credential generation: %w", subject, err)
 	}
 	return 0, fmt.Errorf("--subject %s: famictl cannot read the account's credential generation (%s), "+
 		"and famid refuses a token without it for an account made since 2026-12-01 or given a new password: "+
 		"sign in as the account instead (AuthService.Login, POST /v1/auth:login, or the web's /accedi), or stop famid and run this again; "+
 		"for a token of no account, choose a subject that is not account:... (the default is cli:<role>[:<region>])", subject, why)
+}
+
+// viewEtcdSystem runs fn in a read-only view of famid's system records in
+// the cluster of cluster's flags, opened with no region served.
+func viewEtcdSystem(ctx context.Context, cluster *etcdFlags, fn func(store.SystemTx) error) error {
+	st, closeStore, err := cluster.open(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	return st.SystemView(ctx, fn)
 }
 
 // checkPartner asks the server, with the new token itself (a network

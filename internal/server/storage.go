@@ -74,23 +74,11 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 	if err != nil {
 		return nil, nil, err
 	}
-	cli, err := etcd.NewClient(ec.ClientConfig)
-	if err != nil {
-		dirLock.Close()
-		return nil, nil, err
-	}
-	dial := ec.DialTimeout
-	if dial <= 0 {
-		dial = 5 * time.Second
-	}
-	octx, cancel := context.WithTimeout(ctx, dial)
-	defer cancel()
-	st, err := etcd.Open(octx, etcd.Options{
-		Client: cli, Prefix: ec.Prefix, Regions: regions, Now: cfg.Now,
+	st, closeStore, err := etcd.Dial(ctx, ec.ClientConfig, etcd.Options{
+		Prefix: ec.Prefix, Regions: regions, Now: cfg.Now,
 		RequestRetention: cfg.RequestRetention, RequestTimeout: ec.RequestTimeout, MaxTxnOps: ec.MaxTxnOps, MaxTxnBytes: ec.MaxTxnBytes,
 	})
 	if err != nil {
-		cli.Close()
 		dirLock.Close()
 		return nil, nil, err
 	}
@@ -99,12 +87,11 @@ func openEtcd(ctx context.Context, cfg Config, regions []string) (backend, func(
 	// that no other famid is making one there.
 	exports := filepath.Join(cfg.DataDir, backupsInProgress)
 	if err := os.RemoveAll(exports); err != nil {
-		st.Close()
-		cli.Close()
+		closeStore()
 		dirLock.Close()
 		return nil, nil, err
 	}
-	return etcdBackend{st, exports}, func() error { return errors.Join(st.Close(), cli.Close(), dirLock.Close()) }, nil
+	return etcdBackend{st, exports}, func() error { return errors.Join(closeStore(), dirLock.Close()) }, nil
 }
 
 // dataDirLock is the file of an etcd famid's data dir that it holds

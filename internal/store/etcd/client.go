@@ -1,9 +1,11 @@
 package etcd
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
@@ -24,6 +26,9 @@ type ClientConfig struct {
 	DialTimeout time.Duration
 }
 
+// DefaultDialTimeout is ClientConfig.DialTimeout's default.
+const DefaultDialTimeout = 5 * time.Second
+
 // NewClient returns a client of the cluster; it connects in the
 // background, so the first request waits for (at most DialTimeout) or
 // fails on an unreachable cluster.
@@ -40,7 +45,7 @@ func NewClient(c ClientConfig) (*clientv3.Client, error) {
 		}
 	}
 	if c.DialTimeout <= 0 {
-		c.DialTimeout = 5 * time.Second
+		c.DialTimeout = DefaultDialTimeout
 	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints: c.Endpoints, TLS: tlsCfg, Username: c.Username, Password: c.Password,
@@ -50,4 +55,31 @@ func NewClient(c ClientConfig) (*clientv3.Client, error) {
 		return nil, fmt.Errorf("etcd client: %w", err)
 	}
 	return cli, nil
+}
+
+// Dial opens the store of opts on a new client of c, as famid and famictl
+// open it: the cluster must answer within c.DialTimeout, or the open fails
+// naming the endpoints and --etcd-dial-timeout (the flag of both), where
+// the first read would otherwise wait for ever on an endpoint nobody
+// answers. opts.Client is the new client; close closes the store, then
+// the client.
+func Dial(ctx context.Context, c ClientConfig, opts Options) (st *Store, close func() error, err error) {
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = DefaultDialTimeout
+	}
+	cli, err := NewClient(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	octx, cancel := context.WithTimeout(ctx, c.DialTimeout)
+	defer cancel()
+	opts.Client = cli
+	if st, err = Open(octx, opts); err != nil {
+		cli.Close()
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("etcd %s gave no answer within %s (--etcd-dial-timeout): %w", strings.Join(c.Endpoints, ","), c.DialTimeout, err)
+		}
+		return nil, nil, err
+	}
+	return st, func() error { return errors.Join(st.Close(), cli.Close()) }, nil
 }
