@@ -88,7 +88,7 @@ func problemFromStatus(st *status.Status) (p problem, retryAfter int) {
 	if code == codes.InvalidArgument && len(p.Violations) == 0 {
 		field := "body"
 		p.Reason = string(errs.Invalid.Reason())
-		if strings.Contains(p.Detail, "request body too large") {
+		if bodyTooLarge(p.Detail) {
 			// 413, not a retryable status: the same body will never fit.
 			p.Detail = "the request body is larger than the server accepts"
 			p.Reason = string(errs.BodyTooLarge)
@@ -301,4 +301,11 @@ func decodeErrorField(msg string) string {
 		}
 	}
 	return "body"
+}
+
+// bodyTooLarge reports whether a gateway's decoding failure, its message,
+// is the body's limit (http.MaxBytesReader's error): 413, refused before
+// authentication as the limit is a transport's (refusalOf), never a 400.
+func bodyTooLarge(message string) bool {
+	return strings.Contains(message, "request body too large")
 }

@@ -420,10 +420,12 @@ func (rr *restRouter) gatewayError(ctx context.Context, _ *runtime.ServeMux, _ r
 // region: the body is not decoded again. A request that the path alone
 // cannot decide (a rule's field in the body, which that request lacks:
 // INVALID_ARGUMENT) keeps err, which names what is at fault, as does one
-// refused before the gateway matched a route.
+// refused before the gateway matched a route, and a body over the limit:
+// that is the transport's refusal (413), before authentication as on
+// every surface.
 func (rr *restRouter) refusalOf(r *http.Request, procedure string, err error) error {
 	t := ticketOf(r.Context())
-	if t == nil || t.params == nil {
+	if t == nil || t.params == nil || bodyTooLarge(status.Convert(err).Message()) {
 		return err
 	}
 	rt := rr.patternRoute(r)
