@@ -281,9 +281,12 @@ func Code(v *errs.Violations, field, s string, max int) bool {
 	return true
 }
 
-// Email checks a bare e-mail address (no display name).
+// Email checks a bare e-mail address (no display name). It is first one
+// line of text (Text): mail.ParseAddress takes any UTF-8 (RFC 6532), so a
+// direction override or a zero-width character passed in an address,
+// which a page then showed reordered or with an invisible difference.
 func Email(v *errs.Violations, field, s string) {
-	if s == "" {
+	if s == "" || !Text(v, field, s, false, 254, false) {
 		return
 	}
 	a, err := mail.ParseAddress(s)

@@ -209,6 +209,25 @@ func TestTextFaultsSayTheirReason(t *testing.T) {
 	}
 }
 
+// TestEmailIsOneLineOfText: an address that mail.ParseAddress takes (it
+// reads any UTF-8) is refused when Text refuses it as one line, with
+// Text's reason: a direction override or a zero-width character in it
+// was taken, on every surface.
+func TestEmailIsOneLineOfText(t *testing.T) {
+	for value, want := range map[string]string{
+		"a@b\u202ec.it": errs.TextInvisibleCharacter,
+		"a\u200b@b.it":  errs.TextInvisibleCharacter,
+		"a@b\u2066.it":  errs.TextInvisibleCharacter,
+		"pec@comune.it": "",
+	} {
+		var v errs.Violations
+		check.Email(&v, "email", value)
+		if l := v.List(); want == "" && len(l) != 0 || want != "" && (len(l) != 1 || l[0].Reason != want) {
+			t.Errorf("%q: violations %v, want reason %q", value, l, want)
+		}
+	}
+}
+
 // TestName: a name is checked as one line of text, and one of accents or
 // other combining marks alone, which has no key to be found by, is refused
 // naming its field, with reason NAME_WITHOUT_LETTERS; white space alone is
