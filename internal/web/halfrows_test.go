@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -140,5 +142,35 @@ func TestHalfFilledActionRowRefused(t *testing.T) {
 		"action.0.code": {""}, "action.0.title": {"Scuola"}, "action.1.code": {"02"}, "action.1.title": {"Lavoro"}}
 	if res, page = a.do("POST", "/progetti/lab-impact", project); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a0-code-err"`) {
 		t.Errorf("an edit clearing a code and keeping its title: status %d; want 422 with the row marked", res.StatusCode)
+	}
+}
+
+// TestHalfFilledPartyRowIsTheServicesRefusal: a party row typed into
+// without a partner is sent to the service, which refuses the missing
+// partner as it does from any client, and the page says so at the row;
+// the form's other faults (here, a missing title) come back in the same
+// answer. The page refused the row itself, a copy of the service's rule,
+// without sending the form: the title was marked only at the next save.
+func TestHalfFilledPartyRowIsTheServicesRefusal(t *testing.T) {
+	f := startFamid(t)
+	b, network, udp, _ := f.annaInBergamo(t)
+	form := url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {""},
+		"body": {"Art. 1"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"},
+		"party.1.partner": {""}, "party.1.commitments": {"Corsi serali di italiano"}}
+	res, page := b.do("POST", "/protocolli", form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="p1-partner-err">Scegli l&#39;ente di questa parte, o svuota la riga`) ||
+		!strings.Contains(page, `id="f-title-err"`) || !strings.Contains(page, `value="Corsi serali di italiano"`) {
+		t.Errorf("a party without a partner and no title: status %d; want 422 marking the row's partner and the title, the commitments kept\n%s", res.StatusCode, errorsOf(page))
+	}
+	// The API's verdict on the same party is the one the page shows.
+	_, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{Parent: "regions/lombardia",
+		Protocol: &famiv1.Protocol{Network: network, Title: "Protocollo", Parties: []*famiv1.Party{
+			{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Commitments: "Corsi serali di italiano"}}}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "protocol.parties[1].partner") {
+		t.Errorf("the API on a party without a partner: %v, want INVALID_ARGUMENT naming its partner", err)
+	}
+	list, err := famiv1.NewProtocolServiceClient(f.conn).ListProtocols(f.admin("lombardia"), &famiv1.ListProtocolsRequest{Parent: "regions/lombardia"})
+	if err != nil || len(list.GetProtocols()) != 0 {
+		t.Errorf("after the refused forms: %d protocols, %v; want none", len(list.GetProtocols()), err)
 	}
 }

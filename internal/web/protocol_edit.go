@@ -91,9 +91,9 @@ func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *proto
 	return l, err
 }
 
-// protocolFromForm reads the draft form; party rows without a partner are
-// left out (that is how the form removes a party; one typed into is
-// refused before, partiesUnchosen).
+// protocolFromForm reads the draft form; party rows left empty are left
+// out (that is how the form removes a party); one typed into without a
+// partner is sent, for the service to refuse (partyRows).
 func protocolFromForm(v url.Values) *famiv1.Protocol {
 	p := &famiv1.Protocol{
 		Network: v.Get("network"), Title: v.Get("title"), Objectives: v.Get("objectives"), Body: v.Get("body"),
@@ -104,11 +104,8 @@ func protocolFromForm(v url.Values) *famiv1.Protocol {
 			p.Themes = append(p.Themes, t)
 		}
 	}
-	for i := range rowCount(v, "party") {
+	for _, i := range partyRows(v) {
 		k := "party." + strconv.Itoa(i) + "."
-		if v.Get(k+"partner") == "" {
-			continue
-		}
 		p.Parties = append(p.Parties, &famiv1.Party{Partner: v.Get(k + "partner"), Role: famiv1.PartyRole(famiv1.PartyRole_value[v.Get(k+"role")]),
 			RoleLabel: v.Get(k + "role_label"), Commitments: v.Get(k + "commitments")})
 	}
@@ -133,29 +130,32 @@ func protocolForm(p *famiv1.Protocol) url.Values {
 
 // protocolPages are the protocol draft's create and edit pages.
 func (a *App) protocolPages() resourceForm[*famiv1.Protocol] {
-	return resourceForm[*famiv1.Protocol]{app: a, get: a.getProtocol, fields: protocolForm, read: readForm(protocolFromForm), prefix: "protocol.", render: a.renderProtocolEdit,
+	return resourceForm[*famiv1.Protocol]{app: a, get: a.getProtocol, fields: protocolForm, read: readForm(protocolFromForm), rows: partyFault, prefix: "protocol.", render: a.renderProtocolEdit,
 		compared: map[string]string{"network": "field.network", "title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
 			"themes": "protocols.themes", "valid_from": "protocols.valid_from", "valid_until": "protocols.valid_until",
 			"party.%d.partner": "protocols.parties", "party.%d.role": "protocols.party_roles", "party.%d.role_label": "protocols.role_labels",
 			"party.%d.commitments": "protocols.commitments"}}
 }
 
-// partiesUnchosen marks the party rows of the posted draft form with a
-// role label or commitments typed, or a role chosen, and no partner
-// (unkeyedRows): the form comes back with them, rather than saved without
-// them. A role counts only when changed from the one the row showed
-// (role_shown, typedIn): a recorded party is still removed by clearing
-// its partner alone, its role left as it was; a spare row's role, shown
-// unchosen, chosen alone was dropped silently.
-func partiesUnchosen(fm *form) bool {
-	return unkeyedRows(fm, "party", "partner", "protocols.party_unchosen", "role", "role_label", "commitments")
+// partyRows are the party rows of the draft form that it sends
+// (sentRows): those with a partner, and those with a role label or
+// commitments typed, or a role chosen, and no partner, which the service
+// refuses for the partner it requires (partyFault). A role counts only
+// when changed from the one the row showed (role_shown, typedIn): a
+// recorded party is still removed by clearing its partner alone, its role
+// left as it was; a spare row's role, shown unchosen, chosen alone was
+// dropped silently.
+func partyRows(v url.Values) []int {
+	return sentRows(v, "party", "partner", "role", "role_label", "commitments")
+}
+
+// partyFault places the service's refusal of a party sent without its
+// partner at its row's partner (keyMissing).
+func partyFault(v url.Values) rowFault {
+	return keyMissing(v, "parties", "party", "partner", partyRows(v), "protocols.party_unchosen")
 }
 
 func (a *App) protocolCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if fm := newForm(r.PostForm); partiesUnchosen(fm) {
-		a.protocolPages().fresh(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
 	p, err := a.protocols.CreateProtocol(s.ctx, &famiv1.CreateProtocolRequest{Parent: regionName(s.region), Protocol: protocolFromForm(r.PostForm),
 		RequestId: r.PostFormValue("request_id")})
 	a.protocolPages().created(w, r, s, err, noticed("/protocolli/"+resource.ID(p.GetName()), "protocol_created"))
@@ -183,10 +183,6 @@ func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	if fm := newForm(r.PostForm); partiesUnchosen(fm) {
-		a.protocolPages().edit(w, r, s, http.StatusUnprocessableEntity, fm)
-		return
-	}
 	in := protocolFromForm(r.PostForm)
 	in.Name = pathName(r, s, resource.Protocols, "protocol")
 	_, err := a.protocols.UpdateProtocol(s.ctx, &famiv1.UpdateProtocolRequest{Protocol: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: protocolFields},

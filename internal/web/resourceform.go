@@ -23,6 +23,9 @@ type resourceForm[T any] struct {
 	// lists no change where the typed value is another way of writing
 	// the stored one ("1.234" for 1234).
 	read func(v url.Values, cur T) T
+	// rows, when set, places the service's violations of the lists the
+	// form shows row by row (rowFault), read from the form as sent.
+	rows func(v url.Values) rowFault
 	// prefix is the request field that holds the resource ("partner."),
 	// under which the service names the fields it refuses.
 	prefix string
@@ -83,7 +86,7 @@ func (rf resourceForm[T]) fresh(w http.ResponseWriter, r *http.Request, s *sessi
 // created answers a create's submit (see App.submitted): a refused form is
 // shown again as typed (fresh), success goes to next.
 func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *session, err error, next landing) {
-	fm := newForm(r.PostForm)
+	fm := rf.submittedForm(r)
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.fresh(w, r, s, code, fm) }, next)
 }
 
@@ -91,8 +94,17 @@ func (rf resourceForm[T]) created(w http.ResponseWriter, r *http.Request, s *ses
 // is shown again as typed beside what is stored now (edit), success goes
 // to next.
 func (rf resourceForm[T]) updated(w http.ResponseWriter, r *http.Request, s *session, err error, next landing) {
-	fm := newForm(r.PostForm)
+	fm := rf.submittedForm(r)
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
+}
+
+// submittedForm is the form r posted, its rows' violations placed (rows).
+func (rf resourceForm[T]) submittedForm(r *http.Request) *form {
+	fm := newForm(r.PostForm)
+	if rf.rows != nil {
+		fm.rows = rf.rows(r.PostForm)
+	}
+	return fm
 }
 
 // deleted answers a delete's submit (see App.submitted): refused, the page

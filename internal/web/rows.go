@@ -144,24 +144,65 @@ func typedIn(v url.Values, field string) bool {
 	return value != "" && (!sent || len(shown) == 0 || strings.TrimSpace(shown[0]) != value)
 }
 
+// halfRow reports whether the row of a group whose fields start with k
+// ("party.1.") has its key field empty while one of its typed fields is
+// not (typedIn): a row half filled by a user who forgot its key. A row
+// whose every field is empty, or shows only what the page showed, is a
+// removal: clearing the key is how the form removes a row.
+func halfRow(v url.Values, k, key string, typed []string) bool {
+	return strings.TrimSpace(v.Get(k+key)) == "" && slices.ContainsFunc(typed, func(field string) bool { return typedIn(v, k+field) })
+}
+
+// sentRows are the rows of group in v (renumbered by renumberRows) that a
+// form sends to the service, in order: each whose key field is filled, and
+// each half filled (halfRow), for the service to refuse its missing key,
+// as it refuses it from any client (keyMissing says so on the row). Before,
+// the page refused such a row itself, a copy of the service's rule, and
+// the form's other faults showed only at the next save.
+func sentRows(v url.Values, group, key string, typed ...string) []int {
+	var rows []int
+	for i := range rowCount(v, group) {
+		k := group + "." + strconv.Itoa(i) + "."
+		if strings.TrimSpace(v.Get(k+key)) != "" || halfRow(v, k, key, typed) {
+			rows = append(rows, i)
+		}
+	}
+	return rows
+}
+
+// keyMissing is the rowFault of a list the service names list
+// ("parties"), whose i-th element the form sent from its row rows[i] of
+// group (sentRows): the service's violation of an element's key, when
+// the row sent none, is placed at the row's key field in the words of
+// mark, which say what to do (choose it, or empty the row). Any other
+// violation is left to absorb's rule, its list's.
+func keyMissing(v url.Values, list, group, key string, rows []int, mark string) rowFault {
+	return func(field string) (string, string, bool) {
+		head, tail, _ := strings.Cut(field, ".")
+		i, ok := errs.IndexIn(head, list)
+		if !ok || i >= len(rows) || tail != key {
+			return "", "", false
+		}
+		name := group + "." + strconv.Itoa(rows[i]) + "." + key
+		if strings.TrimSpace(v.Get(name)) != "" {
+			return "", "", false
+		}
+		return name, msg(mark), true
+	}
+}
+
 // unkeyedRows marks, in fm.Errors at its key field, each row of group
-// (renumbered by renumberRows) whose key field is empty while one of its
-// typed fields is not: its reader skips a row without its key, since
-// clearing the key is how the form removes a row, so such a row, half
-// filled by a user who forgot to choose its key, was dropped on save with
-// what was typed in it. A row whose every field is empty is still a
-// removal. mark is the catalogue key of the row's error, in Italian; the
-// form's message asks to check the fields. It reports whether it marked
-// a row, the form then to be shown again (422) and nothing sent to the
-// service.
+// (renumbered by renumberRows) half filled (halfRow), which its reader
+// skips, since clearing the key is how the form removes a row: such a row
+// was dropped on save with what was typed in it. mark is the catalogue key
+// of the row's error, in Italian; the form's message asks to check the
+// fields. It reports whether it marked a row, the form then to be shown
+// again (422) and nothing sent to the service.
 func unkeyedRows(fm *form, group, key, mark string, typed ...string) bool {
 	marked := false
 	for i := range rowCount(fm.Values, group) {
 		k := group + "." + strconv.Itoa(i) + "."
-		if strings.TrimSpace(fm.Get(k+key)) != "" {
-			continue
-		}
-		if slices.ContainsFunc(typed, func(field string) bool { return typedIn(fm.Values, k+field) }) {
+		if halfRow(fm.Values, k, key, typed) {
 			fm.Errors[k+key] = msg(mark)
 			marked = true
 		}
