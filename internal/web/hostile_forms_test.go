@@ -246,3 +246,68 @@ var errorTextRE = regexp.MustCompile(`(?s)(id="form-error"[^>]*>.*?</|class="err
 func errorsOf(page string) string {
 	return strings.Join(errorTextRE.FindAllString(page, -1), "\n")
 }
+
+// TestHostileInputOnTheMeetingsForms walks the forms of a held meeting's
+// page (attendance, minutes and action items, cancellation) with what
+// their fields never hold: counts with an exponent, negative or past an
+// int32, an unknown role, a Veneto partner, sixty thousand partners in one
+// form, text that is not UTF-8 or holds a NUL, a due date past 2199, an
+// action item id that climbs. Each is refused on a clean Italian page
+// that stays small and shows nothing of Veneto, and nothing is written.
+func TestHostileInputOnTheMeetingsForms(t *testing.T) {
+	f := startFamid(t)
+	b, _, udp, cpia := f.annaInBergamo(t)
+	vudp := f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
+	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10)
+	res, _ := b.do("POST", "/incontri", url.Values{"csrf": {b.csrf("/incontri/nuovo")}, "networks": {"regions/lombardia/networks/rete-bergamo"},
+		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo"}, "day": {day.Format("02/01/2006")},
+		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("schedule: status %d", res.StatusCode)
+	}
+	path := strings.Split(res.Header.Get("Location"), "?")[0]
+	many := url.Values{}
+	for i := range 60_000 {
+		many.Set(fmt.Sprintf("att.regions/lombardia/partners/p%d", i), "1")
+	}
+	due := day.AddDate(0, 0, 2).Format("02/01/2006")
+	for _, c := range []struct {
+		name, path string
+		form       url.Values
+	}{
+		{"attendance with an exponent", "/presenze", url.Values{"att." + udp: {"3e1"}}},
+		{"attendance negative", "/presenze", url.Values{"att." + udp: {"-3"}}},
+		{"attendance past an int32", "/presenze", url.Values{"att." + udp: {"4294967299"}}},
+		{"attendance of a role past an int32", "/presenze", url.Values{"att." + udp: {"3"}, "att." + udp + ".ATTENDEE_ROLE_TEACHER": {"4294967297"}}},
+		{"attendance of an unknown role", "/presenze", url.Values{"att." + udp: {"3"}, "att." + udp + ".ATTENDEE_ROLE_NOPE": {"1"}}},
+		{"attendance of a Veneto partner", "/presenze", url.Values{"att." + vudp: {"3"}}},
+		{"attendance of a climbing partner", "/presenze", url.Values{"att.regions/lombardia/partners/../../veneto/partners/udp-padova": {"3"}}},
+		{"attendance of sixty thousand partners", "/presenze", many},
+		{"minutes not UTF-8", "/verbale", url.Values{"minutes": {"Verbale\xff"}}},
+		{"minutes with a NUL", "/verbale", url.Values{"minutes": {"Verbale\x00"}}},
+		{"an action item of a Veneto owner", "/verbale", url.Values{"minutes": {"Verbale"}, "ai.0.description": {"Fare"}, "ai.0.owner": {vudp}, "ai.0.due_date": {due}}},
+		{"an action item due in 9999", "/verbale", url.Values{"minutes": {"Verbale"}, "ai.0.description": {"Fare"}, "ai.0.owner": {cpia}, "ai.0.due_date": {"31/12/9999"}}},
+		{"an action item owned by a bidi name", "/verbale", url.Values{"minutes": {"Verbale"}, "ai.0.description": {"Fare\u202e"}, "ai.0.owner": {cpia}}},
+		{"a climbing action item", "/azioni/" + url.PathEscape("../../x"), url.Values{}},
+		{"a cancellation whose reason holds a NUL", "/annulla", url.Values{"reason": {"No\x00"}, "conferma": {"1"}}},
+	} {
+		before := f.regionRevision("lombardia")
+		c.form.Set("csrf", b.csrf(path))
+		res, page := b.do("POST", path+c.path, c.form)
+		if res.StatusCode < 400 || res.StatusCode >= 500 {
+			t.Errorf("%s: status %d, want a refusal", c.name, res.StatusCode)
+		}
+		if !strings.Contains(page, `lang="it"`) || englishRefusal.MatchString(page) {
+			t.Errorf("%s: the refusal is not said in Italian: %s", c.name, englishRefusal.FindString(page))
+		}
+		if venetoNames.MatchString(page) {
+			t.Errorf("%s: the page shows Veneto's records", c.name)
+		}
+		if len(page) > 1<<20 {
+			t.Errorf("%s: a page of %d bytes", c.name, len(page))
+		}
+		if after := f.regionRevision("lombardia"); after != before {
+			t.Errorf("%s: the revision moved from %d to %d", c.name, before, after)
+		}
+	}
+}
