@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -309,5 +310,63 @@ func TestHostileInputOnTheMeetingsForms(t *testing.T) {
 		if after := f.regionRevision("lombardia"); after != before {
 			t.Errorf("%s: the revision moved from %d to %d", c.name, before, after)
 		}
+	}
+}
+
+// TestHostileInputOnTheReportForm walks a monitoring report's edit form,
+// filled as its page fills it, with numbers and dates no field takes
+// (exponents, negatives, NaN, past an int64 of cents or an int32 of
+// people, the year 1), text that is not UTF-8, and two thousand deviation
+// rows. Each is refused in Italian, on a page that stays small, and the
+// report is unchanged.
+func TestHostileInputOnTheReportForm(t *testing.T) {
+	f, staff, _ := monitoringClients(t)
+	edit := labReport + "/modifica"
+	_, page := staff.do("GET", edit, nil)
+	base := formValues(t, page, edit)
+	manyRows := map[string]string{}
+	for i := range 2000 {
+		manyRows[fmt.Sprintf("dev.%d.description", i)] = "Ritardo"
+	}
+	for _, c := range []struct {
+		name string
+		set  map[string]string
+	}{
+		{"an indicator value with an exponent", map[string]string{"ind.0.value": "1e308"}},
+		{"an indicator value negative", map[string]string{"ind.0.value": "-5"}},
+		{"an indicator value NaN", map[string]string{"ind.0.value": "NaN"}},
+		{"an expenditure past an int64 of cents", map[string]string{"exp.1.committed": "92.233.720.368.547.758,08"}},
+		{"an expenditure with an exponent", map[string]string{"exp.1.paid": "1e5"}},
+		{"a start in the year 1", map[string]string{"act.0.start": "01/01/0001"}},
+		{"a deviation not UTF-8", map[string]string{"dev.0.description": "Ritardo\xff"}},
+		{"people reached past an int32", map[string]string{"ppl.0.count": "4294967297"}},
+		{"two thousand deviations", manyRows},
+	} {
+		before := f.regionRevision("lombardia")
+		form := url.Values{}
+		for k, v := range base {
+			form[k] = slices.Clone(v)
+		}
+		form.Set("csrf", staff.csrf(edit))
+		for k, v := range c.set {
+			form.Set(k, v)
+		}
+		res, page := staff.do("POST", edit, form)
+		if res.StatusCode < 400 || res.StatusCode >= 500 {
+			t.Errorf("%s: status %d, want a refusal", c.name, res.StatusCode)
+		}
+		if !strings.Contains(page, `lang="it"`) || englishRefusal.MatchString(page) {
+			t.Errorf("%s: the refusal is not said in Italian: %s", c.name, englishRefusal.FindString(page))
+		}
+		if len(page) > 1<<20 {
+			t.Errorf("%s: a page of %d bytes", c.name, len(page))
+		}
+		if after := f.regionRevision("lombardia"); after != before {
+			t.Errorf("%s: the revision moved from %d to %d", c.name, before, after)
+		}
+	}
+	base.Set("csrf", staff.csrf(edit))
+	if res, page := staff.do("POST", edit, base); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("the form as its page fills it: status %d, want it saved\n%s", res.StatusCode, errorsOf(page))
 	}
 }
