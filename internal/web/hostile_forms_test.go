@@ -34,6 +34,12 @@ type hostileForm struct {
 	resent bool
 }
 
+// filledBy is a form and the session that fills it.
+type filledBy struct {
+	who  *browserless
+	form hostileForm
+}
+
 // field is a form field and a value of it.
 type field struct{ name, value string }
 
@@ -92,10 +98,7 @@ func TestHostileInputOnEveryTextForm(t *testing.T) {
 	climb := func(name string) string { return "regions/lombardia/networks/../../../" + name }
 	entry := lastID(f.entries("lombardia")[0].GetName())
 
-	forms := []struct {
-		who  *browserless
-		form hostileForm
-	}{
+	forms := []filledBy{
 		{consultant, hostileForm{path: "/ore", csrfFrom: "/ore", text: "notes", multiline: true, resent: true,
 			base: url.Values{"network": {network}, "activity": {"SUPPORT_ACTIVITY_WORKSHOP"}, "mode": {"SUPPORT_MODE_ONLINE"},
 				"date": {"21/11/2026"}, "duration_minutes": {"60"}, "notes": {"Note"}},
@@ -153,6 +156,38 @@ func TestHostileInputOnEveryTextForm(t *testing.T) {
 			base: url.Values{"start_date": {"01/01/2020"}, "end_date": {"31/01/2020"}, "reason": {"Chiusura"}},
 			bad:  []field{{"start_date", "01/01/0001"}, {"end_date", "31/12/9999"}, {"end_date", "01/01/2019"}}}},
 	}
+	walkHostileForms(t, f, other, forms, veneto)
+	// The ministry reads every region and writes none: each form, filled
+	// right, is refused to it with nothing written.
+	m := f.ministryIn(t, "lombardia")
+	for _, c := range forms {
+		before := f.regionRevision("lombardia")
+		v := url.Values{"csrf": {m.csrf("/")}}
+		for k, vs := range c.form.base {
+			v[k] = vs
+		}
+		res, page := m.do("POST", c.form.path, v)
+		if res.StatusCode < 400 || res.StatusCode >= 500 || !strings.Contains(page, `lang="it"`) || englishRefusal.MatchString(page) {
+			t.Errorf("the ministry posts %s: status %d, want a refusal in Italian", c.form.path, res.StatusCode)
+		}
+		if after := f.regionRevision("lombardia"); after != before {
+			t.Errorf("the ministry's %s moved the revision from %d to %d", c.form.path, before, after)
+		}
+	}
+	for _, region := range []string{"../veneto", "veneto/..", "veneto%2F..", "VENETO", "veneto\x00", "veneto\u200b", ""} {
+		if res, page := m.do("POST", "/regione", url.Values{"csrf": {m.csrf("/")}, "regione": {region}}); res.StatusCode != http.StatusNotFound || !strings.Contains(page, `lang="it"`) {
+			t.Errorf("the ministry switches to region %q: status %d, want 404", region, res.StatusCode)
+		}
+	}
+	if _, page := m.do("GET", "/partner", nil); !strings.Contains(page, "Ufficio di Piano di Milano") {
+		t.Error("after the hostile switches the ministry no longer reads Lombardia")
+	}
+}
+
+// walkHostileForms is TestHostileInputOnEveryTextForm's walk of forms,
+// other being a session whose CSRF token is foreign to each form's.
+// veneto is Veneto's revision before the walk.
+func walkHostileForms(t *testing.T, f *famid, other *browserless, forms []filledBy, veneto int64) {
 	for _, c := range forms {
 		b, hf := c.who, c.form
 		csrf := b.csrf(hf.csrfFrom)
