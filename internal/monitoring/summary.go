@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -202,7 +203,9 @@ func (f *figures) addCents(committed, paid int64) {
 	f.past = f.past || !fits[0] || !fits[1]
 }
 
-// sum adds the cells under prefix up to period.
+// sum adds the cells under prefix up to period. Of the quarters before
+// period it reads the amounts alone (cellCents), not the indicators and
+// counts only period's own cell is read for.
 func (f *figures) sum(tx store.ReadTx, prefix, period string) error {
 	var err error
 	tx.IndexScan(indexCells, prefix, func(k, v string) bool {
@@ -211,7 +214,12 @@ func (f *figures) sum(tx store.ReadTx, prefix, period string) error {
 			return false
 		}
 		c := &famiv1.MonitoringSummary{}
-		if err = proto.Unmarshal([]byte(v), c); err != nil {
+		if p == period {
+			err = proto.Unmarshal([]byte(v), c)
+		} else {
+			err = cellCents(v, c)
+		}
+		if err != nil {
 			return false
 		}
 		f.past = held(c) || f.past
@@ -222,6 +230,22 @@ func (f *figures) sum(tx store.ReadTx, prefix, period string) error {
 		return true
 	})
 	return err
+}
+
+// The field numbers cellCents reads, from the generated descriptor.
+var (
+	committedField = (&famiv1.MonitoringSummary{}).ProtoReflect().Descriptor().Fields().ByName("quarter_committed_cents").Number()
+	paidField      = (&famiv1.MonitoringSummary{}).ProtoReflect().Descriptor().Fields().ByName("quarter_paid_cents").Number()
+)
+
+// cellCents reads a cell's committed and paid into c, and nothing else.
+func cellCents(v string, c *famiv1.MonitoringSummary) error {
+	var committed, paid uint64
+	if err := resource.ReadVarints([]byte(v), resource.Varint{Num: committedField, Value: &committed}, resource.Varint{Num: paidField, Value: &paid}); err != nil {
+		return fmt.Errorf("monitoring: corrupt aggregate cell: %w", err)
+	}
+	c.QuarterCommittedCents, c.QuarterPaidCents = int64(committed), int64(paid)
+	return nil
 }
 
 // held holds at the int64 bound a cell's committed or paid that wrapped
