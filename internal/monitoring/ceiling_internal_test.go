@@ -47,23 +47,11 @@ func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 	period := func(q int) string { return fmt.Sprintf("%d-q%d", 2021+q/4, q%4+1) }
 	name := func(q int) string { return p.GetName() + "/monitoringReports/" + period(q) }
 
-	// The reports as famid wrote them before the ceiling: the report and
-	// its quarter's cells, nothing else.
-	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:loader"}, func(tx store.WriteTx) (proto.Message, error) {
-		for q := range reports {
-			r := &famiv1.MonitoringReport{Name: name(q), Period: period(q), State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1, Expenditures: full}
-			if err := keepCells(tx, p.GetName(), period(q), &famiv1.MonitoringSummary{}, contributionOf(p, r), r); err != nil {
-				return nil, err
-			}
-			if err := tx.Put(r); err != nil {
-				return nil, err
-			}
-		}
-		return &emptypb.Empty{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	var old []*famiv1.MonitoringReport
+	for q := range reports {
+		old = append(old, &famiv1.MonitoringReport{Name: name(q), Period: period(q), State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1, Expenditures: full})
 	}
+	storeAsBeforeTheCeiling(t, st, region, p, 0, old...)
 	past := int64(reports) * 100 * check.MaxCents
 	paid := func(want int64) {
 		t.Helper()
@@ -120,15 +108,7 @@ func TestWriteMovingNoMoneyLeavesTheTotal(t *testing.T) {
 	}
 	r := &famiv1.MonitoringReport{Name: p.GetName() + "/monitoringReports/" + period, Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1,
 		Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 700, PaidCents: 500}}}
-	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
-		if err := keepCells(tx, p.GetName(), period, &famiv1.MonitoringSummary{}, contributionOf(p, r), r); err != nil {
-			return nil, err
-		}
-		return &emptypb.Empty{}, tx.Put(r)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storeAsBeforeTheCeiling(t, st, region, p, 0, r)
 	total := func() (*famiv1.MonitoringSummary, bool) {
 		t.Helper()
 		c := &famiv1.MonitoringSummary{}
@@ -184,26 +164,8 @@ func TestRegionTotalPastAnInt64(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := func(period string) string { return p.GetName() + "/monitoringReports/" + period }
-	// The reports as famid wrote them before the ceiling: the report and
-	// its quarter's cells (here of more money than any report since may
-	// hold), nothing else.
-	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
-		for _, period := range []string{"2021-q1", "2021-q2"} {
-			r := &famiv1.MonitoringReport{Name: name(period), Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1}
-			c := contributionOf(p, r)
-			c.QuarterCommittedCents, c.QuarterPaidCents = huge, huge
-			if err := keepCells(tx, p.GetName(), period, &famiv1.MonitoringSummary{}, c, r); err != nil {
-				return nil, err
-			}
-			if err := tx.Put(r); err != nil {
-				return nil, err
-			}
-		}
-		return &emptypb.Empty{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Of more money than any report since may hold.
+	storeAsBeforeTheCeiling(t, st, region, p, huge, oldDraft(p, "2021-q1"), oldDraft(p, "2021-q2"))
 	kept := func(want bool) {
 		t.Helper()
 		if err := st.View(ctx, region, func(tx store.ReadTx) error {
@@ -298,28 +260,8 @@ func TestWrappedQuarterCellsHeldAtTheBound(t *testing.T) {
 		MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 1, PaidCents: 1}}}}); err != nil {
 		t.Fatal(err)
 	}
-	// The reports as famid wrote them before the ceiling: each report and
-	// its quarter's cells, nothing else.
-	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
-		for _, old := range []struct {
-			p      *famiv1.Project
-			period string
-		}{{a, "2021-q1"}, {b, "2021-q1"}, {a, "2021-q2"}} {
-			r := &famiv1.MonitoringReport{Name: old.p.GetName() + "/monitoringReports/" + old.period, Period: old.period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1}
-			c := contributionOf(old.p, r)
-			c.QuarterCommittedCents, c.QuarterPaidCents = huge, huge
-			if err := keepCells(tx, old.p.GetName(), old.period, &famiv1.MonitoringSummary{}, c, r); err != nil {
-				return nil, err
-			}
-			if err := tx.Put(r); err != nil {
-				return nil, err
-			}
-		}
-		return &emptypb.Empty{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storeAsBeforeTheCeiling(t, st, region, a, huge, oldDraft(a, "2021-q1"), oldDraft(a, "2021-q2"))
+	storeAsBeforeTheCeiling(t, st, region, b, huge, oldDraft(b, "2021-q1"))
 
 	for _, c := range []struct {
 		parent, period    string
@@ -352,5 +294,36 @@ func TestWrappedQuarterCellsHeldAtTheBound(t *testing.T) {
 		MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 1, PaidCents: 1}}}})
 	if e := errs.As(err); e == nil || e.Reason != "LIMIT_REACHED" || !strings.Contains(e.Message, "already add up to more than EUR "+money.Decimal(math.MaxInt64)) {
 		t.Fatalf("a cent more in a region whose quarter wrapped: %v, want LIMIT_REACHED saying the amounts already pass", err)
+	}
+}
+
+// oldDraft is p's report of period as a draft of its first revision.
+func oldDraft(p *famiv1.Project, period string) *famiv1.MonitoringReport {
+	return &famiv1.MonitoringReport{Name: p.GetName() + "/monitoringReports/" + period, Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1}
+}
+
+// storeAsBeforeTheCeiling stores reports of p as famid wrote them before
+// the money ceiling: each report and its quarter's cells, nothing else.
+// When cents is not 0, each cell holds it as its committed and paid, more
+// than any report since may hold.
+func storeAsBeforeTheCeiling(t *testing.T, st store.Store, region string, p *famiv1.Project, cents int64, reports ...*famiv1.MonitoringReport) {
+	t.Helper()
+	_, err := st.Update(t.Context(), region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
+		for _, r := range reports {
+			c := contributionOf(p, r)
+			if cents != 0 {
+				c.QuarterCommittedCents, c.QuarterPaidCents = cents, cents
+			}
+			if err := keepCells(tx, p.GetName(), r.GetPeriod(), &famiv1.MonitoringSummary{}, c, r); err != nil {
+				return nil, err
+			}
+			if err := tx.Put(r); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
