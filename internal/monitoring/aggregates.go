@@ -262,21 +262,9 @@ func regionTotal(tx store.ReadTx) (total *famiv1.MonitoringSummary, exact bool, 
 }
 
 // paidBefore is what a project paid in the quarters before period, from its
-// cells.
-func paidBefore(tx store.ReadTx, project, period string) (int64, error) {
-	var paid int64
-	var err error
-	prefix := store.KeyPrefix("p" + resource.ID(project))
-	tx.IndexScan(indexCells, prefix, func(k, v string) bool {
-		if k[len(prefix):] >= period {
-			return false
-		}
-		c := &famiv1.MonitoringSummary{}
-		if err = proto.Unmarshal([]byte(v), c); err != nil {
-			return false
-		}
-		paid += c.GetQuarterPaidCents()
-		return true
-	})
-	return paid, err
+// cells, held at the int64 bound past it (figures.sum).
+func paidBefore(tx store.ReadTx, project string, period quarter) (int64, error) {
+	f := &figures{quarter: &famiv1.MonitoringSummary{}}
+	err := f.sum(tx, projectCell(project, ""), period.previous().String())
+	return f.paid, err
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/money"
@@ -46,23 +47,11 @@ func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 	period := func(q int) string { return fmt.Sprintf("%d-q%d", 2021+q/4, q%4+1) }
 	name := func(q int) string { return p.GetName() + "/monitoringReports/" + period(q) }
 
-	// The reports as famid wrote them before the ceiling: the report and
-	// its quarter's cells, nothing else.
-	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:loader"}, func(tx store.WriteTx) (proto.Message, error) {
-		for q := range reports {
-			r := &famiv1.MonitoringReport{Name: name(q), Period: period(q), State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1, Expenditures: full}
-			if err := keepCells(tx, p.GetName(), period(q), &famiv1.MonitoringSummary{}, contributionOf(p, r), r); err != nil {
-				return nil, err
-			}
-			if err := tx.Put(r); err != nil {
-				return nil, err
-			}
-		}
-		return &emptypb.Empty{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	var old []*famiv1.MonitoringReport
+	for q := range reports {
+		old = append(old, &famiv1.MonitoringReport{Name: name(q), Period: period(q), State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1, Expenditures: full})
 	}
+	storeAsBeforeTheCeiling(t, st, region, p, 0, old...)
 	past := int64(reports) * 100 * check.MaxCents
 	paid := func(want int64) {
 		t.Helper()
@@ -119,15 +108,7 @@ func TestWriteMovingNoMoneyLeavesTheTotal(t *testing.T) {
 	}
 	r := &famiv1.MonitoringReport{Name: p.GetName() + "/monitoringReports/" + period, Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1,
 		Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 700, PaidCents: 500}}}
-	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
-		if err := keepCells(tx, p.GetName(), period, &famiv1.MonitoringSummary{}, contributionOf(p, r), r); err != nil {
-			return nil, err
-		}
-		return &emptypb.Empty{}, tx.Put(r)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storeAsBeforeTheCeiling(t, st, region, p, 0, r)
 	total := func() (*famiv1.MonitoringSummary, bool) {
 		t.Helper()
 		c := &famiv1.MonitoringSummary{}
@@ -183,26 +164,8 @@ func TestRegionTotalPastAnInt64(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := func(period string) string { return p.GetName() + "/monitoringReports/" + period }
-	// The reports as famid wrote them before the ceiling: the report and
-	// its quarter's cells (here of more money than any report since may
-	// hold), nothing else.
-	_, err = st.Update(ctx, region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
-		for _, period := range []string{"2021-q1", "2021-q2"} {
-			r := &famiv1.MonitoringReport{Name: name(period), Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1}
-			c := contributionOf(p, r)
-			c.QuarterCommittedCents, c.QuarterPaidCents = huge, huge
-			if err := keepCells(tx, p.GetName(), period, &famiv1.MonitoringSummary{}, c, r); err != nil {
-				return nil, err
-			}
-			if err := tx.Put(r); err != nil {
-				return nil, err
-			}
-		}
-		return &emptypb.Empty{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Of more money than any report since may hold.
+	storeAsBeforeTheCeiling(t, st, region, p, huge, oldDraft(p, "2021-q1"), oldDraft(p, "2021-q2"))
 	kept := func(want bool) {
 		t.Helper()
 		if err := st.View(ctx, region, func(tx store.ReadTx) error {
@@ -253,6 +216,114 @@ func TestRegionTotalPastAnInt64(t *testing.T) {
 		}
 		return nil
 	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWrappedQuarterCellsHeldAtTheBound: quarter cells written before the
+// ceiling may themselves have passed an int64 and wrapped (amounts are
+// never negative, so a negative cell is one that wrapped). Projects a and
+// b each paid EUR 5*10^16 in 2021-q1 and a again in 2021-q2: the region's
+// 2021-q1 cell wrapped negative, and a's quarters add up past an int64.
+// The summaries hold those figures at the int64 bound; a report of a in
+// 2021-q3 moving no money is flagged OVER_BUDGET (what a paid before it is
+// past its budget); a cent more in the region is refused with
+// LIMIT_REACHED saying the amounts already pass the ceiling. Before, the
+// region's and a's figures were negative, the report was flagged
+// SPENDING_BEHIND, and the cent was taken. The nation's summary, which
+// adds another region's cent to molise's figures, holds them at the bound
+// too, where it wrapped to the lowest int64.
+func TestWrappedQuarterCellsHeldAtTheBound(t *testing.T) {
+	const region, huge = "molise", int64(5e18)
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: aip.RegionIDs()})
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
+	svc := New(st, Options{})
+	projects := map[string]*famiv1.Project{}
+	for _, id := range []string{"a", "b"} {
+		p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: id, Project: &famiv1.Project{
+			Code: "PROG-" + id, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31", BudgetCents: 100000,
+			Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		projects[id] = p
+	}
+	a, b := projects["a"], projects["b"]
+	lazio := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lazio"})
+	c, err := registry.New(st, nil).Projects().CreateProject(lazio, &famiv1.CreateProjectRequest{Parent: "regions/lazio", ProjectId: "c", Project: &famiv1.Project{
+		Code: "PROG-c", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31", BudgetCents: 100000,
+		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateMonitoringReport(lazio, &famiv1.CreateMonitoringReportRequest{Parent: c.GetName(), MonitoringReportId: "2021-q1",
+		MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 1, PaidCents: 1}}}}); err != nil {
+		t.Fatal(err)
+	}
+	storeAsBeforeTheCeiling(t, st, region, a, huge, oldDraft(a, "2021-q1"), oldDraft(a, "2021-q2"))
+	storeAsBeforeTheCeiling(t, st, region, b, huge, oldDraft(b, "2021-q1"))
+
+	for _, c := range []struct {
+		parent, period    string
+		paid, quarterPaid int64
+	}{
+		{"regions/" + region, "2021-q1", math.MaxInt64, math.MaxInt64},
+		{"regions/" + region, "2021-q2", math.MaxInt64, huge},
+		{a.GetName(), "2021-q2", math.MaxInt64, huge},
+		{"regions/-", "2021-q1", math.MaxInt64, math.MaxInt64},
+	} {
+		sum, err := svc.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: c.parent, Period: c.period})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.GetPaidCents() != c.paid || sum.GetCommittedCents() != c.paid || sum.GetQuarterPaidCents() != c.quarterPaid || sum.GetPaidPercent() < 0 {
+			t.Errorf("%s in %s: paid %d (%.0f%%), committed %d, the quarter's paid %d; want %d, %d, %d", c.parent, c.period,
+				sum.GetPaidCents(), sum.GetPaidPercent(), sum.GetCommittedCents(), sum.GetQuarterPaidCents(), c.paid, c.paid, c.quarterPaid)
+		}
+	}
+
+	r, err := svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: a.GetName(), MonitoringReportId: "2021-q3", MonitoringReport: &famiv1.MonitoringReport{}})
+	if err != nil {
+		t.Fatalf("a report moving no money: %v", err)
+	}
+	if got := r.GetFlags(); len(got) != 1 || got[0].GetKind() != famiv1.MonitoringFlagKind_MONITORING_FLAG_KIND_OVER_BUDGET {
+		t.Errorf("a's 2021-q3 flags %v, want OVER_BUDGET alone: what a paid before passes its budget", got)
+	}
+
+	_, err = svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: b.GetName(), MonitoringReportId: "2021-q2",
+		MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 1, PaidCents: 1}}}})
+	if e := errs.As(err); e == nil || e.Reason != "LIMIT_REACHED" || !strings.Contains(e.Message, "already add up to more than EUR "+money.Decimal(math.MaxInt64)) {
+		t.Fatalf("a cent more in a region whose quarter wrapped: %v, want LIMIT_REACHED saying the amounts already pass", err)
+	}
+}
+
+// oldDraft is p's report of period as a draft of its first revision.
+func oldDraft(p *famiv1.Project, period string) *famiv1.MonitoringReport {
+	return &famiv1.MonitoringReport{Name: p.GetName() + "/monitoringReports/" + period, Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1}
+}
+
+// storeAsBeforeTheCeiling stores reports of p as famid wrote them before
+// the money ceiling: each report and its quarter's cells, nothing else.
+// When cents is not 0, each cell holds it as its committed and paid, more
+// than any report since may hold.
+func storeAsBeforeTheCeiling(t *testing.T, st store.Store, region string, p *famiv1.Project, cents int64, reports ...*famiv1.MonitoringReport) {
+	t.Helper()
+	_, err := st.Update(t.Context(), region, store.Mutation{Principal: "test:old-code"}, func(tx store.WriteTx) (proto.Message, error) {
+		for _, r := range reports {
+			c := contributionOf(p, r)
+			if cents != 0 {
+				c.QuarterCommittedCents, c.QuarterPaidCents = cents, cents
+			}
+			if err := keepCells(tx, p.GetName(), r.GetPeriod(), &famiv1.MonitoringSummary{}, c, r); err != nil {
+				return nil, err
+			}
+			if err := tx.Put(r); err != nil {
+				return nil, err
+			}
+		}
+		return &emptypb.Empty{}, nil
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/indicators"
 )
 
@@ -21,13 +22,16 @@ func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.Summarize
 	unreachable, err := aip.AskEachRegion(ctx, aip.RegionIDs(), req, s.SummarizeMonitoring, func(_ string, sum *famiv1.MonitoringSummary) {
 		out.Period = sum.GetPeriod()
 		out.Projects += sum.GetProjects()
-		out.BudgetCents += sum.GetBudgetCents()
-		out.CommittedCents += sum.GetCommittedCents()
-		out.PaidCents += sum.GetPaidCents()
-		out.EndedCommittedCents += sum.GetEndedCommittedCents()
-		out.EndedPaidCents += sum.GetEndedPaidCents()
-		out.QuarterCommittedCents += sum.GetQuarterCommittedCents()
-		out.QuarterPaidCents += sum.GetQuarterPaidCents()
+		// A region's figures fit MaxRegionCents, unless written before
+		// it, when they may be held at the int64 bound: added up, they
+		// stay there (check.AddCents) rather than wrap.
+		out.BudgetCents, _ = check.AddCents(out.BudgetCents, sum.GetBudgetCents())
+		out.CommittedCents, _ = check.AddCents(out.CommittedCents, sum.GetCommittedCents())
+		out.PaidCents, _ = check.AddCents(out.PaidCents, sum.GetPaidCents())
+		out.EndedCommittedCents, _ = check.AddCents(out.EndedCommittedCents, sum.GetEndedCommittedCents())
+		out.EndedPaidCents, _ = check.AddCents(out.EndedPaidCents, sum.GetEndedPaidCents())
+		out.QuarterCommittedCents, _ = check.AddCents(out.QuarterCommittedCents, sum.GetQuarterCommittedCents())
+		out.QuarterPaidCents, _ = check.AddCents(out.QuarterPaidCents, sum.GetQuarterPaidCents())
 		out.OverdueProjects = firstOverdue(append(out.OverdueProjects, sum.GetOverdueProjects()...))
 		progress.Add(sum.GetIndicators())
 		out.Flags = flagCounts.add(out.Flags, sum.GetFlags(), 1)

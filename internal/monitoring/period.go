@@ -38,6 +38,15 @@ func periodOf(s string) (quarter, error) {
 
 func (q quarter) String() string { return fmt.Sprintf("%d-q%d", q.year, q.n) }
 
+// previous is the quarter before q. Periods sort as text, so the cells
+// of the quarters before q are those up to it.
+func (q quarter) previous() quarter {
+	if q.n == 1 {
+		return quarter{year: q.year - 1, n: 4}
+	}
+	return quarter{year: q.year, n: q.n - 1}
+}
+
 // start is the quarter's first day.
 func (q quarter) start() time.Time {
 	return time.Date(q.year, time.Month(3*q.n-2), 1, 0, 0, 0, 0, time.UTC)

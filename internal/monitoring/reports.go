@@ -32,12 +32,12 @@ func (s *Service) write(tx store.WriteTx, n reportName, p *famiv1.Project, next 
 // it with the aggregates.
 func (s *Service) keep(tx store.WriteTx, n reportName, p *famiv1.Project, next *famiv1.MonitoringReport) (*famiv1.MonitoringReport, error) {
 	q, _ := parsePeriod(n.period)
-	paid, err := paidBefore(tx, n.project, n.period)
+	paid, err := paidBefore(tx, n.project, q)
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range next.GetExpenditures() {
-		paid += e.GetPaidCents()
+		paid, _ = check.AddCents(paid, e.GetPaidCents())
 	}
 	behind, err := threshold(tx)
 	if err != nil {

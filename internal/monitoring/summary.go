@@ -2,6 +2,8 @@ package monitoring
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -167,14 +169,17 @@ func figuresOf(tx store.ReadTx, sc scope, projects []*famiv1.Project, q quarter)
 		}
 		switch {
 		case whole:
-			f.endedCommitted -= own.committed
-			f.endedPaid -= own.paid
+			// Past an int64 (f.past), the whole is only a lower bound,
+			// and what ended projects paid is not known: it stays 0 at
+			// least, not the negative rest of a lower bound.
+			f.endedCommitted = max(0, f.endedCommitted-own.committed)
+			f.endedPaid = max(0, f.endedPaid-own.paid)
 		case running:
 			f.add(own)
 		default:
 			f.add(own)
-			f.endedCommitted += own.committed
-			f.endedPaid += own.paid
+			f.endedCommitted, _ = check.AddCents(f.endedCommitted, own.committed)
+			f.endedPaid, _ = check.AddCents(f.endedPaid, own.paid)
 		}
 	}
 	return f, nil
@@ -182,12 +187,25 @@ func figuresOf(tx store.ReadTx, sc scope, projects []*famiv1.Project, q quarter)
 
 // add adds a project's figures to f's.
 func (f *figures) add(own *figures) {
-	f.committed += own.committed
-	f.paid += own.paid
+	f.addCents(own.committed, own.paid)
+	f.past = f.past || own.past
+	committed, paid := f.quarter.GetQuarterCommittedCents(), f.quarter.GetQuarterPaidCents()
 	add(f.quarter, own.quarter, 1)
+	f.quarter.QuarterCommittedCents, _ = check.AddCents(committed, own.quarter.GetQuarterCommittedCents())
+	f.quarter.QuarterPaidCents, _ = check.AddCents(paid, own.quarter.GetQuarterPaidCents())
 }
 
-// sum adds the cells under prefix up to period.
+// addCents adds committed and paid to f's sums to date.
+func (f *figures) addCents(committed, paid int64) {
+	var fits [2]bool
+	f.committed, fits[0] = check.AddCents(f.committed, committed)
+	f.paid, fits[1] = check.AddCents(f.paid, paid)
+	f.past = f.past || !fits[0] || !fits[1]
+}
+
+// sum adds the cells under prefix up to period. Of the quarters before
+// period it reads the amounts alone (cellCents), not the indicators and
+// counts only period's own cell is read for.
 func (f *figures) sum(tx store.ReadTx, prefix, period string) error {
 	var err error
 	tx.IndexScan(indexCells, prefix, func(k, v string) bool {
@@ -196,19 +214,55 @@ func (f *figures) sum(tx store.ReadTx, prefix, period string) error {
 			return false
 		}
 		c := &famiv1.MonitoringSummary{}
-		if err = proto.Unmarshal([]byte(v), c); err != nil {
+		if p == period {
+			err = proto.Unmarshal([]byte(v), c)
+		} else {
+			err = cellCents(v, c)
+		}
+		if err != nil {
 			return false
 		}
-		var fits [2]bool
-		f.committed, fits[0] = check.AddCents(f.committed, c.GetQuarterCommittedCents())
-		f.paid, fits[1] = check.AddCents(f.paid, c.GetQuarterPaidCents())
-		f.past = f.past || !fits[0] || !fits[1]
+		f.past = held(c) || f.past
+		f.addCents(c.GetQuarterCommittedCents(), c.GetQuarterPaidCents())
 		if p == period {
 			add(f.quarter, c, 1)
 		}
 		return true
 	})
 	return err
+}
+
+// The field numbers cellCents reads, from the generated descriptor.
+var (
+	committedField = (&famiv1.MonitoringSummary{}).ProtoReflect().Descriptor().Fields().ByName("quarter_committed_cents").Number()
+	paidField      = (&famiv1.MonitoringSummary{}).ProtoReflect().Descriptor().Fields().ByName("quarter_paid_cents").Number()
+)
+
+// cellCents reads a cell's committed and paid into c, and nothing else.
+func cellCents(v string, c *famiv1.MonitoringSummary) error {
+	var committed, paid uint64
+	if err := resource.ReadVarints([]byte(v), resource.Varint{Num: committedField, Value: &committed}, resource.Varint{Num: paidField, Value: &paid}); err != nil {
+		return fmt.Errorf("monitoring: corrupt aggregate cell: %w", err)
+	}
+	c.QuarterCommittedCents, c.QuarterPaidCents = int64(committed), int64(paid)
+	return nil
+}
+
+// held holds at the int64 bound a cell's committed or paid that wrapped
+// past it, and reports whether one did. Amounts are never negative, so a
+// negative sum is one that wrapped: a cell written before
+// check.MaxRegionCents bounded a region's amounts may hold one. Cells are
+// kept by adding and taking away contributions (keepCells), which is exact
+// modulo 2^64, so the stored cell is left as it is: lowering the amounts
+// brings it back to its true sum.
+func held(c *famiv1.MonitoringSummary) bool {
+	wrapped := false
+	for _, cents := range []*int64{&c.QuarterCommittedCents, &c.QuarterPaidCents} {
+		if *cents < 0 {
+			*cents, wrapped = math.MaxInt64, true
+		}
+	}
+	return wrapped
 }
 
 // compare fills out with the plans and the figures set against them:
@@ -237,8 +291,8 @@ func (p plans) compare(out *famiv1.MonitoringSummary, f *figures) {
 // money is set against its own budget only (ADR 32).
 func percents(out *famiv1.MonitoringSummary) {
 	budget := float64(out.GetBudgetCents())
-	out.CommittedPercent = indicators.Percent(float64(out.GetCommittedCents()-out.GetEndedCommittedCents()), budget)
-	out.PaidPercent = indicators.Percent(float64(out.GetPaidCents()-out.GetEndedPaidCents()), budget)
+	out.CommittedPercent = indicators.Percent(float64(out.GetCommittedCents())-float64(out.GetEndedCommittedCents()), budget)
+	out.PaidPercent = indicators.Percent(float64(out.GetPaidCents())-float64(out.GetEndedPaidCents()), budget)
 }
 
 // maxOverdueShown is how many overdue projects a summary names

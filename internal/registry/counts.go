@@ -48,31 +48,9 @@ var (
 // them: the last value of a field wins, and a malformed encoding is an
 // error.
 func partnerKind(raw []byte) (kind famiv1.PartnerKind, archived bool, err error) {
-	for len(raw) > 0 {
-		num, typ, n := protowire.ConsumeTag(raw)
-		if n < 0 {
-			return 0, false, protowire.ParseError(n)
-		}
-		raw = raw[n:]
-		if typ == protowire.VarintType && (num == partnerKindField || num == partnerArchivedField) {
-			v, n := protowire.ConsumeVarint(raw)
-			if n < 0 {
-				return 0, false, protowire.ParseError(n)
-			}
-			if num == partnerKindField {
-				kind = famiv1.PartnerKind(int32(v))
-			} else {
-				archived = protowire.DecodeBool(v)
-			}
-			raw = raw[n:]
-			continue
-		}
-		if n = protowire.ConsumeFieldValue(num, typ, raw); n < 0 {
-			return 0, false, protowire.ParseError(n)
-		}
-		raw = raw[n:]
-	}
-	return kind, archived, nil
+	var k, a uint64
+	err = resource.ReadVarints(raw, resource.Varint{Num: partnerKindField, Value: &k}, resource.Varint{Num: partnerArchivedField, Value: &a})
+	return famiv1.PartnerKind(int32(k)), protowire.DecodeBool(a), err
 }
 
 // CountNetworks counts the networks of region (an id), every one a
