@@ -36,6 +36,13 @@ func TestBufCurlReflect(t *testing.T) {
 	}
 	// buf is pinned in the generators' module (tools/go.mod).
 	args := []string{"tool", "-modfile=../../tools/go.mod"}
+	// Built first, outside the calls' deadline: on a cold build cache
+	// under load, building buf took past the two minutes, and go tool
+	// was killed while it compiled (signal: killed), whatever the server
+	// did. The calls below find it in the build cache.
+	if out, err := exec.CommandContext(t.Context(), goBin, append(args, "buf", "--version")...).CombinedOutput(); err != nil {
+		t.Fatalf("build buf: %v\n%s", err, out)
+	}
 	ts := startServer(t, server.Config{})
 	for _, tt := range []struct {
 		port string
