@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
@@ -37,7 +36,7 @@ func TestKilledEtcdBackupLeavesNoCopy(t *testing.T) {
 		t.Fatalf("the killed backup left %v, want one copy in the data dir %s", left, dir)
 	}
 	f = startChild(t, dir, onEtcd...)
-	f.terminate(t, time.Minute, "SIGTERM")
+	f.terminate(t, "SIGTERM")
 	if left := copies(); len(left) > 0 {
 		t.Errorf("after the next start: %v, want no copy of the region", left)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/waittest"
 	"github.com/raccordo/raccordo/sdk"
 	"github.com/raccordo/raccordo/sdk/sdktest"
 )
@@ -261,9 +262,8 @@ func converge(t *testing.T, when string, client famiv1.PartnerServiceClient, ctx
 	if err != nil {
 		t.Fatalf("%s: the region's revision: %v", when, err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
 	for i, m := range mirrors {
-		for {
+		if err := waittest.Eventually(t, fmt.Sprintf("%s: mirror %d to converge", when, i), func() error {
 			got, _, rev := m.State()
 			same := len(got) == len(want) && rev >= head.GetRevision()
 			for name, p := range want {
@@ -272,13 +272,12 @@ func converge(t *testing.T, when string, client famiv1.PartnerServiceClient, ctx
 				}
 				same = proto.Equal(got[name], p)
 			}
-			if same {
-				break
+			if !same {
+				return fmt.Errorf("mirror %d holds %d partners at revision %d, the server %d at revision %d, or their states differ", i, len(got), rev, len(want), head.GetRevision())
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: mirror %d holds %d partners at revision %d, the server %d at revision %d, or their states differ", when, i, len(got), rev, len(want), head.GetRevision())
-			}
-			time.Sleep(20 * time.Millisecond)
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: %v", when, err)
 		}
 	}
 }

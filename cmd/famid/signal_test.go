@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestSecondSignalHurriesTheStop: a famid process draining after SIGTERM
@@ -23,9 +25,9 @@ func TestSecondSignalHurriesTheStop(t *testing.T) {
 	}
 	waitNotReady(t, c.httpAddr)
 	start := time.Now()
-	// Two minutes guard a hang: a stop that waited for the drain delay
-	// would take an hour, one hurried takes milliseconds.
-	c.terminate(t, 2*time.Minute, "a second SIGTERM")
+	// The wait's bound guards a hang: a stop that waited for the drain
+	// delay would take an hour, one hurried takes milliseconds.
+	c.terminate(t, "a second SIGTERM")
 	t.Logf("stopped %v after the second SIGTERM", time.Since(start).Round(time.Millisecond))
 	if _, err := os.Stat(c.ready); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("ready file after a hurried stop: %v, want it removed, as on a clean stop", err)
@@ -38,33 +40,25 @@ func TestSecondSignalHurriesTheStop(t *testing.T) {
 func waitNotReady(t *testing.T, httpAddr string) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Second}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	waittest.Until(t, "/readyz to answer 503 after SIGTERM", func() bool {
 		res, err := client.Get("http://" + httpAddr + "/readyz")
 		if err != nil {
 			t.Fatalf("/readyz while draining: %v", err)
 		}
 		res.Body.Close()
-		if res.StatusCode == http.StatusServiceUnavailable {
-			return
-		}
-	}
-	t.Fatal("/readyz still ready 30 s after SIGTERM")
+		return res.StatusCode == http.StatusServiceUnavailable
+	})
 }
 
-// terminate sends famid SIGTERM and waits, for within at most (a hang
-// guard, not a timed assertion), for it to exit with code 0; what names
-// the signal in the failures.
-func (c *child) terminate(t *testing.T, within time.Duration, what string) {
+// terminate sends famid SIGTERM and waits (waittest's bound guards a
+// hang, it is not a timed assertion) for it to exit with code 0; what
+// names the signal in the failures.
+func (c *child) terminate(t *testing.T, what string) {
 	t.Helper()
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-c.exited:
-		if err != nil {
-			t.Fatalf("famid stopped by %s: %v, want exit code 0", what, err)
-		}
-	case <-time.After(within):
-		t.Fatalf("famid still stopping %v after %s", within, what)
+	if err := waittest.Receive(t, "famid to stop after "+what, c.exited); err != nil {
+		t.Fatalf("famid stopped by %s: %v, want exit code 0", what, err)
 	}
 }

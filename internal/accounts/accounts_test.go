@@ -20,6 +20,18 @@ import (
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
+// openService is accounts.New for a test: at auth.TestPasswordCost unless
+// opts gives a cost, as servertest opens its servers. The tests create
+// accounts and log in by the dozen, and a login with an unknown username
+// checks a dummy hash at the same cost: at argon2id's real cost (19 MiB,
+// two passes) under -race, the hashes were most of the package's CPU.
+func openService(ctx context.Context, sys store.System, regions store.Store, keys *auth.KeySet, opts accounts.Options) (*accounts.Service, error) {
+	if opts.PasswordCost == (auth.PasswordCost{}) {
+		opts.PasswordCost = auth.TestPasswordCost
+	}
+	return accounts.New(ctx, sys, regions, keys, opts)
+}
+
 // fixture is the service over a real bbolt store in a temporary directory,
 // with Lombardia's partner regions/lombardia/partners/comune-milano.
 type fixture struct {
@@ -51,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{dir: dir, st: s, keys: keys, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	f.svc, err = accounts.New(t.Context(), s, s, keys, accounts.Options{Now: func() time.Time { return f.now }})
+	f.svc, err = openService(t.Context(), s, s, keys, accounts.Options{Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func TestDamagedSystemRecords(t *testing.T) {
 // restart opens a second service on f's store, as famid does on start.
 func restart(t *testing.T, f *fixture) *accounts.Service {
 	t.Helper()
-	svc, err := accounts.New(t.Context(), f.st, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
+	svc, err := openService(t.Context(), f.st, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatalf("start on a system file with damaged records: %v", err)
 	}

@@ -62,10 +62,10 @@ func startSharedPair(t testing.TB, n int, now time.Time) *sharedPair {
 	}
 	p.keys = keys
 	clock := accounts.Options{Now: func() time.Time { return now }}
-	if p.a, err = accounts.New(t.Context(), sa, sa, keys, clock); err != nil {
+	if p.a, err = openService(t.Context(), sa, sa, keys, clock); err != nil {
 		t.Fatal(err)
 	}
-	if p.b, err = accounts.New(t.Context(), p.counted, sb, keys, clock); err != nil {
+	if p.b, err = openService(t.Context(), p.counted, sb, keys, clock); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -252,7 +252,7 @@ func TestOpenFollowingReadsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := func() (*accounts.Service, error) {
-		return accounts.New(t.Context(), p.counted, p.shared, keys, accounts.Options{Now: func() time.Time { return now }})
+		return openService(t.Context(), p.counted, p.shared, keys, accounts.Options{Now: func() time.Time { return now }})
 	}
 	p.counted.Since()
 	if _, err := open(); err != nil {

@@ -29,7 +29,7 @@ func startOn(t *testing.T, dir string, opts accounts.Options) (*accounts.Service
 	if err != nil {
 		t.Fatal(err)
 	}
-	return accounts.New(t.Context(), st, st, keys, opts)
+	return openService(t.Context(), st, st, keys, opts)
 }
 
 // newService opens the AuthService on a fresh data dir with one account,

@@ -36,7 +36,7 @@ func TestLogoutRevokesOnlyItsToken(t *testing.T) {
 			t.Fatalf("logout: %v", err)
 		}
 	}
-	restarted, err := accounts.New(t.Context(), f.st, f.st, f.keys, accounts.Options{Now: clock})
+	restarted, err := openService(t.Context(), f.st, f.st, f.keys, accounts.Options{Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func testGlobalUsernamesMove(t *testing.T, st stores) {
 
 	// Twice: the second start finds nothing left to move.
 	for range 2 {
-		s, err := accounts.New(t.Context(), st, st, keys, accounts.Options{})
+		s, err := openService(t.Context(), st, st, keys, accounts.Options{})
 		if err != nil {
 			t.Fatalf("start on a store with global usernames: %v", err)
 		}

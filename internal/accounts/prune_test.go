@@ -182,7 +182,7 @@ func etcdAccounts(t testing.TB, now *time.Time, trips *atomic.Int64) (*accounts.
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := accounts.New(t.Context(), st, st, keys, accounts.Options{Now: func() time.Time { return *now }})
+	svc, err := openService(t.Context(), st, st, keys, accounts.Options{Now: func() time.Time { return *now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func TestPruneKeepsDamagedRevocations(t *testing.T) {
 	const damaged, intact = 33, 40
 	f := newFixture(t)
 	sys := &damagingSystem{System: f.st, damaged: map[string]bool{}}
-	svc, err := accounts.New(t.Context(), sys, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
+	svc, err := openService(t.Context(), sys, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

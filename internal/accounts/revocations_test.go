@@ -53,7 +53,7 @@ func TestRevocationReadsOnlyTheExpired(t *testing.T) {
 
 func revocationReadsOnlyTheExpired(t *testing.T, f *tokenEnv) {
 	sys := &storetest.SystemReadCounter{System: f.st}
-	svc, err := accounts.New(t.Context(), sys, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
+	svc, err := openService(t.Context(), sys, f.st, f.keys, accounts.Options{Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ type tokenEnv struct {
 // start starts a service on e's store, as famid does.
 func (e *tokenEnv) start(t *testing.T) *accounts.Service {
 	t.Helper()
-	svc, err := accounts.New(t.Context(), e.st, e.st, e.keys, accounts.Options{Now: func() time.Time { return e.now }})
+	svc, err := openService(t.Context(), e.st, e.st, e.keys, accounts.Options{Now: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

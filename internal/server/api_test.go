@@ -19,6 +19,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestBufCurlReflect runs `go tool buf curl --reflect` against both
@@ -35,6 +36,13 @@ func TestBufCurlReflect(t *testing.T) {
 	}
 	// buf is pinned in the generators' module (tools/go.mod).
 	args := []string{"tool", "-modfile=../../tools/go.mod"}
+	// Built first, outside the calls' deadline: on a cold build cache
+	// under load, building buf took past the two minutes, and go tool
+	// was killed while it compiled (signal: killed), whatever the server
+	// did. The calls below find it in the build cache.
+	if out, err := exec.CommandContext(t.Context(), goBin, append(args, "buf", "--version")...).CombinedOutput(); err != nil {
+		t.Fatalf("build buf: %v\n%s", err, out)
+	}
 	ts := startServer(t, server.Config{})
 	for _, tt := range []struct {
 		port string
@@ -217,8 +225,9 @@ func TestHTTPAnswersAreNotStored(t *testing.T) {
 // each flush), decodable 4 characters at a time as browsers decode it.
 func TestGRPCWebTextStream(t *testing.T) {
 	ts := startServer(t, server.Config{BookmarkInterval: time.Hour})
-	// A message held back would never come: the deadline ends the read.
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	// A message held back would never come: the deadline ends the read,
+	// at the bound of every wait for an event (waittest).
+	ctx, cancel := context.WithTimeout(t.Context(), waittest.Bound)
 	defer cancel()
 	seedPartner(t, ctx, newSurface(t, ts, "rest"))
 	b, _ := proto.Marshal(&famiv1.WatchRequest{Parent: lombardia})

@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 var clusterRounds = flag.Int("etcd-cluster-rounds", 2, "rounds of TestEtcdCluster (the issue asks for 20 in a row by hand)")
@@ -140,11 +141,14 @@ func clusterRound(t *testing.T) {
 		t.Fatal("no write was acknowledged")
 	}
 
-	deadline := time.Now().Add(time.Minute)
-	for _, w := range watchers {
-		for w.seen() < n && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
+	for i, w := range watchers {
+		// The outcome is checked below, whether or not it came.
+		_ = waittest.Eventually(t, fmt.Sprintf("watcher %d to reach revision %d", i, n), func() error {
+			if got := w.seen(); got < n {
+				return fmt.Errorf("at revision %d", got)
+			}
+			return nil
+		})
 	}
 	cancel()
 	wwg.Wait()

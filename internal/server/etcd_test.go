@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 	"github.com/raccordo/raccordo/internal/syncbuf"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestEtcdTwoServers runs two famid on one etcd cluster, each with its own
@@ -27,9 +30,8 @@ import (
 // service token revoked through one is refused by the other. How soon is
 // logged, not asserted (the etcd watch usually takes a few milliseconds;
 // the acceptance bound is one second): a one-second bound failed
-// on a loaded CI machine, so the test waits up to revocationWait.
+// on a loaded CI machine, so the test waits up to waittest's bound.
 func TestEtcdTwoServers(t *testing.T) {
-	const revocationWait = 30 * time.Second
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	a := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/two/"))
 	b := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/two/"))
@@ -71,21 +73,16 @@ func TestEtcdTwoServers(t *testing.T) {
 	if _, err := onA.RevokeServiceToken(ctx, &famiv1.RevokeServiceTokenRequest{Name: created.GetServiceToken().GetName()}); err != nil {
 		t.Fatalf("RevokeServiceToken through A: %v", err)
 	}
-	revoked := time.Now()
-	for {
+	waittest.Until(t, "B to refuse the service token revoked through A", func() bool {
 		_, err := withToken.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
 		if e, ok := asCallError(err); ok && e.Code == codes.Unauthenticated {
-			t.Logf("B refused the token revoked through A after %v", time.Since(revoked))
-			break
+			return true
 		}
 		if err != nil {
 			t.Fatalf("revoked token through B: got %v, want Unauthenticated", err)
 		}
-		if time.Since(revoked) > revocationWait {
-			t.Fatalf("B still accepts a service token revoked through A %v ago", revocationWait)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 // TestEtcdReadiness: famid on etcd is ready only while its cluster
@@ -105,15 +102,14 @@ func TestEtcdReadiness(t *testing.T) {
 	}
 	until := func(step string, want int) {
 		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); ; {
-			got := ready()
-			if got == want {
-				return
+		got := 0
+		if waittest.Eventually(t, step+": /readyz to answer "+strconv.Itoa(want), func() error {
+			if got = ready(); got != want {
+				return errors.New("not yet")
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: /readyz answers %d, want %d", step, got, want)
-			}
-			time.Sleep(100 * time.Millisecond)
+			return nil
+		}) != nil {
+			t.Fatalf("%s: /readyz answers %d, want %d", step, got, want)
 		}
 	}
 	until("cluster up", http.StatusOK)
@@ -226,12 +222,9 @@ func TestEtcdTokenOfAnEarlierVersion(t *testing.T) {
 
 	// A bound for a famid that never indexes it, not a speed asserted:
 	// the watch takes milliseconds, five seconds was close under load.
-	for deadline := time.Now().Add(30 * time.Second); !hasLiveKey(t, earlier, "lombardia/system:siage/", "/earlier"); {
-		if time.Now().After(deadline) {
-			t.Fatal("famid has not indexed the token of the earlier version 30 s after it was issued")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waittest.Until(t, "famid to index the token of the earlier version", func() bool {
+		return hasLiveKey(t, earlier, "lombardia/system:siage/", "/earlier")
+	})
 	admin := newSurface(t, ts, "grpc")
 	for i := range accounts.MaxLiveServiceTokens - 1 {
 		if _, err := admin.CreateServiceToken(t.Context(), &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage"}); err != nil {

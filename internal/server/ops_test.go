@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -24,6 +25,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // scrape reads url's Prometheus text exposition into "name{labels}" ->
@@ -82,24 +84,24 @@ var commitMetrics = []string{
 }
 
 // scrapeCommitted scrapes url until it holds every commit metric of
-// region, or 30 s have passed: a bound for a broken server, far past the
-// milliseconds this takes (five seconds was close on a loaded machine). A region's writer answers its
-// writers before it records the commit (internal/store/bolt's writer),
-// and a scrape gathers the histograms concurrently, so a scrape right
-// after a write may hold none of them, or only the later ones.
+// region, for waittest's bound at most (a broken server's), and returns
+// the last scrape. A region's writer answers its writers before it
+// records the commit (internal/store/bolt's writer), and a scrape gathers
+// the histograms concurrently, so a scrape right after a write may hold
+// none of them, or only the later ones.
 func scrapeCommitted(t testing.TB, url, region string) map[string]float64 {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		m := scrape(t, url)
-		all := true
+	var m map[string]float64
+	_ = waittest.Eventually(t, "the commit metrics of "+region, func() error {
+		m = scrape(t, url)
 		for _, name := range commitMetrics {
-			_, ok := sample(m, name, `region="`+region+`"`)
-			all = all && ok
+			if _, ok := sample(m, name, `region="`+region+`"`); !ok {
+				return fmt.Errorf("no %s", name)
+			}
 		}
-		if all || time.Now().After(deadline) {
-			return m
-		}
-	}
+		return nil
+	}) // the caller checks what the last scrape holds
+	return m
 }
 
 // TestMetricsEverySurface calls the server on every surface and reads
@@ -244,7 +246,9 @@ func TestTraceOfARESTCall(t *testing.T) {
 // server keeps answering for the drain delay but says NOT_SERVING, so a
 // load balancer stops sending it calls.
 func TestHealthAndReadiness(t *testing.T) {
-	ts := startServer(t, server.Config{DrainDelay: time.Second})
+	// The drain lasts until the test hurries it: its checks run while it
+	// lasts, however slow the machine.
+	ts := startServer(t, server.Config{DrainDelay: time.Hour})
 	ctx := t.Context()
 	health := healthpb.NewHealthClient(dialGRPC(t, ts, ""))
 	get := func(path string) int {
@@ -282,13 +286,10 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 
 	go ts.Stop() // begin the shutdown; its Run error is checked at cleanup
-	deadline := time.Now().Add(time.Second)
-	for get("/readyz") != http.StatusServiceUnavailable {
-		if time.Now().After(deadline) {
-			t.Fatal("/readyz still ready 1s into the shutdown")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	defer ts.Hurry()
+	waittest.Until(t, "/readyz to say 503 once the shutdown began", func() bool {
+		return get("/readyz") == http.StatusServiceUnavailable
+	})
 	if got := get("/healthz"); got != http.StatusOK {
 		t.Errorf("/healthz while draining: %d, want 200 (alive)", got)
 	}
@@ -332,15 +333,15 @@ func TestTracePropagatesOnEverySurface(t *testing.T) {
 
 	// A transport's span (otelgrpc's, otelconnect's) ends after the answer
 	// is written, so it may be exported after the client has returned: the
-	// check is repeated until it holds or 30 s have passed (a bound for
-	// broken spans, not a speed asserted).
+	// check is repeated until it holds or waittest's bound has passed (a
+	// bound for broken spans, not a speed asserted).
 	var problems []string
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		problems = traceProblems(exp.GetSpans(), traceID, parents)
-		if len(problems) == 0 || time.Now().After(deadline) {
-			break
+	_ = waittest.Eventually(t, "every surface's spans", func() error {
+		if problems = traceProblems(exp.GetSpans(), traceID, parents); len(problems) > 0 {
+			return errors.New(problems[0])
 		}
-	}
+		return nil
+	})
 	for _, p := range problems {
 		t.Error(p)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/etcd"
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // keyShares is a store that counts the signing keys' shares (shareKeys,
@@ -100,13 +101,9 @@ func TestStartSharesTheKeysOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A bound for a follower that never sees it, not a speed asserted.
-	for deadline := time.Now().Add(30 * time.Second); !acc.Revocations().Revoked(counted.watched, "system:x", "lombardia", 0); {
-		if time.Now().After(deadline) {
-			t.Fatal("the revocation written after the start is not followed 30 s later")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waittest.Until(t, "the revocation written after the start to be followed", func() bool {
+		return acc.Revocations().Revoked(counted.watched, "system:x", "lombardia", 0)
+	})
 	if shared := counted.atRead.Load() - 1; shared != 1 {
 		t.Errorf("the start shared the signing keys %d times, want once", shared)
 	}

@@ -145,23 +145,21 @@ func TestWatchLimits(t *testing.T) {
 			}
 			// The slots are free again (the server notices the closed
 			// streams asynchronously).
-			deadline := time.Now().Add(5 * time.Second)
-			for {
+			if err := waittest.Eventually(t, "a watch to open after closing the watches", func() error {
 				ctx, stop := context.WithCancel(t.Context())
+				defer stop()
 				opened, done := make(chan struct{}), make(chan error, 1)
 				go func() { done <- watchToEnd(ctx, t, ts, kind, ts.token, opened) }()
 				select {
 				case <-opened:
 					stop()
 					<-done
-					return
+					return nil
 				case err := <-done:
-					stop()
-					if time.Now().After(deadline) {
-						t.Fatalf("after closing the watches: %v", err)
-					}
-					time.Sleep(50 * time.Millisecond)
+					return err
 				}
+			}); err != nil {
+				t.Fatalf("after closing the watches: %v", err)
 			}
 		})
 	}
