@@ -30,6 +30,21 @@ func (pol Policy) Authorize(procedure string, p principal.Principal, req proto.M
 	return rule(p, req)
 }
 
+// AnonymousRefusals maps each procedure whose rule refuses an anonymous
+// caller whatever the request to the refusal (UNAUTHENTICATED) that caller
+// gets, so that the transports can refuse such a call before they decode
+// its request. A rule decides an anonymous caller without reading the
+// request, as Public, SignedIn and InRegion do: it is given none here.
+func (pol Policy) AnonymousRefusals() map[string]error {
+	refusals := map[string]error{}
+	for procedure, rule := range pol {
+		if err := rule(principal.Anonymous, nil); errs.CodeOf(err) == errs.Unauthenticated {
+			refusals[procedure] = err
+		}
+	}
+	return refusals
+}
+
 // Public lets anyone call, with or without a token.
 func Public(principal.Principal, proto.Message) error { return nil }
 

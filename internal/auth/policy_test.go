@@ -132,3 +132,27 @@ func TestSignedIn(t *testing.T) {
 		t.Errorf("anonymous: got %v, want UNAUTHENTICATED", err)
 	}
 }
+
+// TestAnonymousRefusals: the procedures whose rule refuses an anonymous
+// caller whatever it asks (SignedIn, InRegion) are listed with the
+// refusal the rule gives, UNAUTHENTICATED; a public one is not, and
+// every rule is asked without a request.
+func TestAnonymousRefusals(t *testing.T) {
+	pol := auth.Policy{
+		"/s/Public":   auth.Public,
+		"/s/SignedIn": auth.SignedIn,
+		"/s/InRegion": auth.InRegion("parent", principal.Ministry),
+	}
+	got := pol.AnonymousRefusals()
+	if _, ok := got["/s/Public"]; ok || len(got) != 2 {
+		t.Fatalf("refusals of %v, want SignedIn's and InRegion's", got)
+	}
+	for procedure, err := range got {
+		if errs.CodeOf(err) != errs.Unauthenticated {
+			t.Errorf("%s: %v, want UNAUTHENTICATED", procedure, err)
+		}
+		if want := pol.Authorize(procedure, principal.Anonymous, &famiv1.ListPartnersRequest{Parent: "regions/lombardia"}); err.Error() != want.Error() {
+			t.Errorf("%s: %v, want the rule's own refusal %v", procedure, err, want)
+		}
+	}
+}

@@ -62,7 +62,7 @@ type file struct {
 // before the first byte is a problem document; one after it cuts the
 // connection, so a client never mistakes a truncated file for a whole one.
 func (p *pipeline) serveFile(w http.ResponseWriter, r *http.Request, f file) {
-	c := call{procedure: f.procedure, protocol: "rest", header: r.Header.Get, peer: hostOf(r.RemoteAddr), req: f.req, caller: f.caller, file: true}
+	c := call{procedure: f.procedure, protocol: surfaceREST, header: r.Header.Get, peer: hostOf(r.RemoteAddr), req: f.req, caller: f.caller, file: true}
 	started := false
 	write := func(ctx context.Context) error {
 		var err error

@@ -61,7 +61,7 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	rpcs := newProcedureHandlers(pipe.served)
 	for _, svc := range svcs {
 		path, h := svc.connect(opts...)
-		rpcs.add(path, pipe.cutStreamsOnStop(unaryInOneWrite(pipe.shed, pipe.shed.admitConnect(authBeforeInflate(pipe, h)))))
+		rpcs.add(path, pipe.cutStreamsOnStop(unaryInOneWrite(pipe.shed, pipe.shed.admitConnect(authBeforeDecode(pipe, h)))))
 		names = append(names, strings.Trim(path, "/"))
 	}
 	// Reflection, as on the gRPC port, so that grpcurl and
@@ -226,12 +226,13 @@ func noHeader(string) (string, bool) { return "", false }
 // gRPC and gRPC-Web protocols.
 var compressedHeaders = []string{"Content-Encoding", "Connect-Content-Encoding", "Grpc-Encoding"}
 
-// authBeforeInflate authenticates a compressed request before its body is
-// decompressed: inflating is the costly part of reading it (a 4 MB gzip
-// body is seconds of CPU), so a caller without valid credentials is refused
-// first. Uncompressed requests go straight on (the pipeline authenticates
-// them as usual).
-func authBeforeInflate(p *pipeline, next http.Handler) http.Handler {
+// authBeforeDecode authenticates a Connect, gRPC or gRPC-Web call on the
+// HTTP port (authenticateEarly) before connect-go reads and decodes its
+// body, which it does before any interceptor: a caller refused
+// UNAUTHENTICATED is refused whatever its body, and costs no decoding
+// (docs/benchmarks.md, "Anonymous calls refused before their body").
+// Its refusal is recorded as the pipeline records a call (refuse).
+func authBeforeDecode(p *pipeline, next http.Handler) http.Handler {
 	errw := connect.NewErrorWriter()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		compressed := false
@@ -240,15 +241,10 @@ func authBeforeInflate(p *pipeline, next http.Handler) http.Handler {
 				compressed = true
 			}
 		}
-		if compressed && !p.noAuth {
-			who, err := p.authenticate(call{header: r.Header.Get})
-			if err == nil && !who.Authenticated() {
-				err = errs.TokenRequired.New("a compressed request needs a bearer token")
-			}
-			if err != nil {
-				errw.Write(w, r, toConnect(toStatus(r.Context(), p.log, r.URL.Path, err)))
-				return
-			}
+		c := call{procedure: r.URL.Path, protocol: connectProtocol(r), header: r.Header.Get, peer: hostOf(r.RemoteAddr)}
+		if err := p.authenticateEarly(r.Context(), c, compressed); err != nil {
+			errw.Write(w, r, toConnect(p.refuse(r.Context(), c, err, arrival(r.Context()))))
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -4,11 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -42,6 +44,10 @@ type inprocConn struct {
 	// log is the pipeline's, where the direct path's own failures are
 	// logged (fault).
 	log *slog.Logger
+	// refuse, when set, is the pipeline's (pipeline.refuse): it logs and
+	// records a call the connection refuses before the pipeline runs it
+	// (fault).
+	refuse func(ctx context.Context, c call, err error, start time.Time) *status.Status
 }
 
 type inprocMethod struct {
@@ -127,7 +133,7 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	m, ok := c.unary[method]
 	if ok {
 		if err := m.fits(method, req, resp); err != nil {
-			return c.fault(ctx, method, false, err)
+			return c.refused(ctx, method, err)
 		}
 	}
 	if !ok || !c.direct || !directOptions(opts) {
@@ -163,7 +169,7 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 	// (answerOf); an interceptor that is not the pipeline might not.
 	answer, err := answerOf(method, v)
 	if err != nil {
-		return c.fault(ctx, method, true, err)
+		return c.fault(ctx, method, err)
 	}
 	if fromGateway(ctx) {
 		moveMessage(out, answer)
@@ -174,19 +180,37 @@ func (c *inprocConn) Invoke(ctx context.Context, method string, req, resp any, o
 }
 
 // fault is the answer to a direct call that the connection fails itself,
-// outside the pipeline, as the generated clients and services never make
-// it: the error is logged once, as the pipeline logs a service's internal
-// error (toStatus), and the caller gets a bare INTERNAL. Nothing else logs
-// it: the pipeline has run the call (ran) or never saw it, and the web
-// application logs no internal error again. A REST call the pipeline never
-// saw is the exception: the gateway's error handler records and logs it,
-// as every REST refusal before the pipeline (refuseREST), so its error is
-// passed on as it is.
-func (c *inprocConn) fault(ctx context.Context, method string, ran bool, err error) error {
-	if !ran && fromGateway(ctx) {
+// after the pipeline ran it, as the generated clients and services never
+// make it: the error is logged once, as the pipeline logs a service's
+// internal error (toStatus), and the caller gets a bare INTERNAL. Nothing
+// else logs it: the pipeline has recorded the call, and the web
+// application logs no internal error again.
+func (c *inprocConn) fault(ctx context.Context, method string, err error) error {
+	return toStatus(ctx, c.log, method, err).Err()
+}
+
+// refused is the answer to a call the connection refuses before the
+// pipeline runs it (fits), as the generated clients never make one: the
+// caller gets a bare INTERNAL, and the call is logged and recorded, once,
+// under its caller's surface (refuse), as every call the pipeline runs
+// is. A REST call is the exception: the gateway's error handler records
+// and logs it, as every REST refusal before the pipeline (refuseREST), so
+// its error is passed on as it is.
+func (c *inprocConn) refused(ctx context.Context, method string, err error) error {
+	caller := callerOf(ctx)
+	if caller == gatewayCaller {
 		return err
 	}
-	return toStatus(ctx, c.log, method, err).Err()
+	if c.refuse == nil {
+		return c.fault(ctx, method, err)
+	}
+	call := call{procedure: method, protocol: caller.surface()}
+	if md, ok := metadata.FromOutgoingContext(ctx); ok {
+		if xff := md.Get("x-forwarded-for"); len(xff) > 0 {
+			call.peer = lastForwarded(xff[len(xff)-1])
+		}
+	}
+	return c.refuse(ctx, call, err, time.Now()).Err()
 }
 
 // directOptions reports whether the direct path handles every call
@@ -292,11 +316,11 @@ const (
 func (c inprocCaller) surface() string {
 	switch c {
 	case webCaller:
-		return "web"
+		return surfaceWeb
 	case embedderCaller:
-		return "inproc"
+		return surfaceInproc
 	}
-	return "rest"
+	return surfaceREST
 }
 
 type inprocCallerKey struct{}

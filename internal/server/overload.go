@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/tap"
 
 	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // DefaultMaxConcurrentCalls is the default of Config.MaxConcurrentCalls.
@@ -243,6 +244,10 @@ type ticket struct {
 	// matched (restRouter.checkQuery), kept so that a request it refuses
 	// before the pipeline is authorised on them first (refusalOf).
 	params map[string]string
+	// who is the caller that authenticateEarly found, when authenticated
+	// is set: the pipeline takes it rather than authenticate again.
+	who           principal.Principal
+	authenticated bool
 }
 
 // The states of a ticket.
@@ -380,7 +385,7 @@ func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, err
 	t, err := s.arrive(ctx, true)
 	if err != nil {
 		s.yield()
-		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: "grpc"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: surfaceGRPC}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
 		return ctx, s.refusal
 	}
 	// The call's context ends when its stream does, answer written.
@@ -414,7 +419,7 @@ func (s *shedder) admitConnect(next http.Handler) http.Handler {
 func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.admitHTTP(w, r, next, func() {
-			s.metrics.observe(&call{procedure: procedure(r), protocol: "rest"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			s.metrics.observe(&call{procedure: procedure(r), protocol: surfaceREST}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
 			s.restAnswer.replay(w)
 		})
 	})
@@ -434,7 +439,7 @@ func (s *shedder) admitWeb(next http.Handler, refuse func(http.ResponseWriter, *
 			return
 		}
 		s.admitHTTP(w, r, next, func() {
-			s.metrics.observe(&call{procedure: unrouted(r.Method), protocol: "web"}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			s.metrics.observe(&call{procedure: unrouted(r.Method), protocol: surfaceWeb}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
 			refuse(w, r, s.refusal)
 		})
 	})
@@ -516,9 +521,9 @@ func connectProtocol(r *http.Request) string {
 	ct := r.Header.Get("Content-Type")
 	switch {
 	case strings.HasPrefix(ct, "application/grpc-web"):
-		return connect.ProtocolGRPCWeb
+		return surfaceGRPCWeb
 	case strings.HasPrefix(ct, "application/grpc"):
-		return connect.ProtocolGRPC
+		return surfaceGRPC
 	}
-	return connect.ProtocolConnect
+	return surfaceConnect
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,6 +106,11 @@ type pipeline struct {
 	// writes are the procedures whose HTTP rule is no GET (restRouter),
 	// whose target may not be under regions/- (noWildcardWrite).
 	writes map[string]bool
+	// anonymousRefusals are the refusals of an anonymous caller of the
+	// procedures whose rule refuses one whatever the request
+	// (auth.Policy.AnonymousRefusals), given before the request is
+	// decoded (authenticateEarly).
+	anonymousRefusals map[string]error
 }
 
 // begin starts the pipeline's record of a call, which finish ends, and
@@ -114,7 +120,7 @@ type pipeline struct {
 // so that the gateway does not record its refusal again
 // (restRouter.gatewayError).
 func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Span) {
-	if c.protocol == "rest" {
+	if c.protocol == surfaceREST {
 		if t := ticketOf(ctx); t != nil {
 			t.recorded.Store(true)
 		}
@@ -180,7 +186,7 @@ func (p *pipeline) finish(ctx context.Context, span trace.Span, kind string, c *
 // triesOf is the record of the tries of the REST call c (tries), or nil
 // for a call made once.
 func (p *pipeline) triesOf(ctx context.Context, c *call) *tries {
-	if c.protocol != "rest" {
+	if c.protocol != surfaceREST {
 		return nil
 	}
 	client := gatewayClient(ctx)
@@ -225,19 +231,14 @@ func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure 
 // answerREST is refuseREST for a refusal that is a problem document
 // already (a request no route matches, routingProblem).
 func (p *pipeline) answerREST(w http.ResponseWriter, r *http.Request, procedure string, pr problem, retryAfter int, start time.Time) {
-	c := call{procedure: procedure, protocol: "rest", peer: hostOf(r.RemoteAddr)}
+	c := call{procedure: procedure, protocol: surfaceREST, peer: hostOf(r.RemoteAddr)}
 	if strings.HasPrefix(procedure, unroutedService) {
 		c.path = clipAsked(r.URL.Path)
 	}
 	if procedure == unroutedService+otherMethod {
 		c.method = r.Method
 	}
-	kind := "rpc"
-	if stream, _ := streamingRPC(procedure); stream {
-		kind = "stream" // a REST watch, logged as the pipeline logs streams
-	}
-	ctx, span := p.begin(r.Context(), c)
-	p.record(ctx, span, kind, &c, &principal.Principal{}, pr.Code, pr.Reason, start)
+	p.refused(r.Context(), c, pr.Code, pr.Reason, start)
 	writeProblem(w, pr, retryAfter)
 }
 
@@ -309,10 +310,33 @@ func (p *pipeline) serves(info *stats.RPCTagInfo) bool {
 // UNIMPLEMENTED, and no principal: nothing was run, nor the caller
 // authenticated.
 func (p *pipeline) unknown(ctx context.Context, c call) {
-	start := time.Now()
 	c.path, c.procedure = clipAsked(c.procedure), otherProcedure
+	p.refused(ctx, c, "UNIMPLEMENTED", "", time.Now())
+}
+
+// refuse is the answer to a call refused with err before the pipeline
+// ran it (authenticateEarly's refusal, a call the in-process connection
+// cannot hand over): the status its caller gets, the error logged as the
+// pipeline logs one (callStatus), and the call recorded (refused), timed
+// from start.
+func (p *pipeline) refuse(ctx context.Context, c call, err error, start time.Time) *status.Status {
+	st := callStatus(ctx, p.log, &c, err)
+	code, reason := outcome(err)
+	p.refused(ctx, c, code, reason, start)
+	return st
+}
+
+// refused records a call the pipeline did not run, refused with code and
+// reason, as it records every call it runs: its access line, its
+// metrics, under the call's surface, and its span; with no principal,
+// none having been admitted.
+func (p *pipeline) refused(ctx context.Context, c call, code, reason string, start time.Time) {
+	kind := "rpc"
+	if stream, _ := streamingRPC(c.procedure); stream {
+		kind = "stream" // logged as the pipeline logs streams
+	}
 	ctx, span := p.begin(ctx, c)
-	p.record(ctx, span, "rpc", &c, &principal.Principal{}, "UNIMPLEMENTED", "", start)
+	p.record(ctx, span, kind, &c, &principal.Principal{}, code, reason, start)
 }
 
 // grpcUnknown is the gRPC server's handler of the procedures it does not
@@ -427,13 +451,52 @@ func (p *pipeline) authenticate(c call) (principal.Principal, error) {
 	return claims.Principal(), nil
 }
 
+// authenticateEarly authenticates a call from its headers alone, before
+// its request is read, decompressed or decoded (authBeforeDecode on the
+// HTTP port, authFirst on the gRPC port), and after its admission under
+// the concurrency limit, so that a refusal stays cheap. A credential that
+// is not valid is refused; so is an anonymous caller of an RPC whose rule
+// refuses one whatever the request (anonymousRefusals), and an anonymous
+// compressed request, whatever its RPC (inflating is the costly part of
+// reading a body: seconds of CPU for 4 MB). It is the pipeline's own
+// authentication: the principal of a call admitted on arrival rides on
+// its ticket to admit (principalOf), which does not authenticate again.
+func (p *pipeline) authenticateEarly(ctx context.Context, c call, compressed bool) error {
+	if p.noAuth {
+		return nil
+	}
+	who, err := p.authenticate(c)
+	if err == nil && !who.Authenticated() {
+		err = p.anonymousRefusals[c.procedure]
+		if err == nil && compressed {
+			err = errs.TokenRequired.New("a compressed request needs a bearer token")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if t := ticketOf(ctx); t != nil {
+		t.who, t.authenticated = who, true
+	}
+	return nil
+}
+
+// principalOf is the principal of a call: the one authenticateEarly
+// found, or authenticate's.
+func (p *pipeline) principalOf(ctx context.Context, c call) (principal.Principal, error) {
+	if t := ticketOf(ctx); t != nil && t.authenticated {
+		return t.who, nil
+	}
+	return p.authenticate(c)
+}
+
 // admit authenticates and authorises a call and returns the context the
 // service runs in.
 func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principal.Principal, error) {
 	if p.noAuth {
 		return principal.WithCall(ctx, c.peer, principal.Anonymous), principal.Anonymous, nil
 	}
-	who, err := p.authenticate(c)
+	who, err := p.principalOf(ctx, c)
 	if err == nil && who.Authenticated() {
 		// Before the rights: a write of regions/- is invalid whoever
 		// sends it, not a national read to refuse.
@@ -565,10 +628,51 @@ func (p *pipeline) grpcUnary(ctx context.Context, req any, info *grpc.UnaryServe
 	return res, nil
 }
 
+// authFirst is the gRPC server's registrar of the services: the handler
+// of each unary method authenticates its call from its metadata
+// (authenticateEarly) before it receives the request, which grpc-go
+// reads, decompresses and decodes in the handler (its dec), before the
+// interceptors run. The tap has admitted the call under the concurrency
+// limit first. Streams are authenticated by the pipeline before their
+// handler receives anything (stream).
+type authFirst struct {
+	grpc.ServiceRegistrar
+	p *pipeline
+}
+
+func (a authFirst) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	d := *desc
+	d.Methods = slices.Clone(desc.Methods)
+	for i, m := range d.Methods {
+		d.Methods[i].Handler = a.p.grpcAuthFirst("/"+desc.ServiceName+"/"+m.MethodName, m.Handler)
+	}
+	a.ServiceRegistrar.RegisterService(&d, impl)
+}
+
+// grpcAuthFirst is the handler of procedure, h, authenticating its call
+// before h decodes the request (authFirst).
+func (p *pipeline) grpcAuthFirst(procedure string, h grpc.MethodHandler) grpc.MethodHandler {
+	return func(srv any, ctx context.Context, dec func(any) error, intercept grpc.UnaryServerInterceptor) (any, error) {
+		c := grpcCall(ctx, procedure)
+		if err := p.authenticateEarly(ctx, c, grpcCompressed(ctx)); err != nil {
+			return nil, p.refuse(ctx, c, err, arrival(ctx)).Err()
+		}
+		return h(srv, ctx, dec, intercept)
+	}
+}
+
+// grpcCompressed reports whether the request of a grpc-go call is
+// compressed: grpc-go keeps its grpc-encoding off the metadata, on the
+// call's transport stream.
+func grpcCompressed(ctx context.Context) bool {
+	s, ok := grpc.ServerTransportStreamFromContext(ctx).(interface{ RecvCompress() string })
+	return ok && s.RecvCompress() != "" && s.RecvCompress() != "identity"
+}
+
 // grpcCall is what the pipeline knows of a grpc-go call, or of a REST
 // call that the gateway made through the in-process channel.
 func grpcCall(ctx context.Context, procedure string) call {
-	c := call{procedure: procedure, protocol: "grpc", header: func(k string) string {
+	c := call{procedure: procedure, protocol: surfaceGRPC, header: func(k string) string {
 		// One value, without copying the whole metadata as
 		// metadata.FromIncomingContext would on every call.
 		if v := metadata.ValueFromIncomingContext(ctx, k); len(v) > 0 {

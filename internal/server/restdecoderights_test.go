@@ -129,11 +129,12 @@ func TestRESTRightsBeforeTheBody(t *testing.T) {
 
 // TestConnectJSONMalformedBodyOfAnotherRegion records what Connect's JSON
 // codec answers a body it cannot decode: connect-go decodes the request
-// before any interceptor runs, and the region is in the body, so neither
-// the caller's token nor its rights can be checked first. It answers 400
-// INVALID_ARGUMENT to a caller of another region and to one without a
-// token alike, as gRPC and gRPC-Web answer a message that does not
-// decode; a well-formed body gets the rights' refusal.
+// before any interceptor runs, and the region is in the body, so the
+// caller's rights cannot be checked first. It answers 400
+// INVALID_ARGUMENT to a caller of another region, as gRPC and gRPC-Web
+// answer a message that does not decode; a well-formed body gets the
+// rights' refusal. A caller without a token is refused 401 before the
+// body is decoded (authBeforeDecode, ADR 34): it used to get the 400.
 func TestConnectJSONMalformedBodyOfAnotherRegion(t *testing.T) {
 	ts := startServer(t, server.Config{})
 	consultant := ts.mintToken(auth.TokenSpec{Subject: "test:consultant:lombardia", Role: principal.Consultant, Region: "lombardia"})
@@ -160,9 +161,10 @@ func TestConnectJSONMalformedBodyOfAnotherRegion(t *testing.T) {
 	if got := post(consultant, good); got != http.StatusForbidden && got != http.StatusNotFound {
 		t.Errorf("well-formed body of another region: got %d, want 403 or 404", got)
 	}
-	for _, token := range []string{consultant, ""} {
-		if got := post(token, `{"parent":"regions/veneto","partner":`); got != http.StatusBadRequest {
-			t.Errorf("malformed body (token %t): got %d, want 400", token != "", got)
-		}
+	if got := post(consultant, `{"parent":"regions/veneto","partner":`); got != http.StatusBadRequest {
+		t.Errorf("malformed body (token true): got %d, want 400", got)
+	}
+	if got := post("", `{"parent":"regions/veneto","partner":`); got != http.StatusUnauthorized {
+		t.Errorf("malformed body (token false): got %d, want 401 before the body is decoded", got)
 	}
 }

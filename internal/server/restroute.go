@@ -350,10 +350,13 @@ func matchRoute(routes []restRoute, method string, segs []string, verb string) *
 // checkQuery is the gateway muxes' middleware: it refuses a request whose
 // query cannot be read whole, or has a parameter its route does not take
 // (restquery.go), where a mux has routed the request, so that its route
-// is matched once, by the gateway. It refuses before authentication, as
-// a request no route matches is (routingError): a parameter no route of
-// the path takes is a fault of the address, which tests and clients use
-// to learn that a route exists (TestRESTRoutesReachTheirRPC). The path
+// is matched once, by the gateway. It authenticates the caller first
+// (authenticateEarly, ADR 35), as the other surfaces do before they
+// decode a body: a caller without a valid token, of a route that needs
+// one, is refused UNAUTHENTICATED whatever its query; an authenticated
+// caller learns of a parameter no route of the path takes before the
+// rights are applied, as a body that does not decode is answered on
+// Connect (TestRESTRoutesReachTheirRPC). The path
 // variables the mux found are kept on the request's ticket, for a
 // refusal of its body (gatewayError). Each handler of a mux serves one
 // route, a pattern and a method: the route of the table it serves is
@@ -369,13 +372,21 @@ func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 			t.params = params // the mux's own map: no allocation
 		}
 		if r.URL.RawQuery != "" {
-			q, err := readQuery(r.URL.RawQuery)
+			var err error
 			procedure := unrouted(r.Method) // a pattern the document does not list
 			if rt != nil {
+				// The caller first (ADR 35): the query is what a REST
+				// call asks, as a body is, which no caller refused
+				// UNAUTHENTICATED gets read.
 				procedure = rt.procedure
-				if err == nil {
-					err = rt.unknownQuery(q)
-				}
+				err = rr.pipe.authenticateEarly(r.Context(), call{procedure: procedure, protocol: surfaceREST, header: r.Header.Get}, false)
+			}
+			var q url.Values
+			if err == nil {
+				q, err = readQuery(r.URL.RawQuery)
+			}
+			if err == nil && rt != nil {
+				err = rt.unknownQuery(q)
 			}
 			if err != nil {
 				rr.pipe.refuseREST(w, r, procedure, err, arrival(r.Context()))
@@ -442,7 +453,7 @@ func (rr *restRouter) refusalOf(r *http.Request, procedure string, err error) er
 			return err // the gateway's own refusal of the path names it
 		}
 	}
-	c := call{procedure: rt.procedure, protocol: "rest", header: r.Header.Get, peer: hostOf(r.RemoteAddr), req: req}
+	c := call{procedure: rt.procedure, protocol: surfaceREST, header: r.Header.Get, peer: hostOf(r.RemoteAddr), req: req}
 	if _, _, denied := rr.pipe.admit(r.Context(), c); denied != nil && errs.CodeOf(denied) != errs.Invalid {
 		return denied
 	}

@@ -18,8 +18,13 @@ import (
 // sent to the wrong mux, or served by another route's pattern, shows as
 // another procedure in the access line. The calls are anonymous, so the
 // pipeline refuses the ones that need a principal after writing their line.
-// Sent again with a query parameter no call has, each is refused by the
-// query check of the route the gateway matched, and recorded as its RPC.
+// Sent again with a query parameter no call has, by an authenticated
+// caller, each is refused by the query check of the route the gateway
+// matched, whatever the caller's rights, and recorded as its RPC. Sent so
+// anonymously, a route that needs a token refuses it UNAUTHENTICATED
+// first, as it refused the call without the parameter (ADR 35: anonymous
+// callers used to get the 400), and a public one gives the 400; either
+// is recorded as the route's RPC.
 func TestRESTRoutesReachTheirRPC(t *testing.T) {
 	routes, err := openapi.Routes()
 	if err != nil {
@@ -31,6 +36,7 @@ func TestRESTRoutesReachTheirRPC(t *testing.T) {
 	var buf syncbuf.Buffer
 	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo)})
 	rs := newRESTSurface(t, ts, "")
+	signedIn := newRESTSurface(t, ts, ts.token)
 	variable := regexp.MustCompile(`\{[^}]+\}`)
 	for _, rt := range routes {
 		path := variable.ReplaceAllString(strings.ReplaceAll(rt.Path, "{region}", "lombardia"), "x1")
@@ -48,10 +54,11 @@ func TestRESTRoutesReachTheirRPC(t *testing.T) {
 		if !strings.Contains(buf.String()[seen:], want) {
 			t.Errorf("%s %s (%s): answered %d, and no access line has %q", rt.Method, path, rt.Operation, res.Status, want)
 		}
+		tokenRequired := res.Status == http.StatusUnauthorized && strings.Contains(string(res.Body), `"reason":"TOKEN_REQUIRED"`)
 		// The same with a parameter no call has: refused on the route
 		// the gateway matched (checkQuery), and recorded as its RPC.
 		seen = len(buf.String())
-		res, err = rs.send(t.Context(), rt.Method, path, url.Values{"zz": {"1"}}, body)
+		res, err = signedIn.send(t.Context(), rt.Method, path, url.Values{"zz": {"1"}}, body)
 		if err != nil {
 			t.Fatalf("%s %s?zz=1: %v", rt.Method, path, err)
 		}
@@ -60,6 +67,22 @@ func TestRESTRoutesReachTheirRPC(t *testing.T) {
 		}
 		if !strings.Contains(buf.String()[seen:], want) {
 			t.Errorf("%s %s?zz=1 (%s): no access line has %q", rt.Method, path, rt.Operation, want)
+		}
+		// Anonymously: the caller first, then the query.
+		seen = len(buf.String())
+		res, err = rs.send(t.Context(), rt.Method, path, url.Values{"zz": {"1"}}, body)
+		if err != nil {
+			t.Fatalf("%s %s?zz=1: %v", rt.Method, path, err)
+		}
+		wantStatus, wantReason := http.StatusBadRequest, "UNKNOWN_QUERY_PARAMETER"
+		if tokenRequired {
+			wantStatus, wantReason = http.StatusUnauthorized, "TOKEN_REQUIRED"
+		}
+		if res.Status != wantStatus || !strings.Contains(string(res.Body), `"reason":"`+wantReason+`"`) {
+			t.Errorf("%s %s?zz=1 (%s) anonymously: answered %d %.200s, want %d %s", rt.Method, path, rt.Operation, res.Status, res.Body, wantStatus, wantReason)
+		}
+		if !strings.Contains(buf.String()[seen:], want) {
+			t.Errorf("%s %s?zz=1 (%s) anonymously: no access line has %q", rt.Method, path, rt.Operation, want)
 		}
 	}
 }

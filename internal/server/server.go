@@ -483,19 +483,20 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 	cut, cutStreams := context.WithCancel(context.Background())
 	s.cutStreams = cutStreams
 	p := &pipeline{
-		log:            s.log,
-		accessLevel:    cfg.AccessLogLevel,
-		requestTimeout: cfg.RequestTimeout,
-		verifier:       auth.NewVerifier(s.keys, acc.Revocations(), cfg.Now),
-		now:            cfg.Now,
-		policy:         rights,
-		noAuth:         cfg.InsecureNoAuth,
-		shutdown:       shutdown,
-		cut:            cut,
-		metrics:        s.metrics,
-		tracer:         tracer,
-		streams:        newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
-		shed:           newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
+		log:               s.log,
+		accessLevel:       cfg.AccessLogLevel,
+		requestTimeout:    cfg.RequestTimeout,
+		verifier:          auth.NewVerifier(s.keys, acc.Revocations(), cfg.Now),
+		now:               cfg.Now,
+		policy:            rights,
+		anonymousRefusals: rights.AnonymousRefusals(),
+		noAuth:            cfg.InsecureNoAuth,
+		shutdown:          shutdown,
+		cut:               cut,
+		metrics:           s.metrics,
+		tracer:            tracer,
+		streams:           newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
+		shed:              newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
 	}
 	p.noRPCLines = newLineBudget(cfg.noRPCLines, noRPCInterval, cfg.Now, p.logSuppressed)
 	s.noRPCLines = p.noRPCLines
@@ -534,7 +535,7 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 	}
 	srv := grpc.NewServer(grpcOpts...)
 	for _, svc := range svcs {
-		svc.grpc(srv)
+		svc.grpc(authFirst{srv, pipe})
 	}
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(srv, s.health)
@@ -559,6 +560,7 @@ func (s *Server) newGateway(svcs []service, pipe *pipeline) *inprocConn {
 			WithServerStatsHandler(otelgrpc.NewServerHandler(s.otelgrpcOptions()...))
 	}
 	conn := newInprocConn(ch, pipe.grpcUnary, pipe.log, !s.tracing)
+	conn.refuse = pipe.refuse
 	for _, svc := range svcs {
 		svc.grpc(conn)
 	}
