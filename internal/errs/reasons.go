@@ -151,7 +151,7 @@ var catalogue = []Entry{
 
 	{UnknownQueryParameter, Invalid, 400, "a REST query parameter the call does not have (a misspelt one, or a field its path or body sets): each violation names one, and the message lists the call's parameters"},
 
-	{TokenRequired, Unauthenticated, 401, "a request without a bearer token (also a compressed Connect request, authenticated before inflating)"},
+	{TokenRequired, Unauthenticated, 401, "a request without a bearer token to a method that needs one, refused before its body is read (ADR 34)"},
 	{InvalidToken, Unauthenticated, 401, "a malformed, forged, expired or revoked bearer token, also when it expires during a stream"},
 	{InvalidCalendarToken, Unauthenticated, 401, "a calendar feed token that is unknown, expired or revoked"},
 	{LoginFailed, Unauthenticated, 401, "a wrong username (name@region) or password, the same answer for a name nobody has"},
