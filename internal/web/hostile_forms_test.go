@@ -405,3 +405,38 @@ func TestHostileInputOnTheReportForm(t *testing.T) {
 		t.Errorf("the form as its page fills it: status %d, want it saved\n%s", res.StatusCode, errorsOf(page))
 	}
 }
+
+// TestHostileSignIn posts the sign-in forms, which read no session, with
+// a username and a password that no account holds (not UTF-8, a NUL, a
+// direction override, 100,000 characters) and tokens that are none. Each
+// is refused on the sign-in page in Italian, with no session.
+func TestHostileSignIn(t *testing.T) {
+	f, _, _ := inLombardia(t)
+	for _, c := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/accedi", url.Values{"username": {"mrossi@lombardia\xff"}, "password": {password}}},
+		{"/accedi", url.Values{"username": {"mrossi\x00@lombardia"}, "password": {password}}},
+		{"/accedi", url.Values{"username": {"mrossi\u202e@lombardia"}, "password": {password}}},
+		{"/accedi", url.Values{"username": {"mrossi@../veneto"}, "password": {password}}},
+		{"/accedi", url.Values{"username": {strings.Repeat("m", 100_000) + "@lombardia"}, "password": {password}}},
+		{"/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {strings.Repeat("p", 100_000)}}},
+		{"/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {password + "\x00"}}},
+		{"/accedi", url.Values{"password": {password}}},
+		{"/accedi/token", url.Values{"token": {"\xff\xfe"}}},
+		{"/accedi/token", url.Values{"token": {strings.Repeat("a.", 50_000)}}},
+		{"/accedi/token", url.Values{}},
+	} {
+		b := f.client(t)
+		res, page := b.do("POST", c.path, c.form)
+		if res.StatusCode < 400 || res.StatusCode >= 500 || !strings.Contains(page, `lang="it"`) || englishRefusal.MatchString(page) {
+			t.Errorf("%s with %.60q: status %d, want a refusal in Italian", c.path, c.form.Encode(), res.StatusCode)
+		}
+		for _, ck := range res.Cookies() {
+			if ck.Name == "raccordo_sessione" && ck.Value != "" {
+				t.Errorf("%s with %.60q: a session cookie was set", c.path, c.form.Encode())
+			}
+		}
+	}
+}
