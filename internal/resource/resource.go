@@ -108,10 +108,33 @@ func RefRead(tx store.ReadTx, v *errs.Violations, field, name, collection string
 		v.Fail(err)
 	case !found:
 		v.Add(field, "%s %q does not exist", kindOf(collection), name)
-	case Archived(into):
-		v.AddReason(field, string(errs.Archived), "%s %s is archived: it takes no new meetings, support entries, protocols, members, contacts or signatures; make it active again first", kindOf(collection), name)
+	default:
+		takesNew(v, field, name, collection, into)
 	}
 	return found
+}
+
+// ParentRead reads into into the parent, called name at field, that a
+// Create adds a resource to (a network's capacity assessment): a missing
+// parent is errs.NotFound, as a Get answers, and an archived one takes
+// nothing new, as a reference does (RefRead's rule, ADR 30): it is
+// FAILED_PRECONDITION, ARCHIVED, naming field.
+func ParentRead(tx store.ReadTx, field, name, collection string, into store.Resource) error {
+	if err := tx.Get(name, into); err != nil {
+		return err
+	}
+	var v errs.Violations
+	takesNew(&v, field, name, collection, into)
+	return v.Err()
+}
+
+// takesNew records the violation of field, reason ARCHIVED, when r, the
+// resource of collection called name that a write adds a reference to, is
+// archived: the one rule of ADR 30, for RefRead and ParentRead.
+func takesNew(v *errs.Violations, field, name, collection string, r store.Resource) {
+	if Archived(r) {
+		v.AddReason(field, string(errs.Archived), "%s %s is archived: it takes no new meetings, support entries, protocols, members, contacts, evaluations or signatures; make it active again first", kindOf(collection), name)
+	}
 }
 
 // Archived reports whether r is an archived network (state ARCHIVED) or
