@@ -114,6 +114,9 @@ func newRestoreCmd(a *app) *cobra.Command {
 			"  famictl restore --etcd-endpoints http://127.0.0.1:2379 --region lombardia --from lombardia.db --replace",
 	}, func(cmd *cobra.Command, region string) error {
 		o.region = region
+		if err := o.etcd.check(); err != nil {
+			return err
+		}
 		return restore(cmd.Context(), o, a.stdout)
 	})
 	f := cmd.Flags()

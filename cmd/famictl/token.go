@@ -52,6 +52,10 @@ unless --offline says not to ask.`,
 					subject += ":" + region
 				}
 			}
+			account := strings.HasPrefix(subject, principal.AccountPrefix)
+			if err := clusterFlags(&cluster, account); err != nil {
+				return err
+			}
 			keys, err := auth.LoadKeys(dataDir)
 			if err != nil {
 				return err
@@ -60,7 +64,7 @@ unless --offline says not to ask.`,
 			if err := spec.Validate(); err != nil {
 				return err
 			}
-			if strings.HasPrefix(subject, principal.AccountPrefix) {
+			if account {
 				if spec.Generation, err = accountGeneration(cmd.Context(), dataDir, &cluster, region, subject); err != nil {
 					return err
 				}
@@ -91,6 +95,15 @@ unless --offline says not to ask.`,
 	create.MarkFlagRequired("role")
 	create.RegisterFlagCompletionFunc("role", fixedCompletion(roles...))
 	return group("token", "Tokens signed with the server's key", create)
+}
+
+// clusterFlags refuses the etcd flags token create would not read: any,
+// for a token of no account, which reads nothing from the cluster.
+func clusterFlags(cluster *etcdFlags, account bool) error {
+	if !account {
+		return cluster.unread("the cluster is read for an account's token alone (--subject account:X), for its credential generation")
+	}
+	return cluster.check()
 }
 
 // accountGeneration is the credential generation that a token of the

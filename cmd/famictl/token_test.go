@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,5 +132,43 @@ func TestEtcdFlagsUnansweredSaysSo(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), endpoint) || !strings.Contains(err.Error(), "--etcd-dial-timeout") {
 			t.Errorf("%s, etcd not answering: %v; want an error naming %s and --etcd-dial-timeout", name, err, endpoint)
 		}
+	}
+}
+
+// TestUnusedEtcdFlagsAreRefused: an etcd flag the command would not read
+// is refused, naming it, and nothing is done: one given without
+// --etcd-endpoints (restore, token create of an account), or any for a
+// token of no account, which reads nothing from the cluster. Before, each
+// was silently ignored: the restore went into the data dir, and the
+// tokens were printed.
+func TestUnusedEtcdFlagsAreRefused(t *testing.T) {
+	src := t.TempDir()
+	writeHistory(t, src)
+	dir := t.TempDir()
+	if _, err := auth.LoadOrCreateKeys(dir); err != nil {
+		t.Fatal(err)
+	}
+	token := []string{"token", "create", "--data-dir", dir, "--role", "consultant", "--region", "lombardia"}
+	for _, tc := range []struct {
+		name, flag string
+		args       []string
+	}{
+		{"restore without endpoints", "--etcd-prefix",
+			[]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", filepath.Join(src, "regions", "lombardia.db"), "--etcd-prefix", "/altro/"}},
+		{"token create of an account without endpoints", "--etcd-ca",
+			append(slices.Clone(token), "--subject", "account:mrossi", "--etcd-ca", "ca.pem")},
+		{"token create of no account with endpoints", "--etcd-endpoints",
+			append(slices.Clone(token), "--etcd-endpoints", "http://127.0.0.1:2379")},
+		{"token create of no account with a dial timeout", "--etcd-dial-timeout",
+			append(slices.Clone(token), "--subject", "cli:script", "--etcd-dial-timeout", "1s")},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(tc.args, &out, &errOut)
+		if err == nil || !strings.Contains(err.Error(), tc.flag) || out.Len() != 0 {
+			t.Errorf("%s: printed %q, err %v; want refused naming %s", tc.name, out.String(), err, tc.flag)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "regions", "lombardia.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the refused restore installed the region's file: %v", err)
 	}
 }

@@ -96,7 +96,15 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	var v errs.Violations
 	check.Text(&v, "survey.title", sv.GetTitle(), true, 300, false)
 	check.Text(&v, "survey.subject", sv.GetSubject(), false, 300, false)
-	resource.Refs{Tx: tx, V: &v, Region: region}.Optional("survey.meeting", sv.GetMeeting(), resource.Meetings, &famiv1.Meeting{})
+	m := &famiv1.Meeting{}
+	refs := resource.Refs{Tx: tx, V: &v, Region: region}
+	if refs.Optional("survey.meeting", sv.GetMeeting(), resource.Meetings, m) {
+		// A survey of a meeting evaluates its networks, which take no
+		// new evaluation once archived (ADR 34).
+		for _, n := range m.GetNetworks() {
+			resource.RefRead(tx, &v, "survey.meeting", n, resource.Networks, &famiv1.Network{})
+		}
+	}
 	check.Listed(&v, "survey.questions", len(sv.GetQuestions()), maxQuestions, "questions", "")
 	seen := check.Set[string]{}
 	for i, q := range sv.GetQuestions() {

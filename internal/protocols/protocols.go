@@ -458,6 +458,12 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		if err := chainRoom(old); err != nil {
 			return nil, err
 		}
+		// The amendment is a new protocol of the same networks and
+		// parties: an archived one is refused now, naming it, rather than
+		// copied into a draft that could never be opened (ADR 34).
+		if err := unarchived(tx, old, partiesOf(old)...); err != nil {
+			return nil, err
+		}
 		// One amendment at a time, so a protocol's versions form a chain.
 		for _, n := range successors(tx, old.GetName()) {
 			a := &famiv1.Protocol{}
@@ -476,9 +482,9 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 				})
 			}
 		}
-		// The text is copied as it is, unchecked: a version written under
-		// older rules is frozen and can change only here, so the
-		// amendment is not refused for it. The draft's edits are not
+		// Besides its references (above), the text is copied as it is,
+		// unchecked: a version written under older rules is frozen and
+		// can change only here, so the amendment is not refused for it. The draft's edits are not
 		// refused for it either (UpdateProtocol), and opening the draft
 		// for signature refuses it, naming the field to fix.
 		p := &famiv1.Protocol{
@@ -594,19 +600,32 @@ func inItsNetworks(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol,
 }
 
 // unarchived refuses a signature for an archived partner, or on a
-// protocol one of whose networks is archived, with FAILED_PRECONDITION
-// (ARCHIVED) naming the request's protocol (its "name"): a signature is
-// something new, which neither takes (ADR 30). The protocol's references
-// are checked as every write checks its own (resource.RefRead); they
-// cannot be missing, as neither a network nor a partner a protocol names
-// can be deleted.
-func unarchived(tx store.ReadTx, p *famiv1.Protocol, partner string) error {
+// protocol one of whose networks is archived, and an amendment of a
+// protocol naming an archived network or party (partners are then its
+// parties), with FAILED_PRECONDITION (ARCHIVED) naming the request's
+// protocol (its "name"), one violation for each archived network or
+// partner: a signature and an amendment are something new, which neither
+// takes (ADR 30, ADR 34). The protocol's references are checked as every
+// write checks its own (resource.RefRead); they cannot be missing, as
+// neither a network nor a partner a protocol names can be deleted.
+func unarchived(tx store.ReadTx, p *famiv1.Protocol, partners ...string) error {
 	var v errs.Violations
 	for _, n := range append([]string{p.GetNetwork()}, p.GetAdditionalNetworks()...) {
 		resource.RefRead(tx, &v, "name", n, resource.Networks, &famiv1.Network{})
 	}
-	resource.RefRead(tx, &v, "name", partner, resource.Partners, &famiv1.Partner{})
+	for _, partner := range partners {
+		resource.RefRead(tx, &v, "name", partner, resource.Partners, &famiv1.Partner{})
+	}
 	return v.Err()
+}
+
+// partiesOf lists the partners of p's parties.
+func partiesOf(p *famiv1.Protocol) []string {
+	out := make([]string, 0, len(p.GetParties()))
+	for _, party := range p.GetParties() {
+		out = append(out, party.GetPartner())
+	}
+	return out
 }
 
 // sameNetworks reports whether a and b name the same networks.

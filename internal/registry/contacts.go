@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -108,8 +109,16 @@ func readableStaff(tx store.ReadTx, who principal.Principal) (map[string]bool, e
 	seen[who.Partner] = true
 	for _, name := range referencing(tx, who.Partner) {
 		n := &famiv1.Network{}
-		if err := tx.Get(name, n); err != nil {
+		found, err := store.Find(tx, name, n)
+		if err != nil {
 			return nil, err
+		}
+		// The index is written with the network, in its transaction; an
+		// entry that outlived it (a network gone, or no longer naming the
+		// partner) grants nothing, nor fails the read: the network
+		// itself says who is in it.
+		if !found || !inNetwork(n, who.Partner) {
+			continue
 		}
 		seen[n.GetLeadPartner()] = true
 		for _, m := range n.GetMembers() {
@@ -117,6 +126,11 @@ func readableStaff(tx store.ReadTx, who principal.Principal) (map[string]bool, e
 		}
 	}
 	return seen, nil
+}
+
+// inNetwork reports whether partner leads n or is one of its members.
+func inNetwork(n *famiv1.Network, partner string) bool {
+	return n.GetLeadPartner() == partner || slices.ContainsFunc(n.GetMembers(), func(m *famiv1.Member) bool { return m.GetPartner() == partner })
 }
 
 // UpdateContact implements fami.v1.ContactService.

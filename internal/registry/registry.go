@@ -7,12 +7,24 @@ package registry
 import (
 	"strings"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/territory"
 )
+
+// The registry's networks and partners are the resources a region
+// archives (ADR 30): an archived network is in state ARCHIVED, an archived
+// partner has archived set. Every reference check applies the rule
+// (resource.RefRead).
+func init() {
+	resource.Archivable(func(n *famiv1.Network) bool {
+		return n.GetState() == famiv1.NetworkState_NETWORK_STATE_ARCHIVED
+	})
+	resource.Archivable(func(p *famiv1.Partner) bool { return p.GetArchived() })
+}
 
 // Secondary indexes kept in each region's store.
 const (

@@ -7,9 +7,9 @@
 // and the small helpers of validation (Refs, RefList, Indexed, Clip, ID).
 //
 // It sits between the capabilities and the store: it imports only aip,
-// check, errs, store and the generated messages (to know the two
-// resources that are archived, Archived), and nothing below the
-// capabilities imports it.
+// check, errs and store, never the generated messages (what is archived
+// is registered by the capability that owns it, Archivable), and nothing
+// below the capabilities imports it.
 package resource
 
 import (
@@ -21,7 +21,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
-	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
@@ -108,24 +107,64 @@ func RefRead(tx store.ReadTx, v *errs.Violations, field, name, collection string
 		v.Fail(err)
 	case !found:
 		v.Add(field, "%s %q does not exist", kindOf(collection), name)
-	case Archived(into):
-		v.AddReason(field, string(errs.Archived), "%s %s is archived: it takes no new meetings, support entries, protocols, members, contacts or signatures; make it active again first", kindOf(collection), name)
+	default:
+		takesNew(v, field, name, collection, into)
 	}
 	return found
 }
 
-// Archived reports whether r is an archived network (state ARCHIVED) or
-// partner (archived): kept for the record and readable, made active again
-// by an update, but named by nothing new (ADR 30). Other resources are
-// never archived.
-func Archived(r store.Resource) bool {
-	switch r := r.(type) {
-	case *famiv1.Network:
-		return r.GetState() == famiv1.NetworkState_NETWORK_STATE_ARCHIVED
-	case *famiv1.Partner:
-		return r.GetArchived()
+// ParentRead reads into into the parent, called name at field, that a
+// Create adds a resource to (a network's capacity assessment): a missing
+// parent is errs.NotFound, as a Get answers, and an archived one takes
+// nothing new, as a reference does (RefRead's rule, ADR 30): it is
+// FAILED_PRECONDITION, ARCHIVED, naming field.
+func ParentRead(tx store.ReadTx, field, name, collection string, into store.Resource) error {
+	if err := tx.Get(name, into); err != nil {
+		return err
 	}
-	return false
+	var v errs.Violations
+	takesNew(&v, field, name, collection, into)
+	return v.Err()
+}
+
+// takesNew records the violation of field, reason ARCHIVED, when r, the
+// resource of collection called name that a write adds a reference to, is
+// archived: the one rule of ADR 30, for RefRead and ParentRead.
+func takesNew(v *errs.Violations, field, name, collection string, r store.Resource) {
+	if Archived(r) {
+		v.AddReason(field, string(errs.Archived), "%s %s is archived: it takes no new meetings, support entries, protocols, members, contacts, evaluations or signatures; make it active again first", kindOf(collection), name)
+	}
+}
+
+// archivedRules holds, by message type, when a resource of that type is
+// archived (Archivable). It is written by the init functions of the
+// capabilities that own such resources, before any request runs, and only
+// read after.
+var archivedRules = map[protoreflect.FullName]func(store.Resource) bool{}
+
+// Archivable registers when a resource of type T is archived: kept for the
+// record and readable, made active again by an update, but named by
+// nothing new (ADR 30). The capability that owns T calls it from an init
+// function (registry: networks and partners), so the kit knows no message
+// and the rule stays beside the resource's own fields; a resource of a
+// type never registered is never archived. Registering a type twice
+// panics.
+func Archivable[T store.Resource](archived func(T) bool) {
+	name := newOf[T]().ProtoReflect().Descriptor().FullName()
+	if _, ok := archivedRules[name]; ok {
+		panic("resource: " + string(name) + " registered as archivable twice")
+	}
+	archivedRules[name] = func(r store.Resource) bool {
+		t, ok := r.(T)
+		return ok && archived(t)
+	}
+}
+
+// Archived reports whether r is archived, by the rule its type's
+// capability registered (Archivable).
+func Archived(r store.Resource) bool {
+	rule, ok := archivedRules[r.ProtoReflect().Descriptor().FullName()]
+	return ok && rule(r)
 }
 
 // RefID checks, without reading it, that name (when set) is the name of a

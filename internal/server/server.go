@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,8 @@ import (
 // Config is the server's configuration; cmd/famid fills it from flags.
 type Config struct {
 	// DataDir holds the bbolt files (system.db and regions/*.db) and the
-	// signing keys.
+	// signing keys; on etcd, the signing keys and the backups in progress.
+	// Required: Open refuses an empty one (ErrNoDataDir).
 	DataDir string
 	// Store is the storage backend: StoreBolt (the default) or StoreEtcd.
 	Store string
@@ -202,8 +204,10 @@ const grpcAgeGrace = time.Minute
 // that opens TCP and sends nothing is dropped.
 const grpcHandshakeTimeout = 10 * time.Second
 
+// ErrNoDataDir is Open's refusal of a Config without a DataDir.
+var ErrNoDataDir = errors.New("server.Config.DataDir is empty: the server keeps its signing keys there (keys/), and its bbolt files or, on etcd, its backups in progress; name a directory of its own")
+
 func (c *Config) setDefaults() {
-	orDefault(&c.DataDir, "data")
 	orDefault(&c.GRPCAddr, DefaultGRPCAddr)
 	orDefault(&c.HTTPAddr, DefaultHTTPAddr)
 	orDefault(&c.RequestTimeout, DefaultRequestTimeout)
@@ -295,6 +299,13 @@ type Server struct {
 // reference data, the store, the keys and accounts, the services, the
 // pipeline every surface shares, the servers over it, the listeners.
 func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
+	// An empty DataDir used to become "data", in whatever working
+	// directory a library caller ran in: its signing keys went there, and
+	// a start from elsewhere made new ones. famid refuses an empty
+	// --data-dir before it gets here, naming its flag.
+	if strings.TrimSpace(cfg.DataDir) == "" {
+		return nil, ErrNoDataDir
+	}
 	tracing := cfg.TracerProvider != nil
 	cfg.setDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, tracing: tracing}
