@@ -161,7 +161,7 @@ func (s *Service) CreateCapacityAssessment(ctx context.Context, req *famiv1.Crea
 		return nil, errs.InvalidField("capacity_assessment", "is required")
 	}
 	return resource.Mutate(ctx, s.store, region, req, func(tx store.WriteTx) (*famiv1.CapacityAssessment, error) {
-		// An archived network is evaluated no more (ADR 34): its
+		// An archived network is evaluated no more (ADR 36): its
 		// assessments stay, and stay editable.
 		if err := resource.ParentRead(tx, "parent", req.GetParent(), resource.Networks, &famiv1.Network{}); err != nil {
 			return nil, err

@@ -100,7 +100,7 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 	refs := resource.Refs{Tx: tx, V: &v, Region: region}
 	if refs.Optional("survey.meeting", sv.GetMeeting(), resource.Meetings, m) {
 		// A survey of a meeting evaluates its networks, which take no
-		// new evaluation once archived (ADR 34).
+		// new evaluation once archived (ADR 36).
 		for _, n := range m.GetNetworks() {
 			resource.RefRead(tx, &v, "survey.meeting", n, resource.Networks, &famiv1.Network{})
 		}

@@ -460,7 +460,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		}
 		// The amendment is a new protocol of the same networks and
 		// parties: an archived one is refused now, naming it, rather than
-		// copied into a draft that could never be opened (ADR 34).
+		// copied into a draft that could never be opened (ADR 36).
 		if err := unarchived(tx, old, partiesOf(old)...); err != nil {
 			return nil, err
 		}
@@ -605,7 +605,7 @@ func inItsNetworks(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol,
 // parties), with FAILED_PRECONDITION (ARCHIVED) naming the request's
 // protocol (its "name"), one violation for each archived network or
 // partner: a signature and an amendment are something new, which neither
-// takes (ADR 30, ADR 34). The protocol's references are checked as every
+// takes (ADR 30, ADR 36). The protocol's references are checked as every
 // write checks its own (resource.RefRead); they cannot be missing, as
 // neither a network nor a partner a protocol names can be deleted.
 func unarchived(tx store.ReadTx, p *famiv1.Protocol, partners ...string) error {

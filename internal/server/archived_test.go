@@ -174,7 +174,7 @@ func TestArchivedTakesNothingNew(t *testing.T) {
 // TestArchivedTakesNoAmendmentOrEvaluation: an amendment of a protocol
 // naming an archived party or network, a capacity assessment of an
 // archived network and a survey of a meeting of one are refused at once
-// (ADR 34), on every surface: FAILED_PRECONDITION (409 on REST), reason
+// (ADR 36), on every surface: FAILED_PRECONDITION (409 on REST), reason
 // ARCHIVED, one violation of the field for each archived network or
 // partner, the message naming the first, with nothing written. Before, the amendment copied the archived references
 // into a draft that opening for signature then refused, and the
