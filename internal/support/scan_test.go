@@ -62,16 +62,7 @@ func TestFilteredListStopsAtTheScanBudget(t *testing.T) {
 // where it read them again from the month's first day, skipping those
 // before it (a month's pages cost its entries squared).
 func TestListPageReadsFromItsPosition(t *testing.T) {
-	e := newEnv(t, 1)
-	var entries []*famiv1.SupportEntry
-	for i := range 600 {
-		se := benchEntry(i)
-		se.Network, se.Date = networkName(1), fmt.Sprintf("2022-05-%02d", 1+i/20)
-		entries = append(entries, se)
-	}
-	if err := e.svc.Load(t.Context(), region, entries); err != nil {
-		t.Fatal(err)
-	}
+	e := monthOfEntries(t, 600)
 	st := &storetest.ReadCounter{Store: e.st}
 	svc := support.New(st, support.Options{Now: func() time.Time { return now }})
 	req := &famiv1.ListSupportEntriesRequest{Parent: parent, PageSize: 10}
@@ -112,16 +103,7 @@ func (t fromStartTx) IndexScanAfter(index, prefix, after string, fn func(key, va
 //
 //	go test -run '^$' -bench BenchmarkListAMonth -benchtime 5x ./internal/support/
 func BenchmarkListAMonth(b *testing.B) {
-	e := newEnv(b, 1)
-	var entries []*famiv1.SupportEntry
-	for i := range 3000 {
-		se := benchEntry(i)
-		se.Network, se.Date = networkName(1), fmt.Sprintf("2022-05-%02d", 1+i/100)
-		entries = append(entries, se)
-	}
-	if err := e.svc.Load(b.Context(), region, entries); err != nil {
-		b.Fatal(err)
-	}
+	e := monthOfEntries(b, 3000)
 	opts := support.Options{Now: func() time.Time { return now }}
 	listAll := func(svc *support.Service) (names []string) {
 		req := &famiv1.ListSupportEntriesRequest{Parent: parent, PageSize: 50}
@@ -150,4 +132,21 @@ func BenchmarkListAMonth(b *testing.B) {
 			}
 		})
 	}
+}
+
+// monthOfEntries is a region whose first network has n entries, all in
+// May 2022, spread over its 30 first days.
+func monthOfEntries(tb testing.TB, n int) *env {
+	tb.Helper()
+	e := newEnv(tb, 1)
+	var entries []*famiv1.SupportEntry
+	for i := range n {
+		se := benchEntry(i)
+		se.Network, se.Date = networkName(1), fmt.Sprintf("2022-05-%02d", 1+i*30/n)
+		entries = append(entries, se)
+	}
+	if err := e.svc.Load(tb.Context(), region, entries); err != nil {
+		tb.Fatal(err)
+	}
+	return e
 }
