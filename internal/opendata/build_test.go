@@ -110,3 +110,37 @@ func BenchmarkBuild(b *testing.B) {
 	b.ReportMetric(float64(src.Max()), "peak-live-B")
 	b.ReportMetric(float64(snapshot.Max()), "snapshot-B")
 }
+
+// countedReports counts the reads of monitoring reports a build makes.
+type countedReports struct {
+	opendata.Sources
+	lists, gets int
+}
+
+func (c *countedReports) ListMonitoringReports(ctx context.Context, req *famiv1.ListMonitoringReportsRequest) (*famiv1.ListMonitoringReportsResponse, error) {
+	c.lists++
+	return c.Sources.Monitoring.ListMonitoringReports(ctx, req)
+}
+
+func (c *countedReports) GetMonitoringReport(ctx context.Context, req *famiv1.GetMonitoringReportRequest) (*famiv1.MonitoringReport, error) {
+	c.gets++
+	return c.Sources.Monitoring.GetMonitoringReport(ctx, req)
+}
+
+// TestReportsReadAcrossEachRegionsProjects: the build reads the reports
+// of three regions of ten projects each, some under correction, in one
+// List a region (the parent regions/{r}/projects/-, a page of up to 1,000
+// reports), with the approved revisions a correction keeps in the same
+// pages: it read them with a List per project and a Get per report
+// under correction (30 and 12). TestFilesUnchanged checks that the files
+// are the same.
+func TestReportsReadAcrossEachRegionsProjects(t *testing.T) {
+	f := newFixture(t, size{regions: 3, partners: 12, projects: 10, networks: 6, protocols: 8, entries: 4})
+	src := &countedReports{Sources: f.src}
+	counted := f.src
+	counted.Monitoring = src
+	f.serve(t, counted, nil)
+	if src.lists != 3 || src.gets != 0 {
+		t.Errorf("the build listed reports %d times and got %d; want one List a region (3) and no Get", src.lists, src.gets)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/csvfile"
 	"github.com/raccordo/raccordo/internal/money"
+	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -132,12 +133,16 @@ func (h *Handler) tables(ctx context.Context) ([]*table, error) {
 		}); err != nil {
 		return nil, err
 	}
+	var reports *regionReports // the region of the projects listed
 	if err := nationally(ctx, h.src.Projects.ListProjects, &famiv1.ListProjectsRequest{Parent: aip.AllRegions},
 		(*famiv1.ListProjectsResponse).GetProjects, &left, func(p *famiv1.Project) error {
 			if err := projects.add(j.projectRow(p)); err != nil {
 				return err
 			}
-			return leaveOut(ctx, p.GetName(), &left, h.addReports(ctx, monitoring, p))
+			if reports == nil || reports.region != regionOf(p.GetName()) {
+				reports = h.reportsIn(regionOf(p.GetName()))
+			}
+			return leaveOut(ctx, p.GetName(), &left, h.addReports(ctx, monitoring, p, reports))
 		}); err != nil {
 		return nil, err
 	}
@@ -194,30 +199,92 @@ func leaveOut(ctx context.Context, name string, left *[]string, err error) error
 }
 
 // addReports adds to t the last approved revision of each quarterly
-// report of p: the report itself when APPROVED; under correction (a later
-// revision not yet approved), the approved revision the correction keeps;
-// nothing for a report never approved.
-func (h *Handler) addReports(ctx context.Context, t *table, p *famiv1.Project) error {
-	return aip.Each(ctx, h.src.Monitoring.ListMonitoringReports, &famiv1.ListMonitoringReportsRequest{Parent: p.GetName()},
-		func(res *famiv1.ListMonitoringReportsResponse) error {
-			for _, r := range res.GetMonitoringReports() {
-				switch {
-				case r.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:
-				case r.GetRevision() > 1:
-					kept, err := h.src.Monitoring.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: r.GetName() + "@" + strconv.Itoa(int(r.GetRevision()-1))})
-					if err != nil {
-						return err
-					}
-					r = kept
-				default:
-					continue
-				}
-				if err := t.add(reportRow(p, r)); err != nil {
+// report of p, read from in, its region's reports: the report itself when
+// APPROVED; under correction (a later revision not yet approved), the
+// approved revision the correction keeps; nothing for a report never
+// approved.
+func (h *Handler) addReports(ctx context.Context, t *table, p *famiv1.Project, in *regionReports) error {
+	reports, err := in.of(ctx, p.GetName())
+	if err != nil {
+		return err
+	}
+	kept := map[string]*famiv1.MonitoringReport{}
+	for _, r := range reports {
+		if strings.Contains(r.GetName(), "@") {
+			kept[r.GetName()] = r
+		}
+	}
+	for _, r := range reports {
+		switch {
+		case strings.Contains(r.GetName(), "@"):
+			continue
+		case r.GetState() == famiv1.MonitoringReportState_MONITORING_REPORT_STATE_APPROVED:
+		case r.GetRevision() > 1:
+			name := r.GetName() + "@" + strconv.Itoa(int(r.GetRevision()-1))
+			if r = kept[name]; r == nil {
+				// Not listed (approved since the page was read): by name.
+				if r, err = h.src.Monitoring.GetMonitoringReport(ctx, &famiv1.GetMonitoringReportRequest{Name: name}); err != nil {
 					return err
 				}
 			}
-			return nil
-		})
+		default:
+			continue
+		}
+		if err := t.add(reportRow(p, r)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// regionReports reads the reports of one region's projects, with their
+// kept approved revisions, project by project in the order the projects
+// are listed (by id), through one List across every project of the region
+// (the parent regions/{r}/projects/-) read a page at a time: a page of
+// reports serves many projects. It used to take a List per project, and a
+// Get per report under correction.
+type regionReports struct {
+	src    Sources
+	region string
+	// page is what the last page read holds of the projects not yet
+	// asked for; token the next page's, "" after the last.
+	page  []*famiv1.MonitoringReport
+	token string
+	done  bool
+	// err is the list's first error, which every later project of the
+	// region meets too.
+	err error
+}
+
+func (h *Handler) reportsIn(region string) *regionReports {
+	return &regionReports{src: h.src, region: region}
+}
+
+// of returns the reports of project, which comes after every project
+// asked for before: the reports of projects before it that nobody asked
+// for (created since the projects were listed) are passed over.
+func (in *regionReports) of(ctx context.Context, project string) ([]*famiv1.MonitoringReport, error) {
+	var out []*famiv1.MonitoringReport
+	for in.err == nil {
+		for len(in.page) > 0 {
+			owner, _, _ := strings.Cut(in.page[0].GetName(), "/"+resource.MonitoringReports+"/")
+			if owner > project {
+				return out, nil
+			}
+			if owner == project {
+				out = append(out, in.page[0])
+			}
+			in.page = in.page[1:]
+		}
+		if in.done {
+			return out, nil
+		}
+		res, err := in.src.Monitoring.ListMonitoringReports(ctx, &famiv1.ListMonitoringReportsRequest{Parent: "regions/" + in.region + "/projects/" + resource.AnyParent,
+			ShowApprovedRevisions: true, PageSize: aip.MaxPageSize, PageToken: in.token})
+		in.err = err
+		in.page, in.token, in.done = res.GetMonitoringReports(), res.GetNextPageToken(), res.GetNextPageToken() == ""
+	}
+	return nil, in.err
 }
 
 // Approved support hours are read over every date of the programming

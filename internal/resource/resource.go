@@ -778,6 +778,13 @@ func ListInEveryParent[Resp proto.Message, T store.Resource](ctx context.Context
 // id, id), whose separator sorts before every byte of an id, so that
 // positions sort as the walk goes ("p1\x00…" before "p1-a\x00…", as "p1"
 // before "p1-a"; "p1/…" would not).
+//
+// The parents' ids are read in batches (parentIDs), each after the last
+// parent walked, rather than nested in the listing of the parents (the
+// store's reads are not said to nest). A page thus reads the ids of the
+// parents it reaches: reading every remaining parent's id first, as it
+// did, made each page cost the whole rest of the collection, and a
+// listing of it quadratic (BenchmarkListInEveryParent).
 func inEveryParent[T store.Resource](tx store.ReadTx, parents, collection string) walk[T] {
 	return func(after string, fn func(string, T) (bool, error)) error {
 		more := true
@@ -788,31 +795,51 @@ func inEveryParent[T store.Resource](tx store.ReadTx, parents, collection string
 				return ok, err
 			})
 		}
-		first := ""
+		last := ""
 		if after != "" {
 			p, _ := store.SplitKey(after, 2)
-			first = p[0]
-			if err := in(first, p[1]); err != nil || !more {
+			last = p[0]
+			if err := in(last, p[1]); err != nil || !more {
 				return err
 			}
 		}
-		// The parents' ids first: a parent's children are not read
-		// within the listing of the parents (the store's reads are not
-		// said to nest).
-		var ids []string
-		if err := tx.List(parents, first, func(id string, _ []byte) (bool, error) {
-			ids = append(ids, id)
-			return true, nil
-		}); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := in(id, ""); err != nil || !more {
+		for n := firstParentIDs; ; n = min(2*n, maxParentIDs) {
+			ids, err := parentIDs(tx, parents, last, n)
+			if err != nil {
 				return err
 			}
+			for _, id := range ids {
+				if err := in(id, ""); err != nil || !more {
+					return err
+				}
+			}
+			if len(ids) < n {
+				return nil
+			}
+			last = ids[len(ids)-1]
 		}
-		return nil
 	}
+}
+
+// inEveryParent's batches of parents' ids: the first small, as a page
+// of a few parents' children is the common case; each next one twice the
+// last, so that a page crossing many parents with no children reads
+// their ids in few listings; bounded, so that a batch stays a small
+// allocation.
+const (
+	firstParentIDs = 8
+	maxParentIDs   = 1024
+)
+
+// parentIDs is the ids of up to n resources of parents after the id
+// after, in id order.
+func parentIDs(tx store.ReadTx, parents, after string, n int) ([]string, error) {
+	ids := make([]string, 0, n)
+	err := tx.List(parents, after, func(id string, _ []byte) (bool, error) {
+		ids = append(ids, id)
+		return len(ids) < n, nil
+	})
+	return ids, err
 }
 
 // named walks the resources names lists, in id order, within tx: a name

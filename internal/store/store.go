@@ -102,6 +102,10 @@ type ReadTx interface {
 	// IndexScan calls fn for each key of index that starts with prefix, in
 	// key order, until fn returns false.
 	IndexScan(index, prefix string, fn func(key, value string) bool)
+	// IndexScanAfter is IndexScan of the keys after after alone: a scan
+	// that resumes within prefix (a page token's position) starts there
+	// instead of reading again the keys before it.
+	IndexScanAfter(index, prefix, after string, fn func(key, value string) bool)
 	// Changes calls fn for each change after revision after, in revision
 	// order, until fn returns false. Returns errs.FailedPrecondition with
 	// reason REVISION_COMPACTED when after is older than the retained log.

@@ -109,14 +109,16 @@ func (s *Service) listEntries(ctx context.Context, region string, f entryFilter,
 		for month := from[:7]; month <= to[:7]; month = nextMonth(month) {
 			var ferr error
 			done := false
-			tx.IndexScan(index, base+month+"-", func(k, v string) bool {
+			// The month of the position resumed after is read from it,
+			// not again from its first day.
+			tx.IndexScanAfter(index, base+month+"-", base+after, func(k, v string) bool {
 				pos := k[len(base):]
 				date := pos[:10]
 				switch {
 				case date > to:
 					done = true
 					return false
-				case date < from || (after != "" && pos <= after):
+				case date < from:
 					return true
 				case !f.match(v):
 					// Left out: read on, within the page's scan budget.

@@ -631,13 +631,23 @@ func (t *tx) IndexGet(index, key string) (string, bool) {
 }
 
 func (t *tx) IndexScan(index, prefix string, fn func(key, value string) bool) {
+	t.IndexScanAfter(index, prefix, "", fn)
+}
+
+func (t *tx) IndexScanAfter(index, prefix, after string, fn func(key, value string) bool) {
 	b := t.index(index)
 	if b == nil {
 		return
 	}
 	p := []byte(prefix)
 	c := b.Cursor()
-	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p) && t.live(); k, v = c.Next() {
+	k, v := c.Seek(p)
+	if after >= prefix {
+		if k, v = c.Seek([]byte(after)); k != nil && string(k) == after {
+			k, v = c.Next()
+		}
+	}
+	for ; k != nil && bytes.HasPrefix(k, p) && t.live(); k, v = c.Next() {
 		if !fn(string(k), string(v)) {
 			return
 		}

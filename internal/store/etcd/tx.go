@@ -162,8 +162,16 @@ func (t *tx) IndexGet(index, key string) (string, bool) {
 }
 
 func (t *tx) IndexScan(index, prefix string, fn func(key, value string) bool) {
+	t.IndexScanAfter(index, prefix, "", fn)
+}
+
+func (t *tx) IndexScanAfter(index, prefix, after string, fn func(key, value string) bool) {
 	start := t.idxKey(index, "")
-	t.o.scan(start+prefix, prefixEnd(start+prefix), func(k string, v []byte) bool {
+	from := start + prefix
+	if after >= prefix {
+		from = start + after + "\x00" // the first key after after
+	}
+	t.o.scan(from, prefixEnd(start+prefix), func(k string, v []byte) bool {
 		return fn(k[len(start):], string(v))
 	})
 }

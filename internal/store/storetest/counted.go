@@ -78,6 +78,13 @@ func (t countedRead) IndexScan(index, prefix string, fn func(key, value string) 
 	})
 }
 
+func (t countedRead) IndexScanAfter(index, prefix, after string, fn func(key, value string) bool) {
+	t.ReadTx.IndexScanAfter(index, prefix, after, func(k, v string) bool {
+		t.c.reads.Add(1)
+		return fn(k, v)
+	})
+}
+
 // countedWrite is a write transaction whose reads countedRead counts.
 type countedWrite struct {
 	store.WriteTx
@@ -94,6 +101,10 @@ func (t countedWrite) List(collection, after string, fn func(string, []byte) (bo
 
 func (t countedWrite) IndexScan(index, prefix string, fn func(key, value string) bool) {
 	t.read.IndexScan(index, prefix, fn)
+}
+
+func (t countedWrite) IndexScanAfter(index, prefix, after string, fn func(key, value string) bool) {
+	t.read.IndexScanAfter(index, prefix, after, fn)
 }
 
 // SystemReadCounter is a system store whose transactions, reads

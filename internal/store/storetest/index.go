@@ -154,6 +154,29 @@ func indexScan(t *testing.T, s store.Store) {
 		if want := []entry{{"m", "6"}, {"mi", "3"}}; !slices.Equal(got, want) {
 			t.Errorf("IndexScan stopping after two: got %v, want %v", got, want)
 		}
+		after := []struct {
+			prefix, after string
+			want          []entry
+		}{
+			{"mi", "", []entry{{"mi", "3"}, {"milano", "5"}, {"milano/p1", "4"}, {"milano/p2", "2"}}},
+			{"mi", "a", []entry{{"mi", "3"}, {"milano", "5"}, {"milano/p1", "4"}, {"milano/p2", "2"}}},
+			{"mi", "mi", []entry{{"milano", "5"}, {"milano/p1", "4"}, {"milano/p2", "2"}}},
+			{"mi", "milano/p0", []entry{{"milano/p1", "4"}, {"milano/p2", "2"}}},
+			{"mi", "milano/p1", []entry{{"milano/p2", "2"}}},
+			{"mi", "milano/p2", []entry{}},
+			{"mi", "n", []entry{}},
+			{"", "milano/p2", []entry{{"monza/p1", "1"}}},
+		}
+		for _, tt := range after {
+			got := []entry{}
+			tx.IndexScanAfter("by_city", tt.prefix, tt.after, func(k, v string) bool {
+				got = append(got, entry{k, v})
+				return true
+			})
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("IndexScanAfter(by_city, %q, %q): got %v, want %v", tt.prefix, tt.after, got, tt.want)
+			}
+		}
 		return nil
 	})
 }
