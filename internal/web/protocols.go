@@ -82,14 +82,8 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 		a.fail(w, r, s, err)
 		return
 	}
-	var networkName string
-	for _, n := range networks {
-		if n.GetName() == pr.GetNetwork() {
-			networkName = n.GetDisplayName()
-		}
-	}
 	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: partners, Signed: map[string]bool{},
-		Form: fm, RequestID: newRequestID(), NetworkName: networkName, StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
+		Form: fm, RequestID: newRequestID(), NetworkName: displayNameIn(networks, pr.GetNetwork()), StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
 	p.Title = pr.GetTitle()
 	for _, sg := range pr.GetSignatures() {
 		p.Signed[sg.GetParty()] = true
@@ -138,6 +132,17 @@ func protocolPartners(pr *famiv1.Protocol) []string {
 func (a *App) mayEditProtocol(s *session, pr *famiv1.Protocol, networks []*famiv1.Network) bool {
 	return pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT && protocols.MayChange(s.who, pr, networks) &&
 		s.can(a, famiv1.ProtocolService_UpdateProtocol_FullMethodName, &famiv1.UpdateProtocolRequest{Protocol: pr})
+}
+
+// displayNameIn is the display name of the network of networks named
+// name, "" if none is.
+func displayNameIn(networks []*famiv1.Network, name string) string {
+	for _, n := range networks {
+		if n.GetName() == name {
+			return n.GetDisplayName()
+		}
+	}
+	return ""
 }
 
 // protocolNetworks reads pr's network and additional networks by name,
