@@ -156,6 +156,9 @@ func (a *App) routes() {
 	m.Handle("POST /partner", a.page(a.partnerCreate))
 	m.Handle("GET /partner/{partner}", partner)
 	m.Handle("POST /partner/{partner}", a.page(a.partnerUpdate))
+	m.Handle("POST /partner/{partner}/archivia", a.page(a.confirmed(confirmation{"partners.archive_heading", "partners.confirm_archive"}, backTo("/partner/", "partner"),
+		a.partnerArchive(true, "partner_archived"))))
+	m.Handle("POST /partner/{partner}/riattiva", a.page(a.partnerArchive(false, "partner_reactivated")))
 	m.Handle("GET /progetti", a.page(a.projectList))
 	project := a.page(a.projectEdit)
 	m.Handle("GET /progetti/nuovo", recordOr("project", project, a.page(a.forCreators(createProject, a.projectNew))))
@@ -181,6 +184,9 @@ func (a *App) routes() {
 	m.Handle("POST /reti", a.page(searchable(a.networkCreate, a.networkPages().fresh)))
 	m.Handle("GET /reti/{network}", network)
 	m.Handle("POST /reti/{network}", a.page(searchable(a.networkUpdate, a.networkPages().edit)))
+	m.Handle("POST /reti/{network}/archivia", a.page(a.confirmed(confirmation{"networks.archive_heading", "networks.confirm_archive"}, backTo("/reti/", "network"),
+		a.networkArchive(famiv1.NetworkState_NETWORK_STATE_ARCHIVED, "network_archived"))))
+	m.Handle("POST /reti/{network}/riattiva", a.page(a.networkArchive(famiv1.NetworkState_NETWORK_STATE_ACTIVE, "network_reactivated")))
 
 	m.Handle("GET /protocolli", a.page(a.protocolList))
 	protocol := a.page(a.protocolView)
