@@ -542,13 +542,16 @@ func (s *Service) draftOnly(tx store.ReadTx, p *famiv1.Protocol, today, why stri
 	return errs.ProtocolNotDraft.New("%s is %s: %s", p.GetName(), aip.EnumName(st), why)
 }
 
-// MayChange reports whether who may change p, as stored, beyond what the
-// rights table says (partyOnly): the rights table lets network members
-// edit, open, amend and terminate protocols, and they may only those
-// their partner is a party to. The web asks it, beside the rights table,
-// to show those forms and buttons only to whom may use them.
-func MayChange(who principal.Principal, p *famiv1.Protocol) bool {
-	return partyOnly(who, p, "change") == nil
+// MayChange reports whether who may edit, delete, open, terminate or amend
+// p, as stored, beyond what the rights table says: the rule the service
+// holds each of them to (actsOn), given networks, p's network and
+// additional networks as they are now (with their members; only a network
+// member's answer depends on them). The web asks it, beside the rights
+// table, to show those forms and buttons only to whom the service would
+// let use them: it asked by party alone, and a member removed from the
+// network was shown buttons that were then refused.
+func MayChange(who principal.Principal, p *famiv1.Protocol, networks []*famiv1.Network) bool {
+	return mayActOn(who, p, networks, "change") == nil
 }
 
 // partyOnly enforces the network members' right of DESIGN.md section 6:
@@ -572,10 +575,29 @@ func partyOnly(who principal.Principal, p *famiv1.Protocol, verb string) error {
 // there; it could no longer sign them, and the network's own members read
 // its changes.
 func actsOn(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol, verb string) error {
+	networks, err := networksFor(tx, who, p)
+	if err != nil {
+		return err
+	}
+	return mayActOn(who, p, networks, verb)
+}
+
+// mayActOn is actsOn's rule, given p's networks as they are now
+// (networksFor): the one rule the service and the web (MayChange) ask.
+func mayActOn(who principal.Principal, p *famiv1.Protocol, networks []*famiv1.Network, verb string) error {
 	if err := partyOnly(who, p, verb); err != nil {
 		return err
 	}
-	return inItsNetworks(tx, who, p, verb)
+	return memberOfItsNetworks(who, p, networks, verb)
+}
+
+// networksFor reads p's networks when who's rights depend on them (a
+// network member's, inItsNetworks), and nothing for any other role.
+func networksFor(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol) ([]*famiv1.Network, error) {
+	if who.Role != principal.NetworkMember {
+		return nil, nil
+	}
+	return networksOf(tx, p)
 }
 
 // inItsNetworks keeps network members to the protocols of the networks
@@ -585,12 +607,18 @@ func actsOn(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol, verb s
 // network could never be opened, and it held that network's name, which
 // the network's own members then saw and could not delete.
 func inItsNetworks(tx store.ReadTx, who principal.Principal, p *famiv1.Protocol, verb string) error {
-	if who.Role != principal.NetworkMember {
-		return nil
-	}
-	in, err := members(tx, p)
-	if err != nil || in[who.Partner] {
+	networks, err := networksFor(tx, who, p)
+	if err != nil {
 		return err
+	}
+	return memberOfItsNetworks(who, p, networks, verb)
+}
+
+// memberOfItsNetworks is inItsNetworks's rule, given p's networks as they
+// are now.
+func memberOfItsNetworks(who principal.Principal, p *famiv1.Protocol, networks []*famiv1.Network, verb string) error {
+	if who.Role != principal.NetworkMember || memberSet(networks)[who.Partner] {
+		return nil
 	}
 	return errs.NotNetworkMember.With(errs.Error{
 		Message: errs.Sprintf("%s is not a member of %s or of its additional networks: network members may %s only protocols of networks their partner is a member of",

@@ -111,17 +111,32 @@ func refs(p *famiv1.Protocol) []string {
 // exist has none; one that cannot be read (a damaged record, DATA_LOSS)
 // fails the check rather than take its members for none.
 func members(tx store.ReadTx, p *famiv1.Protocol) (map[string]bool, error) {
-	out := map[string]bool{}
+	networks, err := networksOf(tx, p)
+	return memberSet(networks), err
+}
+
+// networksOf reads p's network and additional networks as they are now.
+func networksOf(tx store.ReadTx, p *famiv1.Protocol) ([]*famiv1.Network, error) {
+	var out []*famiv1.Network
 	for _, name := range append([]string{p.GetNetwork()}, p.GetAdditionalNetworks()...) {
 		n := &famiv1.Network{}
 		if _, err := store.Find(tx, name, n); err != nil {
 			return nil, err
 		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// memberSet is the partners that are members of any of networks.
+func memberSet(networks []*famiv1.Network) map[string]bool {
+	out := map[string]bool{}
+	for _, n := range networks {
 		for _, m := range n.GetMembers() {
 			out[m.GetPartner()] = true
 		}
 	}
-	return out, nil
+	return out
 }
 
 // errNotMember is the FAILED_PRECONDITION of a party (or signer) that is

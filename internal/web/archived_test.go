@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -45,5 +46,116 @@ func TestArchivedNetworkRefusedOnTheField(t *testing.T) {
 		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="f-networks-err">`+onTheField) || !strings.Contains(page, onTheForm) {
 		t.Errorf("a meeting of the archived network: status %d; want 422, the networks' field saying %q and the form %q", res.StatusCode, onTheField, onTheForm)
+	}
+}
+
+// TestBrowserArchivesAndReactivates: the region's admin archives a partner
+// and a network from their pages, in a real browser (ADR 30). Each asks
+// first; answered no, nothing changes, answered yes, the API reads the
+// partner archived and the network ARCHIVED, and the page, the lists and
+// axe say so in words ("Archiviato", "Archiviata"), not by colour. Made
+// active again from the same page, the API reads them active. Before, the
+// web had no way to do either, nor showed the state.
+func TestBrowserArchivesAndReactivates(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	ctx := f.admin("lombardia")
+	partners, networks := famiv1.NewPartnerServiceClient(f.conn), famiv1.NewNetworkServiceClient(f.conn)
+	partnerArchived := func() bool {
+		t.Helper()
+		p, err := partners.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: cpia})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.GetArchived()
+	}
+	networkState := func() famiv1.NetworkState {
+		t.Helper()
+		n, err := networks.GetNetwork(ctx, &famiv1.GetNetworkRequest{Name: network})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n.GetState()
+	}
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+
+	b.open("/partner/cpia-bergamo", "partner-attivo")
+	askedFirst(b, "archive the partner", chromedp.Click(chromedp.CSS(`form[action$="/archivia"] button`)),
+		"Il partner resterà consultabile e si potrà riattivare", partnerArchived, false, "#partner-state", true)
+	b.check("partner-archiviato")
+	b.wantText("#partner-state", "Archiviato")
+	b.open("/partner", "partner-elenco")
+	if !strings.Contains(b.text("main table"), "CPIA Bergamo Archiviato") {
+		t.Errorf("the partners' list does not mark the archived partner: %q", b.text("main table"))
+	}
+
+	// A browser of its own: the first one's dialogs are answered yes by
+	// askedFirst's listener, which stays.
+	b = newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/reti/rete-bergamo", "rete-attiva")
+	askedFirst(b, "archive the network", chromedp.Click(chromedp.CSS(`form[action$="/archivia"] button`)),
+		"La rete resterà consultabile e si potrà riattivare", networkState,
+		famiv1.NetworkState_NETWORK_STATE_ACTIVE, "#network-state", famiv1.NetworkState_NETWORK_STATE_ARCHIVED)
+	b.check("rete-archiviata")
+	b.wantText("#network-state", "Archiviata")
+	b.open("/reti", "reti-elenco")
+	if !strings.Contains(b.text("main h2"), "Rete Bergamo Archiviata") {
+		t.Errorf("the networks' list does not mark the archived network: %q", b.text("main h2"))
+	}
+
+	b.open("/reti/rete-bergamo", "rete-archiviata-di-nuovo")
+	b.run("make the network active again", chromedp.Click(chromedp.CSS(`form[action$="/riattiva"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/archivia"]`)))
+	if got := networkState(); got != famiv1.NetworkState_NETWORK_STATE_ACTIVE {
+		t.Errorf("made active again, the network is %v", got)
+	}
+	b = newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open("/partner/cpia-bergamo", "partner-archiviato-di-nuovo")
+	b.run("make the partner active again", chromedp.Click(chromedp.CSS(`form[action$="/riattiva"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/archivia"]`)))
+	if partnerArchived() {
+		t.Errorf("made active again, the partner is still archived")
+	}
+}
+
+// TestArchivedNotOfferedAsAChoice: an archived network is no choice of the
+// forms that would refuse it (a meeting's, a protocol's), while an active
+// one is; a protocol drafted in it before it was archived still shows it
+// in its form. Before, the forms offered it, and the save was refused.
+func TestArchivedNotOfferedAsAChoice(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	closed := f.network("lombardia", "rete-chiusa", "Rete chiusa", udp, cpia)
+	open := f.network("lombardia", "rete-aperta", "Rete aperta", udp, cpia)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	ctx := f.admin("lombardia")
+	if _, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: "bozza",
+		Protocol: &famiv1.Protocol{Network: closed, Title: "Protocollo UdP-CPIA", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+			Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}}); err != nil {
+		t.Fatalf("CreateProtocol: %v", err)
+	}
+	if _, err := famiv1.NewNetworkServiceClient(f.conn).UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{
+		Network:    &famiv1.Network{Name: closed, State: famiv1.NetworkState_NETWORK_STATE_ARCHIVED},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}}); err != nil {
+		t.Fatal(err)
+	}
+	c := f.client(t)
+	c.signIn("admin@lombardia")
+	for _, form := range []string{"/incontri/nuovo", "/protocolli/nuovo"} {
+		_, page := c.do("GET", form, nil)
+		if strings.Contains(page, `value="`+closed+`"`) {
+			t.Errorf("%s offers the archived network", form)
+		}
+		if !strings.Contains(page, `value="`+open+`"`) {
+			t.Errorf("%s does not offer the active network", form)
+		}
+	}
+	if _, page := c.do("GET", "/protocolli/bozza/modifica", nil); !strings.Contains(page, `value="`+closed+`"`) {
+		t.Errorf("the form of a draft in the archived network does not show its network")
 	}
 }

@@ -177,12 +177,15 @@ func labelMask() *fieldmaskpb.FieldMask {
 }
 
 // networkChoices are the display names, by name, of the first searchPage
-// networks of the region (of partner's only, when set: myNetworks' rule)
-// whose names or whose lead partner's contain query, and whether more
-// match.
+// active networks of the region (of partner's only, when set: myNetworks'
+// rule) whose names or whose lead partner's contain query, and whether
+// more match. An archived network takes no new entry, meeting or
+// protocol (ADR 30), so no form offers it; a record that names one still
+// shows it, read by name (searchNetworks' named). Partners' choices
+// (partnerChoicesPage) leave the archived out as ListPartners does.
 func (a *App) networkChoices(s *session, partner, query string) (map[string]string, bool, error) {
 	return choicesPage(s, a.networks.ListNetworks, &famiv1.ListNetworksRequest{Parent: regionName(s.region), Partner: partner, Query: query,
-		PageSize: searchPage, ReadMask: labelMask()}, (*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
+		State: famiv1.NetworkState_NETWORK_STATE_ACTIVE, PageSize: searchPage, ReadMask: labelMask()}, (*famiv1.ListNetworksResponse).GetNetworks, displayNameOf)
 }
 
 // searchNetworks is a form's network choices: search set as the form's

@@ -375,6 +375,24 @@ func (a *App) networkUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	a.networkPages().updated(w, r, s, err, noticed(pageAt(resource.Networks, r.PathValue("network")), "network_saved"))
 }
 
+// networkArchive archives the network (state ARCHIVED) or makes it active
+// again (ACTIVE), ADR 30: archived, it stays readable and listed, and
+// takes nothing new. The page's etag keeps it from a network changed
+// since.
+func (a *App) networkArchive(state famiv1.NetworkState, ok string) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		_, err := a.networks.UpdateNetwork(s.ctx, &famiv1.UpdateNetworkRequest{
+			Network:    &famiv1.Network{Name: pathName(r, s, resource.Networks, "network"), State: state, Etag: r.PostFormValue("etag")},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}, RequestId: r.PostFormValue("request_id")})
+		a.networkPages().acted(w, r, s, err, noticed(pageAt(resource.Networks, r.PathValue("network")), ok))
+	}
+}
+
+// Archived reports whether the page's network is archived.
+func (p *networkPage) Archived() bool {
+	return p.Network.GetState() == famiv1.NetworkState_NETWORK_STATE_ARCHIVED
+}
+
 // keepActions gives each project of n that cur implements too the actions
 // cur runs of it.
 func keepActions(n, cur *famiv1.Network) {

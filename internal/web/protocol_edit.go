@@ -175,7 +175,12 @@ func (a *App) protocolEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		a.fail(w, r, s, err)
 		return
 	}
-	if !a.mayEditProtocol(s, pr) {
+	networks, err := a.protocolNetworks(s, pr)
+	if err != nil {
+		a.fail(w, r, s, err)
+		return
+	}
+	if !a.mayEditProtocol(s, pr, networks) {
 		http.Redirect(w, r, "/protocolli/"+resource.ID(pr.GetName()), http.StatusSeeOther)
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/protocols"
@@ -75,13 +77,13 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 		a.fail(w, r, s, err)
 		return
 	}
-	networks, err := a.networkLabels(s, nil, []string{pr.GetNetwork()})
+	networks, err := a.protocolNetworks(s, pr)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: partners, Signed: map[string]bool{},
-		Form: fm, RequestID: newRequestID(), NetworkName: networks[pr.GetNetwork()], StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
+		Form: fm, RequestID: newRequestID(), NetworkName: displayNameIn(networks, pr.GetNetwork()), StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
 	p.Title = pr.GetTitle()
 	for _, sg := range pr.GetSignatures() {
 		p.Signed[sg.GetParty()] = true
@@ -96,11 +98,12 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 	state := pr.GetState()
 	draft := state == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
 	// A network member's staff change only the protocols their partner
-	// is a party to (protocols.MayChange): the buttons were shown to all,
-	// and answered 403.
-	mine := protocols.MayChange(s.who, pr)
+	// is a party to, while a member of its networks (protocols.MayChange,
+	// the service's own rule): the buttons were shown to all, and
+	// answered 403.
+	mine := protocols.MayChange(s.who, pr, networks)
 	p.CanOpen = draft && mine && s.can(a, famiv1.ProtocolService_OpenProtocolForSignature_FullMethodName, &famiv1.OpenProtocolForSignatureRequest{Name: pr.GetName()})
-	p.CanEdit = a.mayEditProtocol(s, pr)
+	p.CanEdit = a.mayEditProtocol(s, pr, networks)
 	inForce := state == famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE || state == famiv1.ProtocolState_PROTOCOL_STATE_SIGNED
 	p.CanAmend = inForce && mine && pr.GetSupersededBy() == "" &&
 		s.can(a, famiv1.ProtocolService_AmendProtocol_FullMethodName, &famiv1.AmendProtocolRequest{Name: pr.GetName()})
@@ -125,10 +128,32 @@ func protocolPartners(pr *famiv1.Protocol) []string {
 
 // mayEditProtocol reports whether the session's user may save pr's draft
 // form: a draft, the rights table, and the protocol's own rule on who
-// asks (protocols.MayChange).
-func (a *App) mayEditProtocol(s *session, pr *famiv1.Protocol) bool {
-	return pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT && protocols.MayChange(s.who, pr) &&
+// asks (protocols.MayChange, given pr's networks: protocolNetworks).
+func (a *App) mayEditProtocol(s *session, pr *famiv1.Protocol, networks []*famiv1.Network) bool {
+	return pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT && protocols.MayChange(s.who, pr, networks) &&
 		s.can(a, famiv1.ProtocolService_UpdateProtocol_FullMethodName, &famiv1.UpdateProtocolRequest{Protocol: pr})
+}
+
+// displayNameIn is the display name of the network of networks named
+// name, "" if none is.
+func displayNameIn(networks []*famiv1.Network, name string) string {
+	for _, n := range networks {
+		if n.GetName() == name {
+			return n.GetDisplayName()
+		}
+	}
+	return ""
+}
+
+// protocolNetworks reads pr's network and additional networks by name,
+// with their members, which protocols.MayChange asks of a network
+// member's, and their names, which the page shows. One the region no
+// longer has is left out.
+func (a *App) protocolNetworks(s *session, pr *famiv1.Protocol) ([]*famiv1.Network, error) {
+	names := append([]string{pr.GetNetwork()}, pr.GetAdditionalNetworks()...)
+	networks, _, err := readNamed(s, names, resource.Networks, len(names),
+		a.batchNetworks(&fieldmaskpb.FieldMask{Paths: []string{"name", "display_name", "members"}}))
+	return networks, err
 }
 
 // protocolSign signs with the content hash the page showed: if the text

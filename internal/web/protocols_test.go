@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/store"
@@ -196,4 +197,61 @@ func TestProtocolDraftStoredUnderOlderRules(t *testing.T) {
 		got.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT {
 		t.Errorf("after the refused opening: %v, %v; want a draft", got.GetState(), err)
 	}
+}
+
+// TestRemovedMemberSeesNoProtocolButtons: a protocol's page offers a
+// network member's staff only what the service would accept of them
+// (protocols.MayChange, ADR 31). While the CPIA is a member of the
+// network, Marco, its staff, sees the draft's edit link and open button,
+// and the opened protocol's termination; once the CPIA is removed from the
+// network he sees none of them, and the edit address leads him to the
+// page. The web asked by party alone, and he got the refusal on pressing.
+func TestRemovedMemberSeesNoProtocolButtons(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
+	ctx, protocols := f.admin("lombardia"), famiv1.NewProtocolServiceClient(f.conn)
+	create := func(id string) string {
+		t.Helper()
+		p, err := protocols.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: id, Protocol: &famiv1.Protocol{
+			Network: network, Title: "Protocollo UdP-CPIA", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+			Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+		if err != nil {
+			t.Fatalf("CreateProtocol: %v", err)
+		}
+		return "/protocolli/" + lastID(p.GetName())
+	}
+	draft, opened := create("bozza"), create("aperto")
+	if _, err := protocols.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: "regions/lombardia/protocols/aperto"}); err != nil {
+		t.Fatalf("OpenProtocolForSignature: %v", err)
+	}
+	marco := f.client(t)
+	marco.signIn("marco@lombardia")
+	buttons := map[string][]string{
+		draft:  {`href="` + draft + `/modifica"`, `action="` + draft + `/apri"`},
+		opened: {`action="` + opened + `/risolvi"`},
+	}
+	look := func(member bool) {
+		t.Helper()
+		for page, marks := range buttons {
+			_, body := marco.do("GET", page, nil)
+			for _, mark := range marks {
+				if strings.Contains(body, mark) != member {
+					t.Errorf("member of the network %v: %s shows %s: %v, want %v", member, page, mark, !member, member)
+				}
+			}
+		}
+		res, _ := marco.do("GET", draft+"/modifica", nil)
+		if edits := res.StatusCode == http.StatusOK; edits != member {
+			t.Errorf("member of the network %v: the draft's edit form answers %d", member, res.StatusCode)
+		}
+	}
+	look(true)
+
+	if _, err := famiv1.NewNetworkServiceClient(f.conn).UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: network,
+		Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"members"}}}); err != nil {
+		t.Fatalf("UpdateNetwork: %v", err)
+	}
+	look(false)
 }

@@ -16,9 +16,10 @@ import (
 )
 
 // partnerList lists the region's partners, filtered by name (the
-// service's query filter).
+// service's query filter), the archived ones too, marked: they stay
+// readable (ADR 30), and their page is where they are made active again.
 func (a *App) partnerList(w http.ResponseWriter, r *http.Request, s *session) {
-	showList(a, w, r, s, "partners", a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: searchQuery(r)},
+	showList(a, w, r, s, "partners", a.partners.ListPartners, &famiv1.ListPartnersRequest{Parent: regionName(s.region), Query: searchQuery(r), ShowArchived: true},
 		(*famiv1.ListPartnersResponse).GetPartners,
 		s.mayCreate(a, createPartner))
 }
@@ -109,6 +110,18 @@ func (a *App) partnerUpdate(w http.ResponseWriter, r *http.Request, s *session) 
 	in.Name = pathName(r, s, resource.Partners, "partner")
 	_, err := a.partners.UpdatePartner(s.ctx, &famiv1.UpdatePartnerRequest{Partner: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: partnerFields}, RequestId: r.PostFormValue("request_id")})
 	a.partnerPages().updated(w, r, s, err, noticed(pageAt(resource.Partners, r.PathValue("partner")), "partner_updated"))
+}
+
+// partnerArchive archives the partner (archived) or makes it active again
+// (ADR 30): archived, it stays readable and listed, and takes nothing
+// new. The page's etag keeps it from a partner changed since.
+func (a *App) partnerArchive(archived bool, ok string) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, s *session) {
+		_, err := a.partners.UpdatePartner(s.ctx, &famiv1.UpdatePartnerRequest{
+			Partner:    &famiv1.Partner{Name: pathName(r, s, resource.Partners, "partner"), Archived: archived, Etag: r.PostFormValue("etag")},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"archived"}}, RequestId: r.PostFormValue("request_id")})
+		a.partnerPages().acted(w, r, s, err, noticed(pageAt(resource.Partners, r.PathValue("partner")), ok))
+	}
 }
 
 // networksPage lists the region's networks; network staff see the ones

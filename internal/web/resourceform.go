@@ -118,6 +118,15 @@ func (rf resourceForm[T]) deleted(w http.ResponseWriter, r *http.Request, s *ses
 	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
 }
 
+// acted answers a step of the resource's page that changes it as it is
+// (archive it, make it active again; see App.submitted): refused, the
+// page of the resource as stored now (edit), saying why, and, when stale,
+// that it changed since; success goes to next.
+func (rf resourceForm[T]) acted(w http.ResponseWriter, r *http.Request, s *session, err error, next landing) {
+	fm := actionForm(r.PostForm)
+	rf.app.submitted(w, r, s, fm, err, rf.prefix, func(code int) { rf.edit(w, r, s, code, fm) }, next)
+}
+
 // advised answers a step of the resource's page (a protocol opened for
 // signature, a report submitted) that the service refused for values the
 // step checks and cannot change (an invalid request naming the stored
