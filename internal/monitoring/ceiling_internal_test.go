@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -30,9 +31,7 @@ import (
 // reports was refused, the corrections that bring it back under too.
 func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 	const region, reports = "molise", 101 // one maximal report past the ceiling
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region}})
-	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
-	svc := New(st, Options{})
+	st, ctx, svc := openAsAdmin(t, region, bolt.Options{Regions: []string{region}})
 	pr := &famiv1.Project{Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2046-06-30"}
 	var full []*famiv1.ActionExpenditure
 	for i := range 100 {
@@ -40,10 +39,7 @@ func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 		pr.Actions = append(pr.Actions, &famiv1.ProjectAction{Code: code, Title: "Azione"})
 		full = append(full, &famiv1.ActionExpenditure{Action: code, CommittedCents: check.MaxCents, PaidCents: check.MaxCents})
 	}
-	p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "grande", Project: pr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := createProject(t, ctx, st, region, "grande", pr)
 	period := func(q int) string { return fmt.Sprintf("%d-q%d", 2021+q/4, q%4+1) }
 	name := func(q int) string { return p.GetName() + "/monitoringReports/" + period(q) }
 
@@ -77,7 +73,7 @@ func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 	if _, err := svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name(1), Expenditures: full[1:]}}); err != nil {
 		t.Fatalf("a second correction lowering them: %v", err)
 	}
-	_, err = svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name(1), Expenditures: full}})
+	_, err := svc.UpdateMonitoringReport(ctx, &famiv1.UpdateMonitoringReportRequest{MonitoringReport: &famiv1.MonitoringReport{Name: name(1), Expenditures: full}})
 	if e := errs.As(err); e == nil || e.Reason != "LIMIT_REACHED" || e.Metadata["items"] != "committed_cents" {
 		t.Fatalf("a correction raising them back past the ceiling: %v, want LIMIT_REACHED on committed_cents", err)
 	}
@@ -97,15 +93,8 @@ func TestRegionPastTheCeilingCanLowerIt(t *testing.T) {
 // the cell.
 func TestWriteMovingNoMoneyLeavesTheTotal(t *testing.T) {
 	const region, period = "molise", "2021-q1"
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region}})
-	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
-	svc := New(st, Options{})
-	p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "p", Project: &famiv1.Project{
-		Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
-		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ctx, svc := openAsAdmin(t, region, bolt.Options{Regions: []string{region}})
+	p := createProject(t, ctx, st, region, "p", oneAction("PROG-1", 0))
 	r := &famiv1.MonitoringReport{Name: p.GetName() + "/monitoringReports/" + period, Period: period, State: famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT, Revision: 1,
 		Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 700, PaidCents: 500}}}
 	storeAsBeforeTheCeiling(t, st, region, p, 0, r)
@@ -154,15 +143,8 @@ func TestWriteMovingNoMoneyLeavesTheTotal(t *testing.T) {
 // writes the total cell.
 func TestRegionTotalPastAnInt64(t *testing.T) {
 	const region, huge = "molise", int64(5e18)
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region}})
-	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
-	svc := New(st, Options{})
-	p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "p", Project: &famiv1.Project{
-		Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
-		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ctx, svc := openAsAdmin(t, region, bolt.Options{Regions: []string{region}})
+	p := createProject(t, ctx, st, region, "p", oneAction("PROG-1", 0))
 	name := func(period string) string { return p.GetName() + "/monitoringReports/" + period }
 	// Of more money than any report since may hold.
 	storeAsBeforeTheCeiling(t, st, region, p, huge, oldDraft(p, "2021-q1"), oldDraft(p, "2021-q2"))
@@ -187,7 +169,7 @@ func TestRegionTotalPastAnInt64(t *testing.T) {
 	}
 	kept(false)
 
-	_, err = svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q4", MonitoringReport: &famiv1.MonitoringReport{Expenditures: cent}})
+	_, err := svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: "2021-q4", MonitoringReport: &famiv1.MonitoringReport{Expenditures: cent}})
 	if e := errs.As(err); e == nil || e.Reason != "LIMIT_REACHED" || e.Metadata["items"] != "committed_cents" ||
 		!strings.Contains(e.Message, "already add up to more than EUR "+money.Decimal(math.MaxInt64)) {
 		t.Fatalf("a cent more in a region past an int64: %v, want LIMIT_REACHED on committed_cents saying the amounts already pass", err)
@@ -235,27 +217,14 @@ func TestRegionTotalPastAnInt64(t *testing.T) {
 // too, where it wrapped to the lowest int64.
 func TestWrappedQuarterCellsHeldAtTheBound(t *testing.T) {
 	const region, huge = "molise", int64(5e18)
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: aip.RegionIDs()})
-	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
-	svc := New(st, Options{})
+	st, ctx, svc := openAsAdmin(t, region, bolt.Options{Regions: aip.RegionIDs()})
 	projects := map[string]*famiv1.Project{}
 	for _, id := range []string{"a", "b"} {
-		p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: id, Project: &famiv1.Project{
-			Code: "PROG-" + id, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31", BudgetCents: 100000,
-			Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		projects[id] = p
+		projects[id] = createProject(t, ctx, st, region, id, oneAction("PROG-"+id, 100000))
 	}
 	a, b := projects["a"], projects["b"]
 	lazio := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lazio"})
-	c, err := registry.New(st, nil).Projects().CreateProject(lazio, &famiv1.CreateProjectRequest{Parent: "regions/lazio", ProjectId: "c", Project: &famiv1.Project{
-		Code: "PROG-c", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31", BudgetCents: 100000,
-		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := createProject(t, lazio, st, "lazio", "c", oneAction("PROG-c", 100000))
 	if _, err := svc.CreateMonitoringReport(lazio, &famiv1.CreateMonitoringReportRequest{Parent: c.GetName(), MonitoringReportId: "2021-q1",
 		MonitoringReport: &famiv1.MonitoringReport{Expenditures: []*famiv1.ActionExpenditure{{Action: "01", CommittedCents: 1, PaidCents: 1}}}}); err != nil {
 		t.Fatal(err)
@@ -326,4 +295,30 @@ func storeAsBeforeTheCeiling(t *testing.T, st store.Store, region string, p *fam
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openAsAdmin opens a store as opts says and the service over it, and
+// returns them with the context of region's admin.
+func openAsAdmin(t *testing.T, region string, opts bolt.Options) (store.Store, context.Context, *Service) {
+	t.Helper()
+	st := bolttest.Open(t, t.TempDir(), opts)
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
+	return st, ctx, New(st, Options{})
+}
+
+// oneAction is a project of 2021 with one action, "01", and budget cents.
+func oneAction(code string, budget int64) *famiv1.Project {
+	return &famiv1.Project{Code: code, Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31", BudgetCents: budget,
+		Actions: []*famiv1.ProjectAction{{Code: "01", Title: "Azione"}}}
+}
+
+// createProject creates project id of region through the registry, as
+// ctx's caller.
+func createProject(t *testing.T, ctx context.Context, st store.Store, region, id string, p *famiv1.Project) *famiv1.Project {
+	t.Helper()
+	p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: id, Project: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -9,11 +9,8 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
-	"github.com/raccordo/raccordo/internal/principal"
-	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
-	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // TestCellsWithoutUnits: a report whose cells were written before cells
@@ -26,15 +23,10 @@ import (
 // without a unit.
 func TestCellsWithoutUnits(t *testing.T) {
 	const region, period = "lombardia", "2021-q1"
-	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{region}, LockTimeout: 100 * time.Millisecond})
-	ctx := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: region})
-	svc := New(st, Options{})
-	p, err := registry.New(st, nil).Projects().CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/" + region, ProjectId: "p", Project: &famiv1.Project{
+	st, ctx, svc := openAsAdmin(t, region, bolt.Options{Regions: []string{region}, LockTimeout: 100 * time.Millisecond})
+	p := createProject(t, ctx, st, region, "p", &famiv1.Project{
 		Code: "PROG-1", Title: "Progetto", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2021-01-01", EndDate: "2021-12-31",
-		Indicators: []*famiv1.Indicator{{Code: "OUT-01", Name: "Persone", Unit: "persone", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 10, TargetDate: "2021-12-31"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+		Indicators: []*famiv1.Indicator{{Code: "OUT-01", Name: "Persone", Unit: "persone", Kind: famiv1.IndicatorKind_INDICATOR_KIND_OUTPUT, Target: 10, TargetDate: "2021-12-31"}}})
 	r, err := svc.CreateMonitoringReport(ctx, &famiv1.CreateMonitoringReportRequest{Parent: p.GetName(), MonitoringReportId: period,
 		MonitoringReport: &famiv1.MonitoringReport{IndicatorValues: []*famiv1.IndicatorValue{{Indicator: "OUT-01", Value: 4}}}})
 	if err != nil {

@@ -210,11 +210,7 @@ func (s *Networks) GetNetwork(ctx context.Context, req *famiv1.GetNetworkRequest
 
 // BatchGetNetworks implements fami.v1.NetworkService.
 func (s *Networks) BatchGetNetworks(ctx context.Context, req *famiv1.BatchGetNetworksRequest) (*famiv1.BatchGetNetworksResponse, error) {
-	networks, err := resource.BatchGet[*famiv1.Network](ctx, s.r.store, resource.Networks, req)
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.BatchGetNetworksResponse{Networks: networks}, nil
+	return resource.BatchGetAnswer[*famiv1.BatchGetNetworksResponse, *famiv1.Network](ctx, s.r.store, resource.Networks, req)
 }
 
 // ListNetworks implements fami.v1.NetworkService.

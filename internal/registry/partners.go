@@ -122,11 +122,7 @@ func (s *Partners) GetPartner(ctx context.Context, req *famiv1.GetPartnerRequest
 
 // BatchGetPartners implements fami.v1.PartnerService.
 func (s *Partners) BatchGetPartners(ctx context.Context, req *famiv1.BatchGetPartnersRequest) (*famiv1.BatchGetPartnersResponse, error) {
-	partners, err := resource.BatchGet[*famiv1.Partner](ctx, s.r.store, resource.Partners, req)
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.BatchGetPartnersResponse{Partners: partners}, nil
+	return resource.BatchGetAnswer[*famiv1.BatchGetPartnersResponse, *famiv1.Partner](ctx, s.r.store, resource.Partners, req)
 }
 
 // ListPartners implements fami.v1.PartnerService.

@@ -247,11 +247,7 @@ func (s *Projects) ListProjects(ctx context.Context, req *famiv1.ListProjectsReq
 
 // BatchGetProjects implements fami.v1.ProjectService.
 func (s *Projects) BatchGetProjects(ctx context.Context, req *famiv1.BatchGetProjectsRequest) (*famiv1.BatchGetProjectsResponse, error) {
-	projects, err := resource.BatchGet(ctx, s.r.store, resource.Projects, req, OverlapCount)
-	if err != nil {
-		return nil, err
-	}
-	return &famiv1.BatchGetProjectsResponse{Projects: projects}, nil
+	return resource.BatchGetAnswer[*famiv1.BatchGetProjectsResponse](ctx, s.r.store, resource.Projects, req, OverlapCount)
 }
 
 // UpdateProject implements fami.v1.ProjectService.

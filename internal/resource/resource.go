@@ -15,6 +15,7 @@ package resource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -389,6 +390,29 @@ func BatchGet[T store.Resource](ctx context.Context, s store.Store, collection s
 		return nil, err
 	}
 	return out, nil
+}
+
+// BatchGetAnswer is the whole standard batch Get method: BatchGet's
+// resources as the response Resp, whose one field (AIP-231: repeated T)
+// holds them in the order asked. It fails, before any read, when Resp is
+// not such a response.
+func BatchGetAnswer[Resp proto.Message, T store.Resource](ctx context.Context, s store.Store, collection string, req BatchGetRequest, computed ...Computed[T]) (Resp, error) {
+	var zero Resp
+	desc, item := zero.ProtoReflect().Descriptor(), newOf[T]().ProtoReflect().Descriptor()
+	fields := desc.Fields()
+	if fields.Len() != 1 || !fields.Get(0).IsList() || fields.Get(0).Message() == nil || fields.Get(0).Message().FullName() != item.FullName() {
+		return zero, fmt.Errorf("resource: %s is not a batch Get response of %s", desc.FullName(), item.FullName())
+	}
+	items, err := BatchGet(ctx, s, collection, req, computed...)
+	if err != nil {
+		return zero, err
+	}
+	out := zero.ProtoReflect().New()
+	l := out.Mutable(fields.Get(0)).List()
+	for _, it := range items {
+		l.Append(protoreflect.ValueOfMessage(it.ProtoReflect()))
+	}
+	return out.Interface().(Resp), nil
 }
 
 // newOf returns a new, empty T (a pointer to a generated message).

@@ -684,3 +684,30 @@ func TestFilteredListScanIsBoundedPerPage(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchGetAnswer: the batch Get method answers BatchGet's resources,
+// in the order asked, as its response's one repeated field, and refuses a
+// response type that is not a batch Get response of the resource, before
+// reading.
+func TestBatchGetAnswer(t *testing.T) {
+	s, ctx := seeded(t, 3)
+	req := &famiv1.BatchGetPartnersRequest{Parent: "regions/lombardia", Names: []string{"regions/lombardia/partners/p03", "regions/lombardia/partners/p01"}}
+	want, err := resource.BatchGet[*famiv1.Partner](ctx, s, resource.Partners, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := resource.BatchGetAnswer[*famiv1.BatchGetPartnersResponse, *famiv1.Partner](ctx, s, resource.Partners, req)
+	if err != nil || len(res.GetPartners()) != 2 || !proto.Equal(res.GetPartners()[0], want[0]) || !proto.Equal(res.GetPartners()[1], want[1]) {
+		t.Fatalf("BatchGetAnswer = %v, %v; want %v", res, err, want)
+	}
+	if _, err := resource.BatchGetAnswer[*famiv1.BatchGetPartnersResponse, *famiv1.Partner](ctx, s, resource.Partners,
+		&famiv1.BatchGetPartnersRequest{Parent: "regions/lombardia", Names: []string{"regions/lombardia/partners/p09"}}); errs.As(err) == nil || errs.As(err).Code != errs.NotFound {
+		t.Errorf("a missing partner: %v, want NOT_FOUND", err)
+	}
+	if _, err := resource.BatchGetAnswer[*famiv1.BatchGetNetworksResponse, *famiv1.Partner](ctx, s, resource.Partners, req); err == nil {
+		t.Error("a response of networks for partners: no error")
+	}
+	if _, err := resource.BatchGetAnswer[*famiv1.ListPartnersResponse, *famiv1.Partner](ctx, s, resource.Partners, req); err == nil {
+		t.Error("a List response: no error")
+	}
+}

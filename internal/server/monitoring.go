@@ -1,8 +1,6 @@
 package server
 
 import (
-	"google.golang.org/grpc"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/evaluation"
@@ -15,25 +13,13 @@ import (
 // exact, and the evaluation of the support.
 func monitoringServices(mon *monitoring.Service, contacts *registry.Contacts, eval *evaluation.Service, surveys *evaluation.Surveys) []service {
 	return []service{
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterMonitoringServiceServer(s, mon) },
-			connect: connectOf(famiv1connect.NewMonitoringServiceHandler).serving(mon),
-			gateway: gatewayOf(famiv1.RegisterMonitoringServiceHandlerClient, famiv1.NewMonitoringServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterContactServiceServer(s, contacts) },
-			connect: connectOf(famiv1connect.NewContactServiceHandler).serving(contacts),
-			gateway: gatewayOf(famiv1.RegisterContactServiceHandlerClient, famiv1.NewContactServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterEvaluationServiceServer(s, eval) },
-			connect: connectOf(famiv1connect.NewEvaluationServiceHandler).serving(eval),
-			gateway: gatewayOf(famiv1.RegisterEvaluationServiceHandlerClient, famiv1.NewEvaluationServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSurveyServiceServer(s, surveys) },
-			connect: connectOf(famiv1connect.NewSurveyServiceHandler).serving(surveys),
-			gateway: gatewayOf(famiv1.RegisterSurveyServiceHandlerClient, famiv1.NewSurveyServiceClient),
-		},
+		api(famiv1.RegisterMonitoringServiceServer, famiv1connect.NewMonitoringServiceHandler,
+			famiv1.RegisterMonitoringServiceHandlerClient, famiv1.NewMonitoringServiceClient).serving(mon, mon),
+		api(famiv1.RegisterContactServiceServer, famiv1connect.NewContactServiceHandler,
+			famiv1.RegisterContactServiceHandlerClient, famiv1.NewContactServiceClient).serving(contacts, contacts),
+		api(famiv1.RegisterEvaluationServiceServer, famiv1connect.NewEvaluationServiceHandler,
+			famiv1.RegisterEvaluationServiceHandlerClient, famiv1.NewEvaluationServiceClient).serving(eval, eval),
+		api(famiv1.RegisterSurveyServiceServer, famiv1connect.NewSurveyServiceHandler,
+			famiv1.RegisterSurveyServiceHandlerClient, famiv1.NewSurveyServiceClient).serving(surveys, surveys),
 	}
 }

@@ -39,55 +39,31 @@ type service struct {
 func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.Service, sup *support.Service, mtg *meetings.Service) []service {
 	regions, partners, projects, networks := reg.Regions(), reg.Partners(), reg.Projects(), reg.Networks()
 	return []service{
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterRegionServiceServer(s, regions) },
-			connect: connectOf(famiv1connect.NewRegionServiceHandler).serving(regions),
-			gateway: gatewayOf(famiv1.RegisterRegionServiceHandlerClient, famiv1.NewRegionServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterPartnerServiceServer(s, partners) },
-			connect: connectOf(famiv1connect.NewPartnerServiceHandler).serving(partners),
-			gateway: gatewayOf(famiv1.RegisterPartnerServiceHandlerClient, famiv1.NewPartnerServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterProjectServiceServer(s, projects) },
-			connect: connectOf(famiv1connect.NewProjectServiceHandler).serving(projects),
-			gateway: gatewayOf(famiv1.RegisterProjectServiceHandlerClient, famiv1.NewProjectServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterNetworkServiceServer(s, networks) },
-			connect: connectOf(famiv1connect.NewNetworkServiceHandler).serving(networks),
-			gateway: gatewayOf(famiv1.RegisterNetworkServiceHandlerClient, famiv1.NewNetworkServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterProtocolServiceServer(s, prot) },
-			connect: connectOf(famiv1connect.NewProtocolServiceHandler).serving(prot),
-			gateway: gatewayOf(famiv1.RegisterProtocolServiceHandlerClient, famiv1.NewProtocolServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSupportServiceServer(s, sup) },
-			connect: connectOf(famiv1connect.NewSupportServiceHandler).serving(sup),
-			gateway: gatewayOf(famiv1.RegisterSupportServiceHandlerClient, famiv1.NewSupportServiceClient),
-			routes: func(mux *listenerMux, pipe *pipeline) {
+		api(famiv1.RegisterRegionServiceServer, famiv1connect.NewRegionServiceHandler,
+			famiv1.RegisterRegionServiceHandlerClient, famiv1.NewRegionServiceClient).serving(regions, regions),
+		api(famiv1.RegisterPartnerServiceServer, famiv1connect.NewPartnerServiceHandler,
+			famiv1.RegisterPartnerServiceHandlerClient, famiv1.NewPartnerServiceClient).serving(partners, partners),
+		api(famiv1.RegisterProjectServiceServer, famiv1connect.NewProjectServiceHandler,
+			famiv1.RegisterProjectServiceHandlerClient, famiv1.NewProjectServiceClient).serving(projects, projects),
+		api(famiv1.RegisterNetworkServiceServer, famiv1connect.NewNetworkServiceHandler,
+			famiv1.RegisterNetworkServiceHandlerClient, famiv1.NewNetworkServiceClient).serving(networks, networks),
+		api(famiv1.RegisterProtocolServiceServer, famiv1connect.NewProtocolServiceHandler,
+			famiv1.RegisterProtocolServiceHandlerClient, famiv1.NewProtocolServiceClient).serving(prot, prot),
+		api(famiv1.RegisterSupportServiceServer, famiv1connect.NewSupportServiceHandler,
+			famiv1.RegisterSupportServiceHandlerClient, famiv1.NewSupportServiceClient).serving(sup, sup).
+			withRoutes(func(mux *listenerMux, pipe *pipeline) {
 				mux.Handle("GET /v1/regions/{region}/supportEntries:export", exportSupportCSV(pipe, sup))
-			},
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterMeetingServiceServer(s, mtg) },
-			connect: connectOf(famiv1connect.NewMeetingServiceHandler).serving(mtg),
-			gateway: gatewayOf(famiv1.RegisterMeetingServiceHandlerClient, famiv1.NewMeetingServiceClient),
-			routes: func(mux *listenerMux, pipe *pipeline) {
+			}),
+		api(famiv1.RegisterMeetingServiceServer, famiv1connect.NewMeetingServiceHandler,
+			famiv1.RegisterMeetingServiceHandlerClient, famiv1.NewMeetingServiceClient).serving(mtg, mtg).
+			withRoutes(func(mux *listenerMux, pipe *pipeline) {
 				feed := meetingCalendar(pipe, mtg)
 				mux.Handle("GET /v1/regions/{region}/meetings.ics", feed)
 				mux.Handle("GET /v1/regions/{region}/networks/{network}/meetings.ics", feed)
 				mux.Handle("GET /v1/regions/{region}/facilitators/{facilitator}/meetings.ics", feed)
-			},
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterAuthServiceServer(s, acc) },
-			connect: connectOf(famiv1connect.NewAuthServiceHandler).serving(acc),
-			gateway: gatewayOf(famiv1.RegisterAuthServiceHandlerClient, famiv1.NewAuthServiceClient),
-		},
+			}),
+		api(famiv1.RegisterAuthServiceServer, famiv1connect.NewAuthServiceHandler,
+			famiv1.RegisterAuthServiceHandlerClient, famiv1.NewAuthServiceClient).serving(acc, acc),
 	}
 }
 
@@ -96,59 +72,67 @@ func apiServices(reg *registry.Registry, acc *accounts.Service, prot *protocols.
 // has a connect-go adapter over the same logic.
 func syncServices(f *feed.Service, a *admin.Service) []service {
 	return []service{
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterSyncServiceServer(s, f) },
-			connect: connectOf(famiv1connect.NewSyncServiceHandler).serving(syncConnect{f}),
-			gateway: gatewayOf(famiv1.RegisterSyncServiceHandlerClient, famiv1.NewSyncServiceClient),
-		},
-		{
-			grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterAdminServiceServer(s, a) },
-			connect: connectOf(famiv1connect.NewAdminServiceHandler).serving(adminConnect{a}),
-			gateway: gatewayOf(famiv1.RegisterAdminServiceHandlerClient, famiv1.NewAdminServiceClient),
-		},
+		api(famiv1.RegisterSyncServiceServer, famiv1connect.NewSyncServiceHandler,
+			famiv1.RegisterSyncServiceHandlerClient, famiv1.NewSyncServiceClient).serving(f, syncConnect{f}),
+		api(famiv1.RegisterAdminServiceServer, famiv1connect.NewAdminServiceHandler,
+			famiv1.RegisterAdminServiceHandlerClient, famiv1.NewAdminServiceClient).serving(a, adminConnect{a}),
 	}
 }
 
 // dashboardService mounts the governance dashboard, which reads through the
 // other services.
 func dashboardService(d *dashboard.Service) service {
-	return service{
-		grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterDashboardServiceServer(s, d) },
-		connect: connectOf(famiv1connect.NewDashboardServiceHandler).serving(d),
-		gateway: gatewayOf(famiv1.RegisterDashboardServiceHandlerClient, famiv1.NewDashboardServiceClient),
-	}
+	return api(famiv1.RegisterDashboardServiceServer, famiv1connect.NewDashboardServiceHandler,
+		famiv1.RegisterDashboardServiceHandlerClient, famiv1.NewDashboardServiceClient).serving(d, d)
 }
 
 // overlapService mounts the overlaps of projects, which the registry keeps
 // by its territory index.
 func overlapService(o *registry.Overlaps) service {
+	return api(famiv1.RegisterOverlapServiceServer, famiv1connect.NewOverlapServiceHandler,
+		famiv1.RegisterOverlapServiceHandlerClient, famiv1.NewOverlapServiceClient).serving(o, o)
+}
+
+// generated is one service's generated mounting functions, one a surface:
+// grpc-go's famiv1.RegisterXServiceServer for an implementation G,
+// connect-go's famiv1connect.NewXServiceHandler for a handler H, and the
+// gateway's, which calls the service through a client connection.
+type generated[G, H any] struct {
+	register   func(grpc.ServiceRegistrar, G)
+	newHandler func(H, ...connect.HandlerOption) (string, http.Handler)
+	gateway    func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error
+}
+
+// api gathers the generated functions of service X:
+// famiv1.RegisterXServiceServer, famiv1connect.NewXServiceHandler,
+// famiv1.RegisterXServiceHandlerClient and famiv1.NewXServiceClient. Go
+// infers G, H and C from them; it cannot from an implementation passed in
+// the same call (its own type is not the interface), so serving takes that.
+func api[G, H, C any](register func(grpc.ServiceRegistrar, G), newHandler func(H, ...connect.HandlerOption) (string, http.Handler),
+	registerGateway func(context.Context, *runtime.ServeMux, C) error, newClient func(grpc.ClientConnInterface) C) generated[G, H] {
+	return generated[G, H]{
+		register:   register,
+		newHandler: newHandler,
+		gateway: func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
+			return registerGateway(ctx, mux, newClient(conn))
+		},
+	}
+}
+
+// serving is the service with impl on gRPC and handler on connect-go. One
+// value serves both, since connect-go's "simple" signatures are grpc-go's,
+// except for the services whose server streams need a connect-go adapter
+// (syncServices).
+func (g generated[G, H]) serving(impl G, handler H) service {
 	return service{
-		grpc:    func(s grpc.ServiceRegistrar) { famiv1.RegisterOverlapServiceServer(s, o) },
-		connect: connectOf(famiv1connect.NewOverlapServiceHandler).serving(o),
-		gateway: gatewayOf(famiv1.RegisterOverlapServiceHandlerClient, famiv1.NewOverlapServiceClient),
+		grpc:    func(s grpc.ServiceRegistrar) { g.register(s, impl) },
+		connect: func(o ...connect.HandlerOption) (string, http.Handler) { return g.newHandler(handler, o...) },
+		gateway: g.gateway,
 	}
 }
 
-// connectHandler is a generated connect-go constructor,
-// famiv1connect.NewXServiceHandler, of a service whose handler interface
-// is H.
-type connectHandler[H any] func(H, ...connect.HandlerOption) (string, http.Handler)
-
-// connectOf is newHandler as a connectHandler: connectOf(NewXServiceHandler)
-// lets Go infer H from the constructor, which it cannot do from an
-// implementation passed in the same call (its own type is not H).
-func connectOf[H any](newHandler connectHandler[H]) connectHandler[H] { return newHandler }
-
-// serving mounts impl as a connect-go handler once the server's handler
-// options are known.
-func (newHandler connectHandler[H]) serving(impl H) func(...connect.HandlerOption) (string, http.Handler) {
-	return func(o ...connect.HandlerOption) (string, http.Handler) { return newHandler(impl, o...) }
-}
-
-// gatewayOf registers a service's REST routes on the gateway, calling the
-// service through conn.
-func gatewayOf[C any](register func(context.Context, *runtime.ServeMux, C) error, client func(grpc.ClientConnInterface) C) func(context.Context, *runtime.ServeMux, grpc.ClientConnInterface) error {
-	return func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
-		return register(ctx, mux, client(conn))
-	}
+// withRoutes is the service with its plain HTTP routes (service.routes).
+func (s service) withRoutes(routes func(*listenerMux, *pipeline)) service {
+	s.routes = routes
+	return s
 }
