@@ -17,11 +17,14 @@ import (
 // is time order; the values carry what lists filter on, so a list decodes
 // only the meetings it returns.
 //
-// The store scans an index by prefix only, from its first key. So that a
-// page token does not make a list rescan everything before it, each index
-// is partitioned by month: a companion index lists the months that have
-// keys (with their count), and a scan reads the months in range one prefix
-// at a time, skipping at most one month's keys to resume.
+// The store scans an index by prefix, forwards only, from its first key or
+// from after a position (IndexScanAfter). So that a page token does not
+// make a list rescan everything before it, each index is partitioned by
+// month: a companion index lists the months that have keys (with their
+// count), and a scan reads the months in range one prefix at a time. A
+// page in key order resumes at its token's position; one in reverse order
+// (scanDesc) reads its month from the first key, at most one month's keys
+// more than it needs.
 var (
 	// byStart holds "{start time, UTC}\x00{meeting id}" -> meeting attrs.
 	byStart = monthIndex{keys: "meeting_by_start", months: "meeting_by_start_months"}
@@ -238,8 +241,11 @@ func (ix monthIndex) scan(tx store.ReadTx, from, to, after string, fn func(key, 
 	})
 	for _, m := range months {
 		stop := false
-		tx.IndexScan(ix.keys, m, func(k, v string) bool {
-			if k < from || (after != "" && k <= after) {
+		// A page resumes after its token's position: its month is read
+		// from there, not again from its first key (the earlier months
+		// are not read at all).
+		tx.IndexScanAfter(ix.keys, m, after, func(k, v string) bool {
+			if k < from {
 				return true
 			}
 			if to != "" && k >= to {

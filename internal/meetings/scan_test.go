@@ -144,3 +144,91 @@ func TestFilteredMeetingListsStopAtTheScanBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestMeetingPagesReadFromTheirPosition: a page of ListMeetings (oldest
+// first) and of ListActionItems that resumes within a month of 400 reads
+// as much late in the month as early in it: it reads the month's index
+// keys from its page token's position (store.ReadTx.IndexScanAfter), where
+// it read them again from the month's first key, passing over those before
+// it (a month's pages cost its keys squared). The pages answer every
+// meeting and item once, in order.
+func TestMeetingPagesReadFromTheirPosition(t *testing.T) {
+	const n, size = 400, 10
+	e := newEnv(t)
+	c := e.consultant()
+	start := at(t, "2026-03-01 08:00")
+	ids := make([]string, n)
+	sideBySide(t, n, func(i int) error {
+		mt := e.meeting()
+		mt.StartTime = timestamppb.New(start.Add(time.Duration(i) * time.Hour))
+		mt.EndTime = timestamppb.New(mt.GetStartTime().AsTime().Add(30 * time.Minute))
+		ids[i] = fmt.Sprintf("m%05d", i)
+		_, err := e.svc.CreateMeeting(c, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: ids[i], Meeting: mt})
+		return err
+	})
+	e.Clock.Set(start.Add(n * time.Hour))
+	// The action items: n/2 of each of the first two meetings (a meeting
+	// lists at most 200), due over March, the first meeting's first.
+	itemIDs := make([]string, n)
+	for m := range 2 {
+		var items []*famiv1.ActionItem
+		for i := m * n / 2; i < (m+1)*n/2; i++ {
+			due := start.AddDate(0, 0, i*30/n).Format(time.DateOnly)
+			items = append(items, &famiv1.ActionItem{Id: fmt.Sprintf("a%03d", i), Description: "Azione", Owner: partnerName("udp-bergamo"), DueDate: due})
+			itemIDs[i] = ids[m] + "/" + items[len(items)-1].GetId()
+		}
+		if _, err := e.svc.RecordMinutes(c, &famiv1.RecordMinutesRequest{Name: meetingName(ids[m]), Minutes: "Verbale", ActionItems: items}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted := &storetest.ReadCounter{Store: e.Store}
+	svc := meetings.New(counted, meetings.Options{Now: e.Clock.Now})
+	for _, tc := range []struct {
+		name string
+		want []string
+		page func(token string) ([]string, string, error)
+	}{
+		{"meetings", ids, func(token string) ([]string, string, error) {
+			res, err := svc.ListMeetings(e.admin(), &famiv1.ListMeetingsRequest{Parent: parent, PageSize: size, PageToken: token})
+			var got []string
+			for _, mt := range res.GetMeetings() {
+				got = append(got, idOfName(mt.GetName()))
+			}
+			return got, res.GetNextPageToken(), err
+		}},
+		{"action items", itemIDs, func(token string) ([]string, string, error) {
+			res, err := svc.ListActionItems(e.admin(), &famiv1.ListActionItemsRequest{Parent: parent, PageSize: size, PageToken: token})
+			var got []string
+			for _, it := range res.GetActionItems() {
+				got = append(got, idOfName(it.GetMeeting())+"/"+it.GetActionItem().GetId())
+			}
+			return got, res.GetNextPageToken(), err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var found []string
+			var reads []int64
+			counted.Since()
+			for token := ""; len(reads) <= n/size; {
+				got, next, err := tc.page(token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				found = append(found, got...)
+				reads = append(reads, counted.Since())
+				if token = next; token == "" {
+					break
+				}
+			}
+			if !slices.Equal(found, tc.want) {
+				t.Errorf("the pages answered %d, want the %d in order", len(found), len(tc.want))
+			}
+			if len(reads) < n/size {
+				t.Fatalf("%d pages, want %d", len(reads), n/size)
+			}
+			if last := n/size - 2; reads[1] != reads[last] {
+				t.Errorf("reads of the second page and of page %d, in one month: %d and %d; want them equal", last+1, reads[1], reads[last])
+			}
+		})
+	}
+}
