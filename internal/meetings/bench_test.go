@@ -3,6 +3,7 @@ package meetings_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +17,9 @@ import (
 	"github.com/raccordo/raccordo/internal/meetings"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/storetest"
 )
 
 // benchHeld is the number of meetings held in the benchmark's region:
@@ -60,14 +63,32 @@ func BenchmarkCountHeld(b *testing.B) {
 // groups.
 func seedHeld(b *testing.B) (*meetings.Service, context.Context) {
 	b.Helper()
+	st, ctx, clock := benchRegion(b)
+	start := time.Date(2023, 1, 2, 10, 0, 0, 0, rome)
+	clock.Set(start.Add(-time.Hour))
+	svc := meetings.New(st, meetings.Options{Now: clock.Now})
+	at := func(i int) time.Time { return start.Add(time.Duration(i) * 17 * time.Hour) }
+	createMeetings(b, svc, ctx, benchHeld, at)
+	clock.Set(at(benchHeld))
+	udp := partnerName("udp-bergamo")
+	sideBySide(b, benchHeld, func(i int) error {
+		_, err := svc.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: meetingName(fmt.Sprintf("m%04d", i)),
+			Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2}}})
+		return err
+	})
+	return svc, ctx
+}
+
+// benchRegion is a real bbolt file whose region holds the partner
+// udp-bergamo and its network rete-bergamo, an admin's context, and the
+// clock for the services on it to read.
+func benchRegion(b *testing.B) (store.Store, context.Context, *fakeclock.Clock) {
+	b.Helper()
 	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{lombardia}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	clock := &fakeclock.Clock{}
-	start := time.Date(2023, 1, 2, 10, 0, 0, 0, rome)
-	clock.Set(start.Add(-time.Hour))
 	ctx := principal.With(b.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: lombardia, DisplayName: "Admin"})
 	reg := registry.New(st, nil)
 	udp := partnerName("udp-bergamo")
@@ -79,21 +100,65 @@ func seedHeld(b *testing.B) (*meetings.Service, context.Context) {
 		DisplayName: "Rete Bergamo", LeadPartner: udp, Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
 		b.Fatal(err)
 	}
-	svc := meetings.New(st, meetings.Options{Now: clock.Now})
-	at := func(i int) time.Time { return start.Add(time.Duration(i) * 17 * time.Hour) }
-	sideBySide(b, benchHeld, func(i int) error {
+	return st, ctx, &fakeclock.Clock{}
+}
+
+// createMeetings creates the meetings m0000 to m{n-1} of rete-bergamo, the
+// i-th starting at at(i), side by side so that the store commits them in
+// groups.
+func createMeetings(b *testing.B, svc *meetings.Service, ctx context.Context, n int, at func(i int) time.Time) {
+	b.Helper()
+	sideBySide(b, n, func(i int) error {
 		_, err := svc.CreateMeeting(ctx, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%04d", i), Meeting: &famiv1.Meeting{
 			Networks: []string{networkName("rete-bergamo")}, Kind: famiv1.MeetingKind_MEETING_KIND_COORDINATION_TABLE, Title: "Tavolo",
 			StartTime: timestamppb.New(at(i)), EndTime: timestamppb.New(at(i).Add(2 * time.Hour)), Mode: famiv1.MeetingMode_MEETING_MODE_IN_PERSON, Place: "Bergamo"}})
 		return err
 	})
-	clock.Set(at(benchHeld))
-	sideBySide(b, benchHeld, func(i int) error {
-		_, err := svc.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: meetingName(fmt.Sprintf("m%04d", i)),
-			Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2}}})
-		return err
-	})
-	return svc, ctx
+}
+
+// BenchmarkListAMonthOfMeetings pages through the 2,000 meetings of one
+// month, 50 a page, oldest first, on a real bbolt file: each page reading
+// the month's index keys from its position (now), and, as the baseline in
+// the same run, from the month's first key (before). Both answer the same
+// pages.
+//
+//	go test -run '^$' -bench BenchmarkListAMonthOfMeetings -benchtime 5x ./internal/meetings/
+func BenchmarkListAMonthOfMeetings(b *testing.B) {
+	const n = 2000
+	st, ctx, clock := benchRegion(b)
+	start := time.Date(2026, 3, 1, 8, 0, 0, 0, rome)
+	clock.Set(start.Add(-time.Hour))
+	opts := meetings.Options{Now: clock.Now}
+	createMeetings(b, meetings.New(st, opts), ctx, n, func(i int) time.Time { return start.Add(time.Duration(i) * 20 * time.Minute) })
+	listAll := func(svc *meetings.Service) (names []string) {
+		req := &famiv1.ListMeetingsRequest{Parent: parent, PageSize: 50} // aip.Each would ask for the largest pages
+		for {
+			res, err := svc.ListMeetings(ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, mt := range res.GetMeetings() {
+				names = append(names, mt.GetName())
+			}
+			if req.PageToken = res.GetNextPageToken(); req.PageToken == "" {
+				return names
+			}
+		}
+	}
+	now, before := meetings.New(st, opts), meetings.New(storetest.ScanFromStart{Store: st}, opts)
+	if got, want := listAll(now), listAll(before); !slices.Equal(got, want) || len(got) != n {
+		b.Fatalf("%d meetings, want the baseline's %d (%d)", len(got), len(want), n)
+	}
+	for _, bc := range []struct {
+		name string
+		svc  *meetings.Service
+	}{{"before", before}, {"now", now}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				listAll(bc.svc)
+			}
+		})
+	}
 }
 
 // sideBySide calls write with 0 to n-1 from 64 goroutines, so that the

@@ -1,7 +1,6 @@
 package support_test
 
 import (
-	"context"
 	"fmt"
 	"runtime"
 	"slices"
@@ -10,7 +9,6 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
-	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/storetest"
 	"github.com/raccordo/raccordo/internal/support"
 )
@@ -80,22 +78,6 @@ func TestListPageReadsFromItsPosition(t *testing.T) {
 	}
 }
 
-// scanFromStart is a store whose index scans that resume (IndexScanAfter)
-// read from the prefix's first key and pass over those up to the
-// position, as ListSupportEntries read a month before: the baseline of
-// BenchmarkListAMonth.
-type scanFromStart struct{ store.Store }
-
-func (s scanFromStart) View(ctx context.Context, region string, fn func(store.ReadTx) error) error {
-	return s.Store.View(ctx, region, func(tx store.ReadTx) error { return fn(fromStartTx{tx}) })
-}
-
-type fromStartTx struct{ store.ReadTx }
-
-func (t fromStartTx) IndexScanAfter(index, prefix, after string, fn func(key, value string) bool) {
-	t.IndexScan(index, prefix, func(k, v string) bool { return k <= after || fn(k, v) })
-}
-
 // BenchmarkListAMonth pages through the 3,000 entries of one month, 50 a
 // page, on a real bbolt file: each page reading the month's keys from its
 // position (now), and, as the baseline in the same run, from the month's
@@ -117,7 +99,7 @@ func BenchmarkListAMonth(b *testing.B) {
 			}
 		}
 	}
-	now, before := support.New(e.st, opts), support.New(scanFromStart{e.st}, opts)
+	now, before := support.New(e.st, opts), support.New(storetest.ScanFromStart{Store: e.st}, opts)
 	if got, want := listAll(now), listAll(before); !slices.Equal(got, want) || len(got) != 3000 {
 		b.Fatalf("%d entries, want the baseline's %d (3,000)", len(got), len(want))
 	}
