@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/disclosure"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
@@ -184,12 +185,31 @@ func linkOf(tx store.ReadTx, sv *famiv1.Survey) string {
 	return sv.GetLinkKey()
 }
 
-// shown fills or clears sv's link_key for the caller (see mayShareLink).
+// shown fills or clears sv's link_key for the caller (see mayShareLink),
+// and withholds from any other reader the figures few enough to point at
+// who answered (withheld).
 func shown(ctx context.Context, tx store.ReadTx, sv *famiv1.Survey) {
 	if mayShareLink(ctx, tx.Region()) {
 		sv.LinkKey = linkOf(tx, sv)
-	} else {
-		sv.LinkKey = ""
+		return
+	}
+	sv.LinkKey = ""
+	withheld(sv)
+}
+
+// withheld empties the counts of sv below disclosure.MinPersons, and marks
+// them withheld: the participants' count, and each question's results
+// whose answers are that few. Only the survey's assessors, who run it,
+// read every count (ADR 36); the network staff evaluated, the ministry
+// and regional systems read what open data would publish.
+func withheld(sv *famiv1.Survey) {
+	if disclosure.Withheld(sv.GetResponses()) {
+		sv.Responses, sv.ResponsesWithheld = 0, true
+	}
+	for i, r := range sv.GetResults() {
+		if disclosure.Withheld(r.GetAnswers()) {
+			sv.Results[i] = &famiv1.QuestionResult{Question: r.GetQuestion(), Withheld: true}
+		}
 	}
 }
 
