@@ -197,6 +197,35 @@ func shown(ctx context.Context, tx store.ReadTx, sv *famiv1.Survey) {
 	withheld(sv)
 }
 
+// ShownChanges is the change feed's rule for surveys (feed.Options.Shown):
+// a reader of region's changes who is not one of its assessors reads each
+// survey in them as Get shows it, its counts below disclosure.MinPersons
+// withheld; an assessor reads the changes as written (a nil show).
+func ShownChanges(ctx context.Context, region string) func(*famiv1.Change) *famiv1.Change {
+	if mayShareLink(ctx, region) {
+		return nil
+	}
+	return func(ch *famiv1.Change) *famiv1.Change {
+		if ch.GetResourceType() != surveyType || ch.GetResource() == nil {
+			return ch
+		}
+		sv := &famiv1.Survey{}
+		out := proto.CloneOf(ch)
+		if err := ch.GetResource().UnmarshalTo(sv); err != nil {
+			out.Resource = nil // what cannot be read cannot be shown
+			return out
+		}
+		withheld(sv)
+		if err := out.GetResource().MarshalFrom(sv); err != nil {
+			out.Resource = nil
+		}
+		return out
+	}
+}
+
+// surveyType is a survey's resource_type in the change log.
+var surveyType = string(proto.MessageName(&famiv1.Survey{}))
+
 // withheld empties the counts of sv below disclosure.MinPersons, and marks
 // them withheld: the participants' count, and each question's results
 // whose answers are that few. Only the survey's assessors, who run it,

@@ -10,6 +10,7 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestSurveyResultsWithheldFromFewAnswers: a survey's counts of 1 or 2
@@ -99,6 +100,63 @@ func TestSurveyResultsWithheldFromFewAnswers(t *testing.T) {
 		}
 		for who, s := range others {
 			check("four answers", who, s, want{responses: 4, useful: 4, recommendW: true})
+		}
+
+		// The change feed: its readers who are no assessors (the
+		// ministry, a regional system) read each survey in it as Get
+		// shows it, a region admin as written; listed, and watched as a
+		// fifth participant answers (from the log or the live tail,
+		// whichever the watch reaches first).
+		feedReaders := map[string]struct {
+			spec auth.TokenSpec
+			w    want
+		}{
+			"ministry":        {ministrySpec, want{responses: 5, useful: 5, recommendW: true}},
+			"regional system": {auth.TokenSpec{Subject: "test:system", Role: principal.RegionalSystem, Region: "lombardia"}, want{responses: 5, useful: 5, recommendW: true}},
+			"region admin":    {regionAdminSpec("lombardia"), want{responses: 5, useful: 5, recommend: 2}},
+		}
+		feedCheck := func(step, who string, got *famiv1.Survey, w want) {
+			t.Helper()
+			r := got.GetResults()
+			if got.GetResponses() != w.responses || got.GetResponsesWithheld() != w.responsesWithheld || len(r) != 2 ||
+				r[0].GetAnswers() != w.useful || r[0].GetWithheld() != w.usefulW || r[1].GetAnswers() != w.recommend || r[1].GetWithheld() != w.recommendW ||
+				(w.recommendW && r[1].GetRecommend() != 0) {
+				t.Errorf("%s, %s reads %d responses (withheld %v), results %v; want %+v", step, who, got.GetResponses(), got.GetResponsesWithheld(), r, w)
+			}
+		}
+		rev := mustOK(consultant.ListSurveys(ctx, &famiv1.ListSurveysRequest{Parent: lombardia}))(t, "list").GetRevision()
+		watched := map[string]chan *famiv1.Survey{}
+		for who, f := range feedReaders {
+			ch := make(chan *famiv1.Survey, 1)
+			watched[who] = ch
+			token := ts.mintToken(f.spec)
+			go func() {
+				_ = watchEach(ctx, t, ts, kind, token, &famiv1.WatchRequest{Parent: lombardia, SinceRevision: rev, ResourceTypes: []string{"fami.v1.Survey"}},
+					func(res *famiv1.WatchResponse) bool {
+						for _, c := range res.GetChanges() {
+							got := &famiv1.Survey{}
+							if err := c.GetResource().UnmarshalTo(got); err == nil {
+								ch <- got
+								return false
+							}
+						}
+						return true
+					})
+			}()
+		}
+		answer(4)
+		for who, f := range feedReaders {
+			feedCheck("watched", who, waittest.Receive(t, who+"'s watch", watched[who]), f.w)
+			list := mustOK(newSurfaceFor(t, ts, kind, f.spec).ListChanges(ctx, &famiv1.ListChangesRequest{Parent: lombardia, SinceRevision: rev,
+				ResourceTypes: []string{"fami.v1.Survey"}}))(t, who+" lists the changes")
+			if len(list.GetChanges()) != 1 {
+				t.Fatalf("%s lists %d survey changes, want 1", who, len(list.GetChanges()))
+			}
+			got := &famiv1.Survey{}
+			if err := list.GetChanges()[0].GetResource().UnmarshalTo(got); err != nil {
+				t.Fatal(err)
+			}
+			feedCheck("listed", who, got, f.w)
 		}
 	})
 }
