@@ -15,6 +15,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/indicators"
+	"github.com/raccordo/raccordo/internal/monitoring"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -100,6 +101,13 @@ func (s *Service) SummarizeRegions(ctx context.Context, req *famiv1.SummarizeReg
 	period := req.GetPeriod()
 	if period == "" {
 		period = lastQuarter(s.src.Now())
+	}
+	// Refused before any read: a region's row reads its counts before its
+	// monitoring summary, and a national dashboard leaves out a region
+	// that cannot be read, so the summary alone would refuse it late, or
+	// never when no region answers.
+	if err := monitoring.CheckPeriod(period); err != nil {
+		return nil, err
 	}
 	out := &famiv1.SummarizeRegionsResponse{Totals: &famiv1.RegionSummary{MonitoringPeriod: period}}
 	kinds := map[famiv1.PartnerKind]int32{}

@@ -17,6 +17,7 @@ import (
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/check"
+	"github.com/raccordo/raccordo/internal/disclosure"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/registry"
@@ -192,12 +193,60 @@ func linkOf(tx store.ReadTx, sv *famiv1.Survey) string {
 	return sv.GetLinkKey()
 }
 
-// shown fills or clears sv's link_key for the caller (see mayShareLink).
+// shown fills or clears sv's link_key for the caller (see mayShareLink),
+// and withholds from any other reader the figures few enough to point at
+// who answered (withheld).
 func shown(ctx context.Context, tx store.ReadTx, sv *famiv1.Survey) {
 	if mayShareLink(ctx, tx.Region()) {
 		sv.LinkKey = linkOf(tx, sv)
-	} else {
-		sv.LinkKey = ""
+		return
+	}
+	sv.LinkKey = ""
+	withheld(sv)
+}
+
+// ShownChanges is the change feed's rule for surveys (feed.Options.Shown):
+// a reader of region's changes who is not one of its assessors reads each
+// survey in them as Get shows it, its counts below disclosure.MinPersons
+// withheld; an assessor reads the changes as written (a nil show).
+func ShownChanges(ctx context.Context, region string) func(*famiv1.Change) *famiv1.Change {
+	if mayShareLink(ctx, region) {
+		return nil
+	}
+	return func(ch *famiv1.Change) *famiv1.Change {
+		if ch.GetResourceType() != surveyType || ch.GetResource() == nil {
+			return ch
+		}
+		sv := &famiv1.Survey{}
+		out := proto.CloneOf(ch)
+		if err := ch.GetResource().UnmarshalTo(sv); err != nil {
+			out.Resource = nil // what cannot be read cannot be shown
+			return out
+		}
+		withheld(sv)
+		if err := out.GetResource().MarshalFrom(sv); err != nil {
+			out.Resource = nil
+		}
+		return out
+	}
+}
+
+// surveyType is a survey's resource_type in the change log.
+var surveyType = string(proto.MessageName(&famiv1.Survey{}))
+
+// withheld empties the counts of sv below disclosure.MinPersons, and marks
+// them withheld: the participants' count, and each question's results
+// whose answers are that few. Only the survey's assessors, who run it,
+// read every count (ADR 37); the network staff evaluated, the ministry
+// and regional systems read what open data would publish.
+func withheld(sv *famiv1.Survey) {
+	if disclosure.Withheld(sv.GetResponses()) {
+		sv.Responses, sv.ResponsesWithheld = 0, true
+	}
+	for i, r := range sv.GetResults() {
+		if disclosure.Withheld(r.GetAnswers()) {
+			sv.Results[i] = &famiv1.QuestionResult{Question: r.GetQuestion(), Withheld: true}
+		}
 	}
 }
 

@@ -44,6 +44,13 @@ type Options struct {
 	// error when a type asked for is one the caller may not read. Unset,
 	// every caller reads what it asks for.
 	Types func(ctx context.Context, region string, asked []string) ([]string, error)
+	// Shown, when set, says how the caller reads region's changes: as
+	// written (a nil show), or through show, which returns a change with
+	// what the resource's own Get withholds from the caller withheld (a
+	// copy: the change it is given is shared). Every caller given a show
+	// reads through the same rule, so they share live responses with
+	// each other, and those who read as written with each other.
+	Shown func(ctx context.Context, region string) (show func(*famiv1.Change) *famiv1.Change)
 }
 
 // DefaultCoalesce holds back a region's changes by at most 10 ms.
@@ -60,6 +67,7 @@ type Service struct {
 	bookmark time.Duration
 	coalesce time.Duration
 	types    func(ctx context.Context, region string, asked []string) ([]string, error)
+	shown    func(ctx context.Context, region string) func(*famiv1.Change) *famiv1.Change
 	// tails holds each watched region's *tail.
 	tails sync.Map
 	// epoch and watches place each watch's phase (see slot).
@@ -78,7 +86,23 @@ func New(s store.Store, opts Options) *Service {
 	if opts.Types == nil {
 		opts.Types = func(_ context.Context, _ string, asked []string) ([]string, error) { return asked, nil }
 	}
-	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce, types: opts.Types, epoch: time.Now()}
+	if opts.Shown == nil {
+		opts.Shown = func(context.Context, string) func(*famiv1.Change) *famiv1.Change { return nil }
+	}
+	return &Service{store: s, bookmark: opts.BookmarkInterval, coalesce: opts.Coalesce, types: opts.Types, shown: opts.Shown, epoch: time.Now()}
+}
+
+// showAll returns changes as show shows them: changes itself when show is
+// nil, else a new slice (changes may be shared).
+func showAll(changes []*famiv1.Change, show func(*famiv1.Change) *famiv1.Change) []*famiv1.Change {
+	if show == nil {
+		return changes
+	}
+	out := make([]*famiv1.Change, len(changes))
+	for i, ch := range changes {
+		out[i] = show(ch)
+	}
+	return out
 }
 
 // phases is how many times in the coalescing interval watches read at.
@@ -179,7 +203,7 @@ func (s *Service) ListChanges(ctx context.Context, req *famiv1.ListChangesReques
 	if err != nil {
 		return nil, err
 	}
-	res := &famiv1.ListChangesResponse{Changes: changes, Revision: current}
+	res := &famiv1.ListChangesResponse{Changes: showAll(changes, s.shown(ctx, r)), Revision: current}
 	if upTo < current {
 		res.NextPageToken = aip.EncodeToken(req, strconv.FormatInt(upTo, 10))
 	}
@@ -213,7 +237,7 @@ func (s *Service) next(ctx context.Context, region string, rev int64, live bool,
 	}
 	changes, upTo, current, err := s.read(ctx, region, rev, maxBatch, types)
 	if len(changes) > 0 {
-		res = &famiv1.WatchResponse{Changes: changes, Revision: upTo}
+		res = &famiv1.WatchResponse{Changes: showAll(changes, s.shown(ctx, region)), Revision: upTo}
 	}
 	return res, upTo, current, err
 }

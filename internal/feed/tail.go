@@ -30,16 +30,19 @@ type tail struct {
 	// responses are the responses built from changes, by the revision
 	// they follow and the filter: watchers at the same place share one,
 	// encoded once. Nothing but the revision and the filter goes into a
-	// response (the feed's content does not depend on who watches, once
-	// admitted), so nothing else needs to be in the key.
+	// response but the revision, the filter and whether the watcher reads
+	// through Options.Shown's rule (the one rule there is), so nothing
+	// else needs to be in the key.
 	responses map[shareKey]*sharedmsg.Message
 }
 
 // shareKey identifies the watchers that get the same response: those
-// after the same revision with the same resource_types filter.
+// after the same revision with the same resource_types filter, reading
+// through the same rule.
 type shareKey struct {
 	after int64
 	types string // the filter's names joined by NUL, which no name holds
+	shown bool   // read through Options.Shown's show
 }
 
 // tailOf returns region's tail.
@@ -87,10 +90,11 @@ func (s *Service) fromTail(ctx context.Context, region string, rev int64, types 
 	if rev < t.from || rev > t.upTo {
 		return nil, 0, 0, false, nil
 	}
-	key := shareKey{after: rev, types: strings.Join(types, "\x00")}
+	show := s.shown(ctx, region)
+	key := shareKey{after: rev, types: strings.Join(types, "\x00"), shown: show != nil}
 	shared, done := t.responses[key]
 	if !done {
-		shared = t.response(rev, types)
+		shared = t.response(rev, types, show)
 		if t.responses == nil {
 			t.responses = make(map[shareKey]*sharedmsg.Message)
 		}
@@ -103,8 +107,9 @@ func (s *Service) fromTail(ctx context.Context, region string, rev int64, types 
 }
 
 // response builds the response for watchers after rev filtering by
-// types, or nil when no change of the tail is for them.
-func (t *tail) response(rev int64, types []string) *sharedmsg.Message {
+// types and reading through show, or nil when no change of the tail is
+// for them.
+func (t *tail) response(rev int64, types []string, show func(*famiv1.Change) *famiv1.Change) *sharedmsg.Message {
 	i, _ := slices.BinarySearchFunc(t.changes, rev+1, func(ch *famiv1.Change, r int64) int {
 		return cmp.Compare(ch.GetRevision(), r)
 	})
@@ -121,5 +126,5 @@ func (t *tail) response(rev int64, types []string) *sharedmsg.Message {
 	if len(out) == 0 {
 		return nil
 	}
-	return sharedmsg.New(&famiv1.WatchResponse{Changes: out, Revision: t.upTo})
+	return sharedmsg.New(&famiv1.WatchResponse{Changes: showAll(out, show), Revision: t.upTo})
 }

@@ -17,10 +17,16 @@ import (
 // are those of the regions read. The overdue projects named are the first
 // maxOverdueShown in region order, as ListOverdueProjects lists them.
 func (s *Service) summarizeNationally(ctx context.Context, req *famiv1.SummarizeMonitoringRequest) (*famiv1.MonitoringSummary, error) {
-	out := &famiv1.MonitoringSummary{Parent: aip.AllRegions}
+	// The quarter is read here, not taken from a region's answer: with
+	// every region unreachable there is none, and the answer still names
+	// the quarter it sums.
+	q, err := periodOf(req.GetPeriod())
+	if err != nil {
+		return nil, err
+	}
+	out := &famiv1.MonitoringSummary{Parent: aip.AllRegions, Period: q.String()}
 	progress := indicators.Progress{}
 	unreachable, err := aip.AskEachRegion(ctx, aip.RegionIDs(), req, s.SummarizeMonitoring, func(_ string, sum *famiv1.MonitoringSummary) {
-		out.Period = sum.GetPeriod()
 		out.Projects += sum.GetProjects()
 		// A region's figures fit MaxRegionCents, unless written before
 		// it, when they may be held at the int64 bound: added up, they

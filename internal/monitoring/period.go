@@ -36,6 +36,15 @@ func periodOf(s string) (quarter, error) {
 	return q, nil
 }
 
+// CheckPeriod refuses a period that is no quarter, naming the field
+// "period", as every summary of a quarter does: for a reader that asks
+// monitoring's summaries after other reads (the dashboard), so that a bad
+// period is refused before them, and whatever regions answer.
+func CheckPeriod(s string) error {
+	_, err := periodOf(s)
+	return err
+}
+
 func (q quarter) String() string { return fmt.Sprintf("%d-q%d", q.year, q.n) }
 
 // previous is the quarter before q. Periods sort as text, so the cells

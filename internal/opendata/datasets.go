@@ -11,6 +11,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/csvfile"
+	"github.com/raccordo/raccordo/internal/disclosure"
 	"github.com/raccordo/raccordo/internal/money"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/territory"
@@ -44,9 +45,9 @@ type table struct {
 }
 
 // The smallest count of persons published: smaller counts could point at
-// someone, so they are suppressed and flagged (the statistical
-// confidentiality rule of thumb of the Italian national statistics system).
-const minPersons = 3
+// someone, so they are suppressed and flagged (disclosure's rule, the one
+// surveys show their results to readers by).
+const minPersons = disclosure.MinPersons
 
 // enumNames lists an enum's values as open data spells them: the value
 // names without their prefix, in number order, without the unspecified zero.
@@ -520,7 +521,7 @@ func hoursTable() *table {
 // persons is a published count of persons: empty, and flagged, below
 // minPersons (but not zero).
 func persons(n int64) (count, suppressed string) {
-	if n > 0 && n < minPersons {
+	if disclosure.Withheld(n) {
 		return "", "true"
 	}
 	return strconv.FormatInt(n, 10), "false"

@@ -480,7 +480,8 @@ func (s *Server) newServices(acc *accounts.Service, munis *territory.Municipalit
 	}
 	s.openData = opendata.New(s.store, opendata.Sources{
 		Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(), Protocols: prot, Support: sup, Monitoring: mon}, odOpts)
-	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval, Types: feedTypes(rights, ownedTypes())}), s.admin)...)
+	svcs = append(svcs, syncServices(feed.New(s.store, feed.Options{BookmarkInterval: cfg.BookmarkInterval, Types: feedTypes(rights, ownedTypes()),
+		Shown: evaluation.ShownChanges}), s.admin)...)
 	return svcs
 }
 

@@ -321,3 +321,43 @@ func TestMergedNationalPagesNameALeftOutRegion(t *testing.T) {
 		}
 	})
 }
+
+// TestNationalSummariesWithEveryRegionUnreachable: with every region's
+// file refused at start, the national monitoring summary still names the
+// quarter it sums (it answered an empty period: the period came from the
+// first region read), and the national dashboard still refuses a period
+// that is no quarter (it answered OK: each region failed on its partner
+// counts, before monitoring could refuse the period), on every surface.
+func TestNationalSummariesWithEveryRegionUnreachable(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		ts.Stop()
+		var all []string
+		for _, r := range aip.RegionIDs() {
+			if err := os.WriteFile(filepath.Join(ts.DataDir, "regions", r+".db"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, "regions/"+r)
+		}
+		ts = ts.restart()
+		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
+
+		sum := mustOK(ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: "2025-q1"}))(t, "national monitoring with no region read")
+		if sum.GetPeriod() != "2025-q1" {
+			t.Errorf("national monitoring with no region read: period %q, want 2025-q1", sum.GetPeriod())
+		}
+		wantUnreachable(t, "national monitoring", sum.GetUnreachable(), all...)
+
+		dash := mustOK(ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: "2025-q1"}))(t, "national dashboard with no region read")
+		if dash.GetTotals().GetMonitoringPeriod() != "2025-q1" {
+			t.Errorf("national dashboard: period %q, want 2025-q1", dash.GetTotals().GetMonitoringPeriod())
+		}
+		wantUnreachable(t, "national dashboard", dash.GetUnreachable(), all...)
+		for _, period := range []string{"2025-q5", "x"} {
+			_, err := ministry.SummarizeRegions(ctx, &famiv1.SummarizeRegionsRequest{Name: "regions/-", Period: period})
+			checkErr(t, "national dashboard of period "+period, err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"period"}})
+			_, err = ministry.SummarizeMonitoring(ctx, &famiv1.SummarizeMonitoringRequest{Parent: "regions/-", Period: period})
+			checkErr(t, "national monitoring of period "+period, err, wantErr{code: codes.InvalidArgument, reason: "INVALID_ARGUMENT", fields: []string{"period"}})
+		}
+	})
+}

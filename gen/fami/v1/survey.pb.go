@@ -150,8 +150,14 @@ type QuestionResult struct {
 	// RECOMMEND: the answers that would recommend, and their share (0 to 1).
 	Recommend      int64   `protobuf:"varint,5,opt,name=recommend,proto3" json:"recommend,omitempty"`
 	RecommendShare float64 `protobuf:"fixed64,6,opt,name=recommend_share,json=recommendShare,proto3" json:"recommend_share,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Output only. True when 1 or 2 participants answered the question and
+	// the reader is not one of the survey's assessors: so few answers could
+	// point at who gave them, so answers, score_counts, mean, recommend and
+	// recommend_share are left empty (the open data's rule of counts of
+	// persons: at least 3).
+	Withheld      bool `protobuf:"varint,7,opt,name=withheld,proto3" json:"withheld,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QuestionResult) Reset() {
@@ -226,6 +232,13 @@ func (x *QuestionResult) GetRecommendShare() float64 {
 	return 0
 }
 
+func (x *QuestionResult) GetWithheld() bool {
+	if x != nil {
+		return x.Withheld
+	}
+	return false
+}
+
 // Survey is a satisfaction survey.
 type Survey struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -247,10 +260,14 @@ type Survey struct {
 	// every other reader and never in the change feed, so that the network
 	// staff being evaluated cannot answer their own survey.
 	LinkKey string `protobuf:"bytes,7,opt,name=link_key,json=linkKey,proto3" json:"link_key,omitempty"`
-	// Output only. Participants who answered.
+	// Output only. Participants who answered; 0 with responses_withheld when
+	// 1 or 2 answered and the reader is not one of the survey's assessors.
 	Responses int64 `protobuf:"varint,8,opt,name=responses,proto3" json:"responses,omitempty"`
 	// Output only. One per question, in the questions' order.
 	Results []*QuestionResult `protobuf:"bytes,9,rep,name=results,proto3" json:"results,omitempty"`
+	// Output only. True when responses is withheld from this reader (see
+	// responses).
+	ResponsesWithheld bool `protobuf:"varint,10,opt,name=responses_withheld,json=responsesWithheld,proto3" json:"responses_withheld,omitempty"`
 	// Output only.
 	Etag string `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Output only.
@@ -352,6 +369,13 @@ func (x *Survey) GetResults() []*QuestionResult {
 		return x.Results
 	}
 	return nil
+}
+
+func (x *Survey) GetResponsesWithheld() bool {
+	if x != nil {
+		return x.ResponsesWithheld
+	}
+	return false
 }
 
 func (x *Survey) GetEtag() string {
@@ -924,14 +948,15 @@ const file_fami_v1_survey_proto_rawDesc = "" +
 	"\x0eSurveyQuestion\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04text\x18\x02 \x01(\tR\x04text\x12/\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1b.fami.v1.SurveyQuestionKindR\x04kind\"\xc4\x01\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1b.fami.v1.SurveyQuestionKindR\x04kind\"\xe0\x01\n" +
 	"\x0eQuestionResult\x12\x1a\n" +
 	"\bquestion\x18\x01 \x01(\tR\bquestion\x12\x18\n" +
 	"\aanswers\x18\x02 \x01(\x03R\aanswers\x12!\n" +
 	"\fscore_counts\x18\x03 \x03(\x03R\vscoreCounts\x12\x12\n" +
 	"\x04mean\x18\x04 \x01(\x01R\x04mean\x12\x1c\n" +
 	"\trecommend\x18\x05 \x01(\x03R\trecommend\x12'\n" +
-	"\x0frecommend_share\x18\x06 \x01(\x01R\x0erecommendShare\"\xd2\x03\n" +
+	"\x0frecommend_share\x18\x06 \x01(\x01R\x0erecommendShare\x12\x1a\n" +
+	"\bwithheld\x18\a \x01(\bR\bwithheld\"\x81\x04\n" +
 	"\x06Survey\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x18\n" +
@@ -942,7 +967,9 @@ const file_fami_v1_survey_proto_rawDesc = "" +
 	"close_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcloseTime\x12\x19\n" +
 	"\blink_key\x18\a \x01(\tR\alinkKey\x12\x1c\n" +
 	"\tresponses\x18\b \x01(\x03R\tresponses\x121\n" +
-	"\aresults\x18\t \x03(\v2\x17.fami.v1.QuestionResultR\aresults\x12\x12\n" +
+	"\aresults\x18\t \x03(\v2\x17.fami.v1.QuestionResultR\aresults\x12-\n" +
+	"\x12responses_withheld\x18\n" +
+	" \x01(\bR\x11responsesWithheld\x12\x12\n" +
 	"\x04etag\x18\x14 \x01(\tR\x04etag\x12;\n" +
 	"\vcreate_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
