@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"time"
 
@@ -71,6 +72,10 @@ type Mutation struct {
 	// Fingerprint identifies the request's content; see Fingerprint. It
 	// is read only with a RequestID, to tell a retry from a reuse.
 	Fingerprint []byte
+	// ValidateOnly makes Mutate check and answer the write without
+	// committing it (AIP-163; MutationOf sets it from the request's
+	// validate_only field). A Store's Update never reads it.
+	ValidateOnly bool
 }
 
 // ReadTx reads one region's data at a fixed revision.
@@ -135,9 +140,27 @@ type WriteTx interface {
 }
 
 // Mutate is Update for a result of a known type.
+//
+// A validate-only mutation (m.ValidateOnly) runs fn whole, every check and
+// write included, in the region's transaction, and then rolls it back
+// with fn's result (validated): the answer is the one the write would
+// give, and nothing is written, no revision, no change, no request record.
+// Every write of the capabilities comes here (Modify, and the openings of
+// package resource), so a method takes validate_only by adding the field
+// to its request, with no code of its own.
 func Mutate[T proto.Message](ctx context.Context, s Store, region string, m Mutation, fn func(WriteTx) (T, error)) (T, error) {
 	var zero T
-	res, err := s.Update(ctx, region, m, func(tx WriteTx) (proto.Message, error) { return fn(tx) })
+	res, err := s.Update(ctx, region, m, func(tx WriteTx) (proto.Message, error) {
+		r, err := fn(tx)
+		if err == nil && m.ValidateOnly {
+			return nil, &validated{res: r}
+		}
+		return r, err
+	})
+	var v *validated
+	if errors.As(err, &v) {
+		res, err = v.res, nil
+	}
 	if err != nil {
 		return zero, err
 	}
@@ -364,7 +387,8 @@ func staleChange[T Resource, R proto.Message](stale error, tx WriteTx, cur T, fn
 
 // MutationOf describes a write by the caller in ctx with the client's
 // idempotency key. Returns errs.Invalid (field request_id) for a key that
-// is too long or not plain text.
+// is too long or not plain text. A request whose validate_only field is
+// set (AIP-163) makes a validate-only mutation (see Mutate), with no key.
 func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutation, error) {
 	var v errs.Violations
 	check.Text(&v, "request_id", requestID, false, 128, false)
@@ -373,6 +397,13 @@ func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutat
 	}
 	who := principal.From(ctx)
 	m := Mutation{Principal: who.Subject, DisplayName: who.Name(), RequestID: requestID}
+	if v, ok := req.(validateOnly); ok && v.GetValidateOnly() {
+		// A check is no attempt of the write: its request_id is neither
+		// looked up (an earlier call's answer is not replayed for it) nor
+		// recorded (a later real call under it is no retry of the check).
+		m.ValidateOnly, m.RequestID = true, ""
+		return m, nil
+	}
 	if requestID != "" {
 		// Without a key there is no retry to recognise: the request is
 		// not encoded and hashed for nothing on every write (issue 19).
@@ -380,3 +411,14 @@ func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutat
 	}
 	return m, nil
 }
+
+// validateOnly is a request with AIP-163's validate_only field.
+type validateOnly interface {
+	GetValidateOnly() bool
+}
+
+// validated is the error that rolls back a validate-only mutation once fn
+// has accepted it, carrying fn's result to Mutate, which answers it.
+type validated struct{ res proto.Message }
+
+func (*validated) Error() string { return "store: validate-only mutation rolled back" }

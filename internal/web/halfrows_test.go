@@ -174,3 +174,51 @@ func TestHalfFilledPartyRowIsTheServicesRefusal(t *testing.T) {
 		t.Errorf("after the refused forms: %d protocols, %v; want none", len(list.GetProtocols()), err)
 	}
 }
+
+// TestUnknownBeneficiaryWithTheServicesFaults: a project form whose
+// beneficiary names no partner, which the page resolves before any call,
+// is checked by the service with validate_only, so that the faults of the
+// rest of the form come back in the same answer: a half-filled action row
+// on its row, and a missing title. Nothing is written, and the request_id
+// of the form so checked still saves it once it is right. The page copied
+// the service's rule on action rows for this answer, and the title was
+// marked only at the next save.
+func TestUnknownBeneficiaryWithTheServicesFaults(t *testing.T) {
+	f := startFamid(t)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "request_id": {"form-lab-impact"}, "code": {"PROG-2463"},
+		"title": {""}, "fund": {"FUND_FAMI_2014_2020"}, "budget_cents": {"92.500"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"},
+		"beneficiary": {"Nessuno di questi"}, "action.0.code": {"01"}, "action.0.title": {"Scuola"}, "action.1.code": {""}, "action.1.title": {"Lavoro"}}
+	res, page := a.do("POST", "/progetti", project)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a1-code-err">Scrivi il codice di questa azione`) ||
+		!strings.Contains(page, `id="f-beneficiary-err">Beneficiario: nessun partner della regione si chiama «Nessuno di questi»`) ||
+		!strings.Contains(page, `id="f-title-err"`) || !strings.Contains(page, `value="Lavoro"`) {
+		t.Fatalf("an unknown beneficiary, an uncoded action and no title: status %d; want 422 marking all three\n%s", res.StatusCode, errorsOf(page))
+	}
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	if list, err := projects.ListProjects(f.admin("lombardia"), &famiv1.ListProjectsRequest{Parent: "regions/lombardia"}); err != nil || len(list.GetProjects()) != 0 {
+		t.Fatalf("after the refused form: %d projects, %v; want none", len(list.GetProjects()), err)
+	}
+	project.Set("beneficiary", "")
+	project.Set("title", "Lab Impact")
+	project.Set("action.1.code", "02")
+	if res, page = a.do("POST", "/progetti", project); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the form put right, under the same request_id: status %d, want 303\n%s", res.StatusCode, errorsOf(page))
+	}
+	// The edit page checks the same way.
+	_, page = a.do("GET", "/progetti/lab-impact", nil)
+	edit := url.Values{"csrf": {a.csrf("/progetti/lab-impact")}, "etag": {formEtag(t, page)}, "code": {"PROG-2463"}, "title": {""},
+		"fund": {"FUND_FAMI_2014_2020"}, "budget_cents": {"92.500"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"},
+		"beneficiary": {"Nessuno di questi"}, "action.0.code": {""}, "action.0.title": {"Scuola nuova"}, "action.1.code": {"02"}, "action.1.title": {"Lavoro"}}
+	res, page = a.do("POST", "/progetti/lab-impact", edit)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="a0-code-err"`) ||
+		!strings.Contains(page, `id="f-beneficiary-err"`) || !strings.Contains(page, `id="f-title-err"`) {
+		t.Errorf("an edit with an unknown beneficiary, an uncoded action and no title: status %d; want 422 marking all three\n%s", res.StatusCode, errorsOf(page))
+	}
+	p, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
+	if err != nil || p.GetTitle() != "Lab Impact" || len(p.GetActions()) != 2 {
+		t.Errorf("after the refused edit: %v, %v; want the project as saved", p, err)
+	}
+}

@@ -122,22 +122,31 @@ func (a *App) beneficiaryLookups(s *session, fm *form, pr *famiv1.Project) (show
 	return shown, l, nil
 }
 
-// projectChecked checks what the page itself checks of the posted project
-// form before the service may: the action rows (actionsUncoded) and the
-// beneficiary as typed, replaced by the partner's resource name
-// (partnerMarked). Every fault of both is marked at once, the form shown
-// again by again, and it reports false: a form with a half-filled row and
-// an unknown beneficiary showed the row, and the beneficiary only at the
-// next save.
-func (a *App) projectChecked(w http.ResponseWriter, r *http.Request, s *session, again func(code int, fm *form)) bool {
-	fm := newForm(r.PostForm)
-	uncoded := actionsUncoded(fm)
+// projectChecked resolves the beneficiary typed on the posted project
+// form to the partner's resource name (partnerMarked), which the page does
+// before any call. When it names no partner, the form is sent to the
+// service with validate_only (check, AIP-163), its beneficiary left out,
+// so that the service's faults of the rest (a half-filled action row,
+// placed on the row by the form's rows hook) come back in the same answer
+// as the beneficiary's; the form is shown again by again, and it reports
+// false. Before, the page copied the service's rule on action rows
+// (actionsUncoded) for this answer alone.
+func (a *App) projectChecked(w http.ResponseWriter, r *http.Request, s *session, check func(p *famiv1.Project) error, again func(code int, fm *form)) bool {
+	rf := a.projectPages(extForm(nil))
+	fm := rf.submittedForm(r)
 	resolved, err := a.partnerMarked(r, s, fm, "beneficiary", "projects.beneficiary")
+	if err == nil && !resolved {
+		p := projectFromForm(r.PostForm)
+		p.Beneficiary = ""
+		if err = check(p); formError(fm, err, rf.prefix) {
+			err = nil
+		}
+	}
 	switch {
 	case err != nil:
 		a.fail(w, r, s, err)
 		return false
-	case uncoded || !resolved:
+	case !resolved:
 		again(http.StatusUnprocessableEntity, fm)
 		return false
 	}
@@ -185,10 +194,8 @@ func projectFromForm(v url.Values) *famiv1.Project {
 		BudgetCents:       parseEuro(v.Get("budget_cents")), StartDate: parseDate(v.Get("start_date")), EndDate: parseDate(v.Get("end_date")),
 		Beneficiary: v.Get("beneficiary"), Etag: v.Get("etag"),
 	}
-	for i := range rowCount(v, "action") {
-		if c := v.Get(fmt.Sprintf("action.%d.code", i)); c != "" {
-			p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: c, Title: v.Get(fmt.Sprintf("action.%d.title", i))})
-		}
+	for _, i := range actionRows(v) {
+		p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: v.Get(fmt.Sprintf("action.%d.code", i)), Title: v.Get(fmt.Sprintf("action.%d.title", i))})
 	}
 	return p
 }
@@ -207,7 +214,7 @@ func projectForm(p *famiv1.Project) url.Values {
 // projectPages are the project's create and edit pages, with ext as the
 // extension form.
 func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
-	return resourceForm[*famiv1.Project]{app: a, get: a.getProject, fields: projectForm, read: readForm(projectFromForm), prefix: "project.",
+	return resourceForm[*famiv1.Project]{app: a, get: a.getProject, fields: projectForm, read: readForm(projectFromForm), rows: actionFault, prefix: "project.",
 		compared: map[string]string{"code": "projects.code", "cup": "projects.cup", "title": "meetings.what", "description": "field.description",
 			"fund": "projects.fund", "specific_objective": "projects.objective", "budget_cents": "projects.budget",
 			"start_date": "field.start_date", "end_date": "field.end_date", "beneficiary": "projects.beneficiary",
@@ -217,19 +224,32 @@ func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
 		}}
 }
 
-// actionsUncoded marks the action rows of the posted project form with a
-// title typed and no code (unkeyedRows): projectFromForm leaves a row
-// without a code out, which is how the form removes an action.
-func actionsUncoded(fm *form) bool {
-	return unkeyedRows(fm, "action", "code", "projects.action_uncoded", "title")
+// actionRows are the action rows of the project form that it sends
+// (sentRows): those with a code, and those with a title and no code, which
+// the service refuses for the code it requires (actionFault). A row left
+// empty, or whose code is cleared with its title, is left out: that is
+// how the form removes an action.
+func actionRows(v url.Values) []int {
+	return sentRows(v, "action", "code", "title")
+}
+
+// actionFault places the service's refusal of an action sent without its
+// code at its row's code (keyMissing).
+func actionFault(v url.Values) rowFault {
+	return keyMissing(v, "actions", "action", "code", actionRows(v), "projects.action_uncoded")
 }
 
 func (a *App) projectCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !a.projectChecked(w, r, s, func(code int, fm *form) { a.renderProject(w, r, s, code, fm, extForm(nil), nil) }) {
+	create := func(p *famiv1.Project, validateOnly bool) (*famiv1.Project, error) {
+		return a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: p,
+			ProjectId: r.PostFormValue("project_id"), RequestId: r.PostFormValue("request_id"), ValidateOnly: validateOnly})
+	}
+	checked := a.projectChecked(w, r, s, func(p *famiv1.Project) error { _, err := create(p, true); return err },
+		func(code int, fm *form) { a.renderProject(w, r, s, code, fm, extForm(nil), nil) })
+	if !checked {
 		return
 	}
-	pr, err := a.projects.CreateProject(s.ctx, &famiv1.CreateProjectRequest{Parent: regionName(s.region), Project: projectFromForm(r.PostForm),
-		ProjectId: r.PostFormValue("project_id"), RequestId: r.PostFormValue("request_id")})
+	pr, err := create(projectFromForm(r.PostForm), false)
 	a.projectPages(extForm(nil)).created(w, r, s, err, noticed("/progetti/"+resource.ID(pr.GetName()), "project_saved"))
 }
 
@@ -242,13 +262,18 @@ func (a *App) projectEdit(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *App) projectUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !a.projectChecked(w, r, s, func(code int, fm *form) { a.projectPages(extForm(nil)).edit(w, r, s, code, fm) }) {
+	update := func(p *famiv1.Project, validateOnly bool) error {
+		p.Name = pathName(r, s, resource.Projects, "project")
+		_, err := a.projects.UpdateProject(s.ctx, &famiv1.UpdateProjectRequest{Project: p, UpdateMask: &fieldmaskpb.FieldMask{Paths: projectFields},
+			RequestId: r.PostFormValue("request_id"), ValidateOnly: validateOnly})
+		return err
+	}
+	checked := a.projectChecked(w, r, s, func(p *famiv1.Project) error { return update(p, true) },
+		func(code int, fm *form) { a.projectPages(extForm(nil)).edit(w, r, s, code, fm) })
+	if !checked {
 		return
 	}
-	in := projectFromForm(r.PostForm)
-	in.Name = pathName(r, s, resource.Projects, "project")
-	_, err := a.projects.UpdateProject(s.ctx, &famiv1.UpdateProjectRequest{Project: in, UpdateMask: &fieldmaskpb.FieldMask{Paths: projectFields},
-		RequestId: r.PostFormValue("request_id")})
+	err := update(projectFromForm(r.PostForm), false)
 	a.projectPages(extForm(nil)).updated(w, r, s, err, noticed(pageAt(resource.Projects, r.PathValue("project")), "project_saved"))
 }
 

@@ -190,25 +190,3 @@ func keyMissing(v url.Values, list, group, key string, rows []int, mark string) 
 		return name, msg(mark), true
 	}
 }
-
-// unkeyedRows marks, in fm.Errors at its key field, each row of group
-// (renumbered by renumberRows) half filled (halfRow), which its reader
-// skips, since clearing the key is how the form removes a row: such a row
-// was dropped on save with what was typed in it. mark is the catalogue key
-// of the row's error, in Italian; the form's message asks to check the
-// fields. It reports whether it marked a row, the form then to be shown
-// again (422) and nothing sent to the service.
-func unkeyedRows(fm *form, group, key, mark string, typed ...string) bool {
-	marked := false
-	for i := range rowCount(fm.Values, group) {
-		k := group + "." + strconv.Itoa(i) + "."
-		if halfRow(fm.Values, k, key, typed) {
-			fm.Errors[k+key] = msg(mark)
-			marked = true
-		}
-	}
-	if marked {
-		fm.Message = msg("error.check_fields")
-	}
-	return marked
-}

@@ -73,6 +73,7 @@ func testRequestID(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LongFingerprint", requestIDLongFingerprint},
 		{"Mutate", requestIDMutate},
 		{"ConcurrentRetries", requestIDConcurrentRetries},
+		{"ValidateOnly", requestIDValidateOnly},
 	}.run(t, open)
 }
 
@@ -286,5 +287,54 @@ func testCheckEtag(t *testing.T, open func(t *testing.T) store.Store) {
 	wantCode(t, "CheckEtag with the etag before an update", err, errs.Conflict)
 	if e := errs.As(err); e == nil || e.Reason != "ETAG_MISMATCH" {
 		t.Errorf("CheckEtag reason: got %v, want ETAG_MISMATCH", err)
+	}
+}
+
+// requestIDValidateOnly: a validate-only Mutate (AIP-163) runs fn and
+// answers its result, stamped as the write would be, and writes nothing:
+// no resource, revision or change; fn's refusal is its answer. Its
+// request id is neither recorded nor replayed (MutationOf leaves it out):
+// the real write under it runs fn.
+func requestIDValidateOnly(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	req := &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "p1", RequestId: "request-1", ValidateOnly: true}
+	m, err := store.MutationOf(ctx, req.GetRequestId(), req)
+	if err != nil || !m.ValidateOnly || m.RequestID != "" {
+		t.Fatalf("MutationOf a validate-only request: %+v, %v; want ValidateOnly without its request id", m, err)
+	}
+	rev := revision(t, s, lombardia)
+	log := changes(t, s, lombardia, 0)
+	calls := 0
+	fn := func(tx store.WriteTx) (*famiv1.Partner, error) {
+		calls++
+		p := newPartner(lombardia, "p1")
+		return p, tx.Put(p)
+	}
+	checked, err := store.Mutate(ctx, s, lombardia, m, fn)
+	if err != nil || checked.GetName() != newPartner(lombardia, "p1").GetName() || checked.GetEtag() == "" {
+		t.Fatalf("validate-only Mutate: %v, %v; want the partner as written", checked, err)
+	}
+	if got := revision(t, s, lombardia); got != rev {
+		t.Errorf("revision after a validate-only Mutate: got %d, want %d", got, rev)
+	}
+	if got := changes(t, s, lombardia, 0); len(got) != len(log) {
+		t.Errorf("changes after a validate-only Mutate: got %d, want %d", len(got), len(log))
+	}
+	err = s.View(ctx, lombardia, func(tx store.ReadTx) error { return tx.Get(checked.GetName(), &famiv1.Partner{}) })
+	wantCode(t, "Get after a validate-only Mutate", err, errs.NotFound)
+
+	refused := errs.InvalidField("partner.display_name", "is required")
+	_, err = store.Mutate(ctx, s, lombardia, m, func(store.WriteTx) (*famiv1.Partner, error) { return nil, refused })
+	wantCode(t, "validate-only Mutate refused", err, errs.Invalid)
+
+	req.ValidateOnly = false
+	if m, err = store.MutationOf(ctx, req.GetRequestId(), req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Mutate(ctx, s, lombardia, m, fn); err != nil {
+		t.Fatalf("the write under the check's request id: %v", err)
+	}
+	if calls != 2 {
+		t.Errorf("fn ran %d times, want 2 (the check's request id replays nothing)", calls)
 	}
 }
