@@ -318,7 +318,7 @@ func (s *Service) SignProtocol(ctx context.Context, req *famiv1.SignProtocolRequ
 			v.Add("name", "%s is no longer a member of the network or the additional networks of %s", who.Partner, p.GetName())
 			return nil, errNotMember(p, &v)
 		}
-		if err := unarchived(tx, p, who.Partner); err != nil {
+		if err := unarchived(tx, p, takingPartners(who, p, Sign)...); err != nil {
 			return nil, err
 		}
 		if sig := signatureOf(p, who.Partner); sig != nil {
@@ -461,7 +461,7 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		// The amendment is a new protocol of the same networks and
 		// parties: an archived one is refused now, naming it, rather than
 		// copied into a draft that could never be opened (ADR 36).
-		if err := unarchived(tx, old, partiesOf(old)...); err != nil {
+		if err := unarchived(tx, old, takingPartners(who, old, Amend)...); err != nil {
 			return nil, err
 		}
 		// One amendment at a time, so a protocol's versions form a chain.
@@ -645,6 +645,50 @@ func unarchived(tx store.ReadTx, p *famiv1.Protocol, partners ...string) error {
 		resource.RefRead(tx, &v, "name", partner, resource.Partners, &famiv1.Partner{})
 	}
 	return v.Err()
+}
+
+// An Act is something new a protocol takes, which none of its networks
+// nor the partners it names may be archived for (ADR 30): unarchived's
+// refusal, and TakesNew's answer.
+type Act int
+
+const (
+	// Sign is a signature, for the signer's partner (SignProtocol).
+	Sign Act = iota
+	// Open is an opening for signature, whose text names its parties
+	// (OpenProtocolForSignature, through validate).
+	Open
+	// Amend is an amendment, a new draft of the same parties
+	// (AmendProtocol).
+	Amend
+)
+
+// takingPartners names the partners act on p by who must find active
+// besides p's networks: the signer's for a signature, every party's for
+// an opening or an amendment, which copy them into a text.
+func takingPartners(who principal.Principal, p *famiv1.Protocol, act Act) []string {
+	if act == Sign {
+		return []string{who.Partner}
+	}
+	return partiesOf(p)
+}
+
+// TakesNew reports whether act by who on p, as stored, passes the
+// archived rule the service holds it to (unarchived; opening, through
+// validate's references): none of networks, p's networks as they are
+// now, is archived, nor any of partners, as they are now, that act names
+// (takingPartners). The web asks it, beside MayChange and the rights
+// table, so as not to offer a button that is then refused ARCHIVED; it
+// offered signing, opening and amending a protocol whose network or
+// partner was archived.
+func TakesNew(who principal.Principal, p *famiv1.Protocol, act Act, networks []*famiv1.Network, partners []*famiv1.Partner) bool {
+	if slices.ContainsFunc(networks, func(n *famiv1.Network) bool { return resource.Archived(n) }) {
+		return false
+	}
+	names := takingPartners(who, p, act)
+	return !slices.ContainsFunc(partners, func(pt *famiv1.Partner) bool {
+		return resource.Archived(pt) && slices.Contains(names, pt.GetName())
+	})
 }
 
 // partiesOf lists the partners of p's parties.

@@ -127,13 +127,23 @@ func readNamed[T any](s *session, names []string, collection string, misses int,
 // whole (all).
 func batchLabels[T interface{ GetName() string }](s *session, known map[string]string, names []string, collection string,
 	get batchGet[T], label func(T) string, all func(*session) (map[string]string, error)) (map[string]string, error) {
+	_, out, err := readLabelled(s, known, names, collection, get, label, all)
+	return out, err
+}
+
+// readLabelled is batchLabels answering, besides the labels, the
+// resources it read by name (none past maxMissing missing ones), for a
+// page that asks more of them than their labels in the same call (a
+// protocol's page, whether its parties are archived).
+func readLabelled[T interface{ GetName() string }](s *session, known map[string]string, names []string, collection string,
+	get batchGet[T], label func(T) string, all func(*session) (map[string]string, error)) ([]T, map[string]string, error) {
 	lacking := slices.DeleteFunc(slices.Clone(names), func(name string) bool {
 		_, ok := known[name]
 		return ok
 	})
 	items, ok, err := readNamed(s, lacking, collection, maxMissing, get)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out map[string]string
 	if ok {
@@ -142,22 +152,26 @@ func batchLabels[T interface{ GetName() string }](s *session, known map[string]s
 			out[it.GetName()] = label(it)
 		}
 	} else if out, err = all(s); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	maps.Copy(out, known)
-	return out, nil
+	return items, out, nil
 }
 
 // partnerLabels maps the names of the region's partners among names to
 // their display names, read by name (batchLabels, BatchGetPartners).
 func (a *App) partnerLabels(s *session, names []string) (map[string]string, error) {
-	return batchLabels(s, nil, names, resource.Partners, a.batchPartners, displayNameOf, a.partnerNames)
+	return batchLabels(s, nil, names, resource.Partners, a.batchPartners(labelMask()), displayNameOf, a.partnerNames)
 }
 
-// batchPartners is BatchGetPartners as readNamed calls it.
-func (a *App) batchPartners(ctx context.Context, parent string, names []string) ([]*famiv1.Partner, error) {
-	res, err := a.partners.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: parent, Names: names, ReadMask: labelMask()})
-	return res.GetPartners(), err
+// batchPartners is BatchGetPartners as readNamed calls it, answering the
+// fields mask names (a protocol's page reads whether its parties are
+// archived with it).
+func (a *App) batchPartners(mask *fieldmaskpb.FieldMask) batchGet[*famiv1.Partner] {
+	return func(ctx context.Context, parent string, names []string) ([]*famiv1.Partner, error) {
+		res, err := a.partners.BatchGetPartners(ctx, &famiv1.BatchGetPartnersRequest{Parent: parent, Names: names, ReadMask: mask})
+		return res.GetPartners(), err
+	}
 }
 
 // networkLabels is known with the display names of the region's networks

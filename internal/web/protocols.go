@@ -71,8 +71,11 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 		return
 	}
 	// The page names the protocol's network and partners, each read by
-	// name: it read the region's every network for the one.
-	partners, err := a.partnerLabels(s, protocolPartners(pr))
+	// name: it read the region's every network for the one. The partners
+	// are read with whether each is archived, which protocols.TakesNew
+	// asks, in the same call.
+	parties, partners, err := readLabelled(s, nil, protocolPartners(pr), resource.Partners,
+		a.batchPartners(&fieldmaskpb.FieldMask{Paths: []string{"name", "display_name", "archived"}}), displayNameOf, a.partnerNames)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
@@ -93,7 +96,21 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 		party = party || pt.GetPartner() == s.who.Partner
 	}
 	p.MyPartnerSigned = p.Signed[s.who.Partner]
-	p.CanSign = party && !p.MyPartnerSigned && pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE &&
+	p.offer(a, s, party, networks, parties)
+	a.render(w, code, "protocol", p)
+}
+
+// offer sets the actions p's page offers the session's user: those the
+// service would accept of them on p.Protocol, as stored, given its
+// networks and the partners of its parties as they are now, and whether
+// their partner is a party.
+func (p *protocolPage) offer(a *App, s *session, party bool, networks []*famiv1.Network, parties []*famiv1.Partner) {
+	pr := p.Protocol
+	// An archived network or partner takes no signature, opening or
+	// amendment (protocols.TakesNew, the service's own rule, ADR 30): the
+	// buttons were shown, and answered ARCHIVED.
+	takes := func(act protocols.Act) bool { return protocols.TakesNew(s.who, pr, act, networks, parties) }
+	p.CanSign = party && !p.MyPartnerSigned && pr.GetState() == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE && takes(protocols.Sign) &&
 		s.can(a, famiv1.ProtocolService_SignProtocol_FullMethodName, &famiv1.SignProtocolRequest{Name: pr.GetName()})
 	state := pr.GetState()
 	draft := state == famiv1.ProtocolState_PROTOCOL_STATE_DRAFT
@@ -102,14 +119,13 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 	// the service's own rule): the buttons were shown to all, and
 	// answered 403.
 	mine := protocols.MayChange(s.who, pr, networks)
-	p.CanOpen = draft && mine && s.can(a, famiv1.ProtocolService_OpenProtocolForSignature_FullMethodName, &famiv1.OpenProtocolForSignatureRequest{Name: pr.GetName()})
+	p.CanOpen = draft && mine && takes(protocols.Open) && s.can(a, famiv1.ProtocolService_OpenProtocolForSignature_FullMethodName, &famiv1.OpenProtocolForSignatureRequest{Name: pr.GetName()})
 	p.CanEdit = a.mayEditProtocol(s, pr, networks)
 	inForce := state == famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE || state == famiv1.ProtocolState_PROTOCOL_STATE_SIGNED
-	p.CanAmend = inForce && mine && pr.GetSupersededBy() == "" &&
+	p.CanAmend = inForce && mine && pr.GetSupersededBy() == "" && takes(protocols.Amend) &&
 		s.can(a, famiv1.ProtocolService_AmendProtocol_FullMethodName, &famiv1.AmendProtocolRequest{Name: pr.GetName()})
 	p.CanTerminate = (inForce || state == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE) && mine &&
 		s.can(a, famiv1.ProtocolService_TerminateProtocol_FullMethodName, &famiv1.TerminateProtocolRequest{Name: pr.GetName()})
-	a.render(w, code, "protocol", p)
 }
 
 // protocolPartners names the partners a protocol's page shows: its
@@ -147,12 +163,12 @@ func displayNameIn(networks []*famiv1.Network, name string) string {
 
 // protocolNetworks reads pr's network and additional networks by name,
 // with their members, which protocols.MayChange asks of a network
-// member's, and their names, which the page shows. One the region no
-// longer has is left out.
+// member's, their states, which protocols.TakesNew asks, and their names,
+// which the page shows. One the region no longer has is left out.
 func (a *App) protocolNetworks(s *session, pr *famiv1.Protocol) ([]*famiv1.Network, error) {
 	names := append([]string{pr.GetNetwork()}, pr.GetAdditionalNetworks()...)
 	networks, _, err := readNamed(s, names, resource.Networks, len(names),
-		a.batchNetworks(&fieldmaskpb.FieldMask{Paths: []string{"name", "display_name", "members"}}))
+		a.batchNetworks(&fieldmaskpb.FieldMask{Paths: []string{"name", "display_name", "members", "state"}}))
 	return networks, err
 }
 

@@ -8,9 +8,13 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -254,4 +258,97 @@ func TestRemovedMemberSeesNoProtocolButtons(t *testing.T) {
 		t.Fatalf("UpdateNetwork: %v", err)
 	}
 	look(false)
+}
+
+// TestArchivedSeesNoProtocolActions: a protocol's page offers no
+// signature, opening or amendment that the service refuses ARCHIVED
+// (protocols.TakesNew, ADR 30). While the CPIA and the network are active,
+// Marco, the CPIA's staff, sees the draft's open button, the opened
+// protocol's signature form and the protocol in force's amendment; with
+// the CPIA archived, or the network, he sees none of them. The web
+// showed them, and the service answered ARCHIVED on pressing.
+func TestArchivedSeesNoProtocolActions(t *testing.T) {
+	f := startFamid(t)
+	_, network, udp, cpia := f.annaInBergamo(t)
+	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
+	ctx, protocols := f.admin("lombardia"), famiv1.NewProtocolServiceClient(f.conn)
+	create := func(id string, open bool) *famiv1.Protocol {
+		t.Helper()
+		p, err := protocols.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: id, Protocol: &famiv1.Protocol{
+			Network: network, Title: "Protocollo UdP-CPIA", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+			Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+		if err == nil && open {
+			p, err = protocols.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()})
+		}
+		if err != nil {
+			t.Fatalf("protocol %s: %v", id, err)
+		}
+		return p
+	}
+	draft, opened, inForce := create("bozza", false), create("aperto", true), create("vigente", true)
+	for _, who := range []string{"anna@lombardia", "marco@lombardia"} {
+		if _, err := protocols.SignProtocol(f.asAccount(who), &famiv1.SignProtocolRequest{Name: inForce.GetName(), ContentHash: inForce.GetContentHash()}); err != nil {
+			t.Fatalf("%s signs: %v", who, err)
+		}
+	}
+	path := func(p *famiv1.Protocol) string { return "/protocolli/" + lastID(p.GetName()) }
+	buttons := map[string]string{
+		path(draft):   `action="` + path(draft) + `/apri"`,
+		path(opened):  `action="` + path(opened) + `/firma"`,
+		path(inForce): `action="` + path(inForce) + `/emenda"`,
+	}
+	marco := f.client(t)
+	marco.signIn("marco@lombardia")
+	look := func(what string, offered bool) {
+		t.Helper()
+		for page, mark := range buttons {
+			if _, body := marco.do("GET", page, nil); strings.Contains(body, mark) != offered {
+				t.Errorf("%s: %s shows %s: %v, want %v", what, page, mark, !offered, offered)
+			}
+		}
+	}
+	// What the page leaves out is what the service refuses Marco: the
+	// page follows its rule, neither more nor less.
+	asMarco := f.asAccount("marco@lombardia")
+	refused := func(what string) {
+		t.Helper()
+		_, openErr := protocols.OpenProtocolForSignature(asMarco, &famiv1.OpenProtocolForSignatureRequest{Name: draft.GetName()})
+		_, signErr := protocols.SignProtocol(asMarco, &famiv1.SignProtocolRequest{Name: opened.GetName(), ContentHash: opened.GetContentHash()})
+		_, amendErr := protocols.AmendProtocol(asMarco, &famiv1.AmendProtocolRequest{Name: inForce.GetName(), ProtocolId: "emendamento"})
+		for act, err := range map[string]error{"open": openErr, "sign": signErr, "amend": amendErr} {
+			if info := errorInfoOf(err); status.Code(err) != codes.FailedPrecondition || info.GetReason() != string(errs.Archived) {
+				t.Errorf("%s: Marco's %s: %v, want FAILED_PRECONDITION, ARCHIVED", what, act, err)
+			}
+		}
+	}
+	partners, networks := famiv1.NewPartnerServiceClient(f.conn), famiv1.NewNetworkServiceClient(f.conn)
+	archivePartner := func(archived bool) {
+		t.Helper()
+		if _, err := partners.UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: cpia, Archived: archived},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"archived"}}}); err != nil {
+			t.Fatalf("UpdatePartner: %v", err)
+		}
+	}
+	look("all active", true)
+	archivePartner(true)
+	look("the CPIA archived", false)
+	refused("the CPIA archived")
+	archivePartner(false)
+	look("the CPIA active again", true)
+	if _, err := networks.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: network, State: famiv1.NetworkState_NETWORK_STATE_ARCHIVED},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}}); err != nil {
+		t.Fatalf("UpdateNetwork: %v", err)
+	}
+	look("the network archived", false)
+	refused("the network archived")
+}
+
+// errorInfoOf is the ErrorInfo detail of err, nil if it has none.
+func errorInfoOf(err error) *errdetails.ErrorInfo {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	return nil
 }
