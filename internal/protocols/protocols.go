@@ -484,9 +484,10 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		}
 		// Besides its references (above), the text is copied as it is,
 		// unchecked: a version written under older rules is frozen and
-		// can change only here, so the amendment is not refused for it. The draft's edits are not
-		// refused for it either (UpdateProtocol), and opening the draft
-		// for signature refuses it, naming the field to fix.
+		// can change only here, so the amendment is not refused for it.
+		// The draft's edits are not refused for it either
+		// (UpdateProtocol), and opening the draft for signature refuses
+		// it, naming the field to fix.
 		p := &famiv1.Protocol{
 			Name:               aip.Name(region, resource.Protocols, id),
 			Network:            old.GetNetwork(),
