@@ -188,7 +188,8 @@ func (s *Service) Revocations() Credentials { return credentials{s.revoked, s.sy
 
 // Credentials is what the platform tells of credentials: whether a token
 // was revoked (auth.Revocations, from the list held in memory, on every
-// call), and whether a subject is an account (IsAccount, from the store).
+// call, and from the store where the list lacks the token's credential),
+// and whether a subject is an account (IsAccount, from the store).
 type Credentials interface {
 	auth.Revocations
 	// IsAccount reports whether subject is an account of region, read
@@ -203,6 +204,55 @@ type Credentials interface {
 type credentials struct {
 	*revocations
 	sys store.System
+}
+
+// missReadBound bounds the store read of a credential the list in memory
+// lacks (credentials.Revoked): auth.Revocations is asked with no context
+// (the token verifier's cache answers without one), so the read has its
+// own deadline. A store that cannot answer in it gets the token refused,
+// as the list alone refused it before (fail closed, ADR 12).
+const missReadBound = 2 * time.Second
+
+// Revoked implements auth.Revocations: from the list in memory, and,
+// where it has no record of the credential of a token that names a
+// generation (revocations.lookup's missing), from the store, once. On a
+// store that several famid share, an account another famid just made
+// (and logged in) has its record in the store before any token of it
+// exists, but reaches this famid's list only when the watch reports it,
+// a few milliseconds later: the list alone refused a valid token in that
+// window. A record read is held in the list (revocations.learn); a record
+// missing from the store too is lost (ADR 27): the token stays refused,
+// and so does every later one of that credential, without reading again
+// (revocations.absent), until a record of the credential is written. The
+// reads are bounded: only a token whose signature this platform made
+// reaches here, and each credential costs one read.
+func (c credentials) Revoked(jti, subject, region string, generation int64) bool {
+	revoked, missing := c.lookup(jti, subject, region, generation)
+	if !missing {
+		return revoked
+	}
+	key, _ := credentialKey(subject, region)
+	if c.isAbsent(key) {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), missReadBound)
+	defer cancel()
+	var gen int64
+	var found bool
+	err := c.sys.SystemView(ctx, func(tx store.SystemTx) (err error) {
+		gen, found, err = storedGeneration(tx, key)
+		return err
+	})
+	switch {
+	case err != nil:
+		return true // a damaged record or a store out of reach: refused, read again next time
+	case !found:
+		c.markAbsent(key)
+		return true
+	}
+	c.learn(key, gen)
+	revoked, _ = c.lookup(jti, subject, region, generation)
+	return revoked
 }
 
 // IsAccount implements Credentials. It reads the store, not the list in

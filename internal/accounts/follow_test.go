@@ -16,6 +16,8 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
 	"github.com/raccordo/raccordo/internal/auth"
+	"github.com/raccordo/raccordo/internal/errs"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/store/etcd"
@@ -558,4 +560,71 @@ func TestNewPasswordKeepsADeletedDamagedGenerationsBlock(t *testing.T) {
 	check("before B follows its change")
 	p.readsUntil(t, changes, storetest.Naming("subject_generation", credential))
 	check("after B follows its change")
+}
+
+// TestTokenOfAnAccountAnotherFamidJustMade: on etcd, an account made and
+// logged in through famid A is at once accepted by famid B, before B has
+// followed the change that made it: B's list lacks the credential's
+// generation record, so B reads it from the store, once, and holds it
+// (the list alone refused the token until the watch reported the record,
+// a few milliseconds later). A credential whose record the store lacks
+// too has lost it (ADR 27): its token stays refused, read once, not at
+// every call, until a record of it reaches B.
+func TestTokenOfAnAccountAnotherFamidJustMade(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	p := startSharedPair(t, 0, now)
+	changes := storetest.FollowChanges(t, p.shared)
+	p.readsUntil(t, changes, storetest.WholeChange)
+	onB := auth.NewVerifier(p.keys, p.b.Revocations(), func() time.Time { return now })
+	verify := func(token string) (reads int64, err error) {
+		t.Helper()
+		p.counted.Since()
+		_, err = onB.Verify(token)
+		return p.counted.Since(), err
+	}
+	loginOnA := func(username string) string {
+		t.Helper()
+		if _, err := p.a.CreateAccount(as(t.Context(), "lombardia"), &famiv1.CreateAccountRequest{
+			Parent: "regions/lombardia", AccountId: username, Password: password, Account: account(famiv1.Role_ROLE_CONSULTANT, ""),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.a.Login(t.Context(), &famiv1.LoginRequest{Username: username + "@lombardia", Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.GetToken()
+	}
+
+	token := loginOnA("mrossi")
+	if reads, err := verify(token); err != nil || reads != 1 {
+		t.Fatalf("A's token of an account A just made, on B before B follows the change: %v after %d reads, want accepted after 1", err, reads)
+	}
+	if reads, err := verify(token); err != nil || reads != 0 {
+		t.Errorf("the same token again on B: %v after %d reads, want accepted from memory", err, reads)
+	}
+
+	// A token of a credential whose record the store lacks: signed here,
+	// as only a famid can, for a record lost.
+	lost, _, err := p.keys.Sign(auth.TokenSpec{Subject: "account:lbianchi", Region: "lombardia", Role: principal.Consultant, TTL: time.Hour, Generation: 1 << 40}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reads, err := verify(lost); errs.CodeOf(err) != errs.Unauthenticated || reads != 1 {
+		t.Fatalf("a token of a credential whose record is lost, on B: %v after %d reads, want refused after 1", err, reads)
+	}
+	if reads, err := verify(lost); errs.CodeOf(err) != errs.Unauthenticated || reads != 0 {
+		t.Errorf("the same token again on B: %v after %d reads, want refused with no read", err, reads)
+	}
+
+	// The credential's record written again (the account made anew)
+	// reaches B: a token of it is accepted, the lost one still refused.
+	again := loginOnA("lbianchi")
+	p.readsUntil(t, changes, storetest.Naming("subject_generation", "account:lbianchi@lombardia"))
+	if _, err := verify(again); err != nil {
+		t.Errorf("a token of the credential's new record on B: %v, want accepted", err)
+	}
+	if _, err := verify(lost); errs.CodeOf(err) != errs.Unauthenticated {
+		t.Errorf("the lost record's token once a new record reached B: %v, want refused", err)
+	}
 }

@@ -51,6 +51,11 @@ type revocations struct {
 	// (voidLocked), since what it held is lost. In a list as read
 	// (loadRevocations, followNamed), those this read found.
 	damaged map[store.SystemKey]damagedRecord
+	// absent are the credential keys whose record credentials.Revoked
+	// read from the store and found missing (lost, ADR 27): their tokens
+	// are refused without a read each, until a record of theirs reaches
+	// this list. Bounded (maxAbsent).
+	absent map[string]struct{}
 }
 
 // damagedRecord is a record of the revocation list read damaged.
@@ -63,7 +68,10 @@ type damagedRecord struct {
 }
 
 func newRevocations() *revocations {
-	return &revocations{jtis: map[string]time.Time{}, generations: map[string]int64{}, damaged: map[store.SystemKey]damagedRecord{}}
+	return &revocations{
+		jtis: map[string]time.Time{}, generations: map[string]int64{},
+		damaged: map[store.SystemKey]damagedRecord{}, absent: map[string]struct{}{},
+	}
 }
 
 // loadRevocations reads the revocation list as stored. A damaged record
@@ -197,6 +205,7 @@ func (r *revocations) mergeLocked(fresh *revocations, gone []string, now time.Ti
 		}
 	}
 	for subject, gen := range fresh.generations {
+		delete(r.absent, subject)
 		k := store.SystemKey{Bucket: bucketGeneration, Key: subject}
 		if d, void := r.damaged[k]; void {
 			delete(r.damaged, k)
@@ -288,18 +297,22 @@ func (r *revocations) unknownLocked(fresh *revocations) []indexEntry {
 	return entries
 }
 
-// Revoked implements auth.Revocations. A token that names a generation
-// (1 or more) of a credential with no record here is refused: a
+// lookup tells, from the list in memory, whether a token is revoked
+// (auth.Revocations). A token that names a generation (1 or more) of a
+// credential with no record here is refused, and missing says so: a
 // credential has its record from its creation on (CreateAccount, or the
-// start for an account made before, recordGenerations), so its absence is
-// the record lost, a damaged one deleted, and the tokens it had revoked
-// must not come back with it (ADR 27). A token of generation 0 is
+// start for an account made before, recordGenerations), so its absence
+// from the store is the record lost, a damaged one deleted, and the
+// tokens it had revoked must not come back with it (ADR 27); its absence
+// from memory alone may also be a record another famid sharing the store
+// just wrote, which this one's list has not followed yet
+// (credentials.Revoked asks the store then). A token of generation 0 is
 // accepted there, as before.
-func (r *revocations) Revoked(jti, subject, region string, generation int64) bool {
+func (r *revocations) lookup(jti, subject, region string, generation int64) (revoked, missing bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if _, ok := r.jtis[jti]; ok {
-		return true
+		return true, false
 	}
 	// The legacy key, the subject alone, still counts (credentialKey),
 	// as a floor: it is not the credential's record, which is the key
@@ -315,7 +328,48 @@ func (r *revocations) Revoked(jti, subject, region string, generation int64) boo
 		g, known = r.generations[string(key)]
 		gen = max(gen, g)
 	}
-	return generation < gen || (!known && generation > 0)
+	if generation < gen {
+		return true, false
+	}
+	missing = !known && generation > 0
+	return missing, missing
+}
+
+// learn holds the generation gen of credential key, read from the store
+// where the list in memory had none (credentials.Revoked), as a merge
+// would: a generation only rises, and a record held damaged keeps its
+// void until it is read intact (mergeLocked).
+func (r *revocations) learn(key string, gen int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.absent, key)
+	if _, void := r.damaged[store.SystemKey{Bucket: bucketGeneration, Key: key}]; !void {
+		r.generations[key] = max(r.generations[key], gen)
+	}
+}
+
+// maxAbsent bounds the credentials held as read without a record
+// (revocations.absent).
+const maxAbsent = 4096
+
+// markAbsent holds credential key as read without a record from the
+// store, so that its tokens are refused without reading it again.
+func (r *revocations) markAbsent(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.absent) >= maxAbsent {
+		clear(r.absent) // crude but bounded: an entry costs one read to make again
+	}
+	r.absent[key] = struct{}{}
+}
+
+// isAbsent reports whether credential key was read without a record
+// (markAbsent) and has had none written here since.
+func (r *revocations) isAbsent(key string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.absent[key]
+	return ok
 }
 
 // credentialKey is where the generation of a subject in a region is kept.
@@ -410,6 +464,7 @@ func (r *revocations) put(tx store.SystemTx, key string, gen int64) (commit func
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		delete(r.damaged, store.SystemKey{Bucket: bucketGeneration, Key: key})
+		delete(r.absent, key)
 		r.generations[key] = gen
 	}, nil
 }
