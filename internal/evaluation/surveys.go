@@ -336,7 +336,10 @@ func (s *Surveys) AnswerSurvey(ctx context.Context, req *famiv1.AnswerSurveyRequ
 	}
 	// Answers carry no identity: the change log records them as the
 	// anonymous principal, and only as the survey's new counts.
-	m := store.Mutation{Principal: principal.Anonymous.Subject}
+	m, err := store.MutationOf(principal.With(ctx, principal.Anonymous), "", req)
+	if err != nil {
+		return nil, err
+	}
 	_, err = store.Modify(ctx, s.store, region, m, req.GetName(), "", func(tx store.WriteTx, sv *famiv1.Survey) (*famiv1.AnswerSurveyResponse, error) {
 		secret, err := secretOf(tx, sv)
 		if err != nil {

@@ -108,7 +108,10 @@ func (s *Service) CreateCalendarToken(ctx context.Context, req *famiv1.CreateCal
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	id := aip.NewID()
 	// No request_id: a replay would have to store the token to return it.
-	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
+	m, err := store.MutationOf(ctx, "", req)
+	if err != nil {
+		return nil, err
+	}
 	bound, expire, err := s.boundTo(ctx, who, s.cal.Now().Add(ttl))
 	if err != nil {
 		return nil, err
@@ -510,7 +513,10 @@ func (s *Service) RevokeCalendarToken(ctx context.Context, req *famiv1.RevokeCal
 		return nil, err
 	}
 	who := principal.From(ctx)
-	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name(), Fingerprint: store.Fingerprint(req)}
+	m, err := store.MutationOf(ctx, "", req)
+	if err != nil {
+		return nil, err
+	}
 	ct, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*famiv1.CalendarToken, error) {
 		ct := &famiv1.CalendarToken{}
 		overseer := slices.Contains(tokenOverseers, who.Role)
@@ -571,7 +577,7 @@ const revokeBatch = 16
 // how many it revoked.
 func (s *Service) RevokeTokensOf(ctx context.Context, region, owner string) (int, error) {
 	who := principal.From(ctx)
-	m := store.Mutation{Principal: who.Subject, DisplayName: who.Name()}
+	m := store.By(who)
 	revoked := 0
 	// after is the id where the last batch stopped: each batch reads on
 	// from there, not the region's tokens again from the first.
@@ -579,7 +585,7 @@ func (s *Service) RevokeTokensOf(ctx context.Context, region, owner string) (int
 		// batch is what the transaction revoked, set by its last run (a
 		// transaction may run more than once).
 		var batch []*famiv1.CalendarToken
-		_, err := s.store.Update(ctx, region, m, func(tx store.WriteTx) (proto.Message, error) {
+		_, err := store.Mutate(ctx, s.store, region, m, func(tx store.WriteTx) (*emptypb.Empty, error) {
 			now := s.cal.Now()
 			var found []*famiv1.CalendarToken
 			err := tx.List(resource.CalendarTokens, after, func(_ string, raw []byte) (bool, error) {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"slices"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/raccordo/raccordo/internal/aip"
+	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/store"
 )
 
@@ -33,6 +33,10 @@ type Upgrade[T store.Resource] struct {
 	// cluster, record again what is recorded already.
 	Record func(tx store.WriteTx, item T) error
 }
+
+// upgrader is who an upgrade's writes are made by: famid itself, at its
+// start, for no client's request (store.By).
+var upgrader = store.By(principal.Principal{Subject: "famid"})
 
 // Run runs the upgrade in each region of regions (ids). A region whose
 // records cannot all be read (a damaged record, DATA_LOSS, or another of
@@ -76,7 +80,7 @@ func (u Upgrade[T]) region(ctx context.Context, st store.Store, region string) e
 	// The writes touch indexes only: no resource, so no revision and no
 	// change for the feed.
 	for batch := range slices.Chunk(needed, u.Batch) {
-		_, err := st.Update(ctx, region, store.Mutation{Principal: "famid"}, func(tx store.WriteTx) (proto.Message, error) {
+		_, err := store.Mutate(ctx, st, region, upgrader, func(tx store.WriteTx) (*emptypb.Empty, error) {
 			for _, item := range batch {
 				if err := u.Record(tx, item); err != nil {
 					return nil, err
@@ -88,7 +92,7 @@ func (u Upgrade[T]) region(ctx context.Context, st store.Store, region string) e
 			return err
 		}
 	}
-	_, err = st.Update(ctx, region, store.Mutation{Principal: "famid"}, func(tx store.WriteTx) (proto.Message, error) {
+	_, err = store.Mutate(ctx, st, region, upgrader, func(tx store.WriteTx) (*emptypb.Empty, error) {
 		return &emptypb.Empty{}, tx.IndexPut(u.Index, u.Done, "")
 	})
 	return err

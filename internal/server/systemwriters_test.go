@@ -23,20 +23,42 @@ var systemWriters = []string{"internal/accounts/", "internal/server/storage.go"}
 // the AuthService's cells. A call of SystemUpdate anywhere else in the
 // module fails here: make writesSystemStore cover its service first.
 func TestOnlyTheAuthServiceWritesTheSystemStore(t *testing.T) {
+	found := 0
+	inspectModule(t, func(rel string, fset *token.FileSet, n ast.Node) {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return
+		}
+		if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "SystemUpdate" {
+			found++
+			if !writerAllowed(rel) {
+				t.Errorf("%s writes the system store (SystemUpdate): the rights matrix checks the system store only around the AuthService's refused cells", fset.Position(call.Pos()))
+			}
+		}
+	})
+	if found == 0 {
+		t.Fatal("found no call of SystemUpdate at all: the scan looks in the wrong place")
+	}
+}
+
+// inspectModule calls visit on every node of the module's Go files
+// outside the stores (internal/store, which implement the writes), gen/
+// and the tests, with the file's path from the module's root.
+func inspectModule(t *testing.T, visit func(rel string, fset *token.FileSet, n ast.Node)) {
+	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	found := 0
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		rel := filepath.ToSlash(strings.TrimPrefix(path, root+string(filepath.Separator)))
 		if d.IsDir() {
-			// The stores implement SystemUpdate; gen/ and tools/ call it
-			// nowhere; node_modules and the like hold no Go of ours.
+			// gen/ and tools/ write nowhere; node_modules and the like
+			// hold no Go of ours.
 			if rel == "internal/store" || rel == "gen" || strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "testdata" {
 				return filepath.SkipDir
 			}
@@ -50,25 +72,13 @@ func TestOnlyTheAuthServiceWritesTheSystemStore(t *testing.T) {
 			return err
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "SystemUpdate" {
-				found++
-				if !writerAllowed(rel) {
-					t.Errorf("%s writes the system store (SystemUpdate): the rights matrix checks the system store only around the AuthService's refused cells", fset.Position(call.Pos()))
-				}
-			}
+			visit(rel, fset, n)
 			return true
 		})
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if found == 0 {
-		t.Fatal("found no call of SystemUpdate at all: the scan looks in the wrong place")
 	}
 }
 

@@ -395,8 +395,8 @@ func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutat
 	if err := v.Err(); err != nil {
 		return Mutation{}, err
 	}
-	who := principal.From(ctx)
-	m := Mutation{Principal: who.Subject, DisplayName: who.Name(), RequestID: requestID}
+	m := By(principal.From(ctx))
+	m.RequestID = requestID
 	if v, ok := req.(validateOnly); ok && v.GetValidateOnly() {
 		// A check is no attempt of the write: its request_id is neither
 		// looked up (an earlier call's answer is not replayed for it) nor
@@ -410,6 +410,15 @@ func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutat
 		m.Fingerprint = Fingerprint(req)
 	}
 	return m, nil
+}
+
+// By describes a write that no request of a client asks for, made by
+// who: a step of another write (the feed tokens an account's new password
+// revokes), an upgrade of the stored data. It has no request_id and is
+// never validate-only; a write that a request asks for takes MutationOf,
+// which reads both from the request (TestRegionWritesGoThroughMutate).
+func By(who principal.Principal) Mutation {
+	return Mutation{Principal: who.Subject, DisplayName: who.Name()}
 }
 
 // validateOnly is a request with AIP-163's validate_only field.
