@@ -101,6 +101,13 @@ func Thumbprint(pub ed25519.PublicKey) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
+// Reload reads the key directory again, at once: a process that has just
+// written a key into it (the keys of a shared store, downloaded when its
+// watch reports them) verifies with that key from then on, rather than
+// at the first unknown key id after publicKey's wait, up to five seconds
+// on; and signs with it if it is the newest, as after that read.
+func (ks *KeySet) Reload() error { return ks.reload() }
+
 func (ks *KeySet) reload() error {
 	entries, err := os.ReadDir(ks.dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {

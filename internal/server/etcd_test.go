@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -16,6 +17,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/accounts"
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/server"
 	"github.com/raccordo/raccordo/internal/server/servertest"
 	"github.com/raccordo/raccordo/internal/store"
@@ -83,6 +85,44 @@ func TestEtcdTwoServers(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestEtcdRotatedKeyVerifiedOnceShared: a signing key rotated into famid
+// A's data dir reaches famid B through the shared system records at A's
+// next system change, and B verifies with it as soon as it has written it
+// into its own data dir: its key set reads the directory again then
+// (KeySet.Reload), where it read it only at an unknown key id, at most
+// every five seconds, and refused A's tokens meanwhile. B's JWKS lists the
+// key once its key set holds it.
+func TestEtcdRotatedKeyVerifiedOnceShared(t *testing.T) {
+	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
+	a := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/rotate/"))
+	b := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/rotate/"))
+	ctx := t.Context()
+	kid, err := auth.RotateKey(a.DataDir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A shares its keys at each system change: one made through A.
+	if _, err := newSurface(t, a, "grpc").CreateServiceToken(ctx, &famiv1.CreateServiceTokenRequest{Parent: lombardia, SystemId: "siage", DisplayName: "SIAGE"}); err != nil {
+		t.Fatal(err)
+	}
+	waittest.Until(t, "B's JWKS to list the key rotated into A", func() bool {
+		res, err := http.Get(b.httpURL() + "/.well-known/jwks.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(string(body), kid)
+	})
+	token := a.mintToken(ministrySpec) // signed with the rotated key, the newest in A's dir
+	if _, err := newSurfaceAs(t, b, "grpc", token).WhoAmI(ctx, &famiv1.WhoAmIRequest{}); err != nil {
+		t.Errorf("a token signed with the key rotated into A, through B: %v", err)
+	}
 }
 
 // TestEtcdReadiness: famid on etcd is ready only while its cluster

@@ -396,7 +396,7 @@ func (s *Server) openStorage(ctx context.Context, tracer trace.Tracer) error {
 	}
 	if _, isShared := s.store.(store.SharedSystem); isShared {
 		// Download the keys other processes created before loading them.
-		if err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
+		if _, err := shareKeys(ctx, s.store, s.cfg.DataDir); err != nil {
 			return err
 		}
 	}

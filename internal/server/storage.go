@@ -188,15 +188,16 @@ const bucketSigningKeys = "signing_keys"
 // hold the same keys (the union of both), so that every famid on one etcd
 // cluster signs with the newest key and verifies every key. The private
 // keys are in etcd then: the cluster must be protected like the data dir
-// (TLS, etcd users; see docs/deploy-etcd.md).
-func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
+// (TLS, etcd users; see docs/deploy-etcd.md). wrote reports that it
+// wrote key files the data dir lacked, even when it then fails.
+func shareKeys(ctx context.Context, sys store.System, dataDir string) (wrote bool, err error) {
 	dir := filepath.Join(dataDir, auth.KeyDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create key dir: %w", err)
+		return false, fmt.Errorf("create key dir: %w", err)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("read key dir: %w", err)
+		return false, fmt.Errorf("read key dir: %w", err)
 	}
 	local := map[string][]byte{}
 	for _, e := range entries {
@@ -205,7 +206,7 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
-			return fmt.Errorf("read key: %w", err)
+			return false, fmt.Errorf("read key: %w", err)
 		}
 		local[e.Name()] = b
 	}
@@ -234,17 +235,18 @@ func shareKeys(ctx context.Context, sys store.System, dataDir string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("share signing keys: %w", err)
+		return false, fmt.Errorf("share signing keys: %w", err)
 	}
 	for name, b := range missing {
 		if filepath.Base(name) != name || !strings.HasSuffix(name, ".pem") {
-			return fmt.Errorf("shared signing key %q: not a key file name", name)
+			return wrote, fmt.Errorf("shared signing key %q: not a key file name", name)
 		}
 		if err := atomicfile.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			return fmt.Errorf("write shared key: %w", err)
+			return wrote, fmt.Errorf("write shared key: %w", err)
 		}
+		wrote = true
 	}
-	return nil
+	return wrote, nil
 }
 
 // followShared opens the accounts (open) and keeps this process's copies
@@ -268,7 +270,13 @@ func (s *Server) followShared(ctx context.Context, shared store.SharedSystem, op
 		if err != nil && fctx.Err() == nil {
 			s.log.Warn("follow the system records", "err", err)
 		}
-		if err := shareKeys(fctx, s.store, s.cfg.DataDir); err != nil && fctx.Err() == nil {
+		wrote, err := shareKeys(fctx, s.store, s.cfg.DataDir)
+		if wrote {
+			// A token signed with a key another famid just shared
+			// verifies here from now on (KeySet.Reload).
+			err = errors.Join(err, s.keys.Reload())
+		}
+		if err != nil && fctx.Err() == nil {
 			s.log.Warn("share signing keys", "err", err)
 		}
 	})
@@ -276,7 +284,7 @@ func (s *Server) followShared(ctx context.Context, shared store.SharedSystem, op
 	// store).
 	s.stopFollow = func() { cancel(); <-done }
 	if err == nil {
-		err = shareKeys(ctx, s.store, s.cfg.DataDir)
+		_, err = shareKeys(ctx, s.store, s.cfg.DataDir)
 	}
 	if err != nil {
 		s.stopFollow()

@@ -72,13 +72,14 @@ func TestStartSharesTheKeysOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.keys = keys
 	// An earlier start shared the keys and opened the accounts, as at every
 	// start but a cluster's first: this start then writes nothing (no key,
 	// no migration mark, no generation record), so no notice of its own
 	// writes comes before the one watched to share the keys again. Under
 	// load such notices came apart from the first, now and then, and were
 	// counted as the start's shares.
-	if err := shareKeys(t.Context(), etcdBackend{Store: st}, dir); err != nil {
+	if _, err := shareKeys(t.Context(), etcdBackend{Store: st}, dir); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := accounts.New(t.Context(), etcdBackend{Store: st}, etcdBackend{Store: st}, keys, accounts.Options{}); err != nil {
