@@ -108,6 +108,12 @@ const RequestIDReused = "REQUEST_ID_REUSED"
 // where an id stands, "nuovo", "nuova" or "calendario".
 const IDReserved = "ID_RESERVED"
 
+// QuarterNotStarted is the reason of a quarter named for a new monitoring
+// report that has not begun yet: the id is well formed and inside the
+// project's span, and a client may say that it must wait for the
+// quarter's first day rather than repeat the field's rule.
+const QuarterNotStarted = "QUARTER_NOT_STARTED"
+
 // Error is the platform's error. Reason is the stable token clients can
 // switch on, from the catalogue (reasons.go); Message is a sentence for
 // people; Violations list the invalid fields of an Invalid error. Build one

@@ -60,6 +60,9 @@ func (s *Service) CreateMonitoringReport(ctx context.Context, req *famiv1.Create
 	if !ok {
 		return nil, errs.InvalidField("monitoring_report_id", "%q is not a quarter: want YYYY-qN, e.g. 2021-q1", errs.Clip(req.GetMonitoringReportId(), errs.MaxEcho))
 	}
+	if err := s.started(q); err != nil {
+		return nil, err
+	}
 	if req.GetMonitoringReport() == nil {
 		return nil, errs.InvalidField("monitoring_report", "is required")
 	}

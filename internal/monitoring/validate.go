@@ -193,6 +193,20 @@ func checkSpan(p *famiv1.Project, q quarter) error {
 	return nil
 }
 
+// started refuses a quarter that has not begun on today's date in Italy
+// (ADR 39): a quarter's report says what happened in it, so none is
+// started before its first day; the running quarter is allowed, to be
+// filled as it goes. It is a fault of the request, as a quarter outside
+// the project's span is: the caller names a quarter that has begun.
+func (s *Service) started(q quarter) error {
+	if !q.start().After(s.today()) {
+		return nil
+	}
+	var v errs.Violations
+	v.AddReason("monitoring_report_id", errs.QuarterNotStarted, "%s has not started: a quarter is reported from its first day, %s", q, q.start().Format(time.DateOnly))
+	return v.Err()
+}
+
 func count(v *errs.Violations, field string, n int32) {
 	if n < 0 || n > maxCount {
 		v.Add(field, "%d is not a count: want 0 to %d", n, maxCount)

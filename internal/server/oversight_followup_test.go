@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -46,9 +47,12 @@ func TestDashboardKeepsRegionOfIndicatorsOnly(t *testing.T) {
 // amount bring a region's paid and committed to check.MaxRegionCents
 // exactly, and are written; the next report, which would pass it, is
 // refused with LIMIT_REACHED and nothing of it is written; the region's
-// and the nation's summaries answer the ceiling, not a wrapped sum.
+// and the nation's summaries answer the ceiling, not a wrapped sum. The
+// server's clock is moved to the last quarter's first day: a report of a
+// quarter not begun is refused (ADR 39).
 func TestRegionMoneyCeiling(t *testing.T) {
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ts.Clock.Advance(time.Date(2046, time.January, 1, 12, 0, 0, 0, time.UTC).Sub(ts.Clock.Now()))
 		ctx := t.Context()
 		const parent = "regions/molise"
 		admin := newSurfaceFor(t, ts, kind, regionAdminSpec("molise"))

@@ -159,3 +159,66 @@ func TestArchivedNotOfferedAsAChoice(t *testing.T) {
 		t.Errorf("the form of a draft in the archived network does not show its network")
 	}
 }
+
+// TestArchivedMemberNotOfferedAttendance: on a held meeting's page, a
+// member partner archived since (ADR 30) has no attendance row and is no
+// choice of a new action item's owner, both of which the service refuses
+// it, while one archived after its attendance was recorded keeps its row
+// (the save sends the attendance whole), and the form as the page fills
+// it saves. Before, the archived member had its row and its choice.
+func TestArchivedMemberNotOfferedAttendance(t *testing.T) {
+	f := startFamid(t)
+	udp, cpia := f.bergamoPartners()
+	school := f.partner("lombardia", "scuola-bergamo", "Scuola di Bergamo")
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia, school)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	c := f.client(t)
+	c.signIn("admin@lombardia")
+	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10).Format("02/01/2006")
+	res, _ := c.do("POST", "/incontri", url.Values{"csrf": {c.csrf("/incontri/nuovo")}, "networks": {network},
+		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo"}, "day": {day},
+		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
+	held := strings.Split(res.Header.Get("Location"), "?")[0]
+	if res.StatusCode != http.StatusSeeOther || held == "" {
+		t.Fatalf("schedule the held meeting: status %d", res.StatusCode)
+	}
+	ctx := f.admin("lombardia")
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	name := "regions/lombardia/meetings/" + lastID(held)
+	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: name,
+		Attendance: []*famiv1.PartnerAttendance{{Partner: school, Attendees: 2}}}); err != nil {
+		t.Fatalf("record the school's attendance: %v", err)
+	}
+	for _, partner := range []string{cpia, school} {
+		if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: partner, Archived: true},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"archived"}}}); err != nil {
+			t.Fatalf("archive %s: %v", partner, err)
+		}
+	}
+
+	_, page := c.do("GET", held, nil)
+	for _, tc := range []struct {
+		what, text string
+		want       bool
+	}{
+		{"the active member's row", `name="att.` + udp + `"`, true},
+		{"the archived member's row", `name="att.` + cpia + `"`, false},
+		{"the row of the archived member with attendance recorded", `name="att.` + school + `" value="2"`, true},
+		{"the active member as an owner", `<option value="` + udp + `">`, true},
+		{"the archived members as owners", `<option value="` + cpia + `">`, false},
+		{"the archived school as an owner", `<option value="` + school + `">`, false},
+	} {
+		if strings.Contains(page, tc.text) != tc.want {
+			t.Errorf("%s: shown %v, want %v", tc.what, !tc.want, tc.want)
+		}
+	}
+	att := formValues(t, page, held+"/presenze")
+	att.Set("att."+udp, "3")
+	if res, page := c.do("POST", held+"/presenze", att); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the attendance as the page fills it: status %d\n%s", res.StatusCode, page)
+	}
+	m, err := meetings.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: name})
+	if err != nil || len(m.GetAttendance()) != 2 {
+		t.Errorf("the attendance saved: %v, %v; want the UdP's and the school's", m.GetAttendance(), err)
+	}
+}

@@ -176,6 +176,13 @@ func labelMask() *fieldmaskpb.FieldMask {
 	return &fieldmaskpb.FieldMask{Paths: []string{"name", "display_name"}}
 }
 
+// labelStateMask is labelMask with whether a partner is archived, for a
+// page that offers it only while it takes something new (ADR 30): a
+// protocol's signatures, a meeting's attendance.
+func labelStateMask() *fieldmaskpb.FieldMask {
+	return &fieldmaskpb.FieldMask{Paths: []string{"name", "display_name", "archived"}}
+}
+
 // networkChoices are the display names, by name, of the first searchPage
 // active networks of the region (of partner's only, when set: myNetworks'
 // rule) whose names or whose lead partner's contain query, and whether

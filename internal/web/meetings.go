@@ -547,7 +547,8 @@ type meetingPage struct {
 	frame
 	Meeting     *famiv1.Meeting
 	Partners    map[string]string
-	Members     []option
+	Members     []option // the attendance form's rows
+	Owners      []option // a new action item's choices
 	Attendance  map[string]int32
 	Items       []actionRow
 	Roles       []option
@@ -603,12 +604,19 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 			members = append(members, at.GetPartner())
 		}
 	}
-	if p.Partners, err = a.partnerLabels(s, slices.Concat(members, meetingPartners(m))); err != nil {
+	partners, labels, err := readLabelled(s, nil, slices.Concat(members, meetingPartners(m)), resource.Partners,
+		a.batchPartners(labelStateMask()), displayNameOf, a.partnerNames)
+	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
+	p.Partners = labels
+	members, owners := offeredPartners(members, partners, m)
 	for _, name := range members {
 		p.Members = append(p.Members, option{Value: name, Label: p.Partners[name]})
+	}
+	for _, name := range owners {
+		p.Owners = append(p.Owners, option{Value: name, Label: p.Partners[name]})
 	}
 	for _, at := range m.GetAttendance() {
 		p.Attendance[at.GetPartner()] = at.GetAttendees()
@@ -641,6 +649,29 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	attendanceRowless(fm, members)
 	p.NewItems = formRows(fm, "ai", 3)
 	a.render(w, code, "meeting", p)
+}
+
+// offeredPartners splits members, the partners of a meeting's page,
+// into those the attendance form has a row for and the choices of a new
+// action item's owner, given partners, those read with whether each is
+// archived. An archived partner takes no new attendance or action item
+// (ADR 30): offered, the save was refused ARCHIVED. One with attendance
+// recorded in m keeps its row, since the save sends the attendance whole
+// and the service keeps what a record already named.
+func offeredPartners(members []string, partners []*famiv1.Partner, m *famiv1.Meeting) (rows, owners []string) {
+	archived := map[string]bool{}
+	for _, pa := range partners {
+		archived[pa.GetName()] = pa.GetArchived()
+	}
+	for _, name := range members {
+		if !archived[name] {
+			owners = append(owners, name)
+		}
+		if !archived[name] || slices.ContainsFunc(m.GetAttendance(), func(at *famiv1.PartnerAttendance) bool { return at.GetPartner() == name }) {
+			rows = append(rows, name)
+		}
+	}
+	return rows, owners
 }
 
 // attendanceRowless moves the errors of an attendance row (attendanceFault)

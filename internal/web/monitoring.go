@@ -183,7 +183,7 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 		a.fail(w, r, s, err)
 		return
 	}
-	p.NewQuarters = unreportedQuarters(pr, p.Reports, nf.Get("new_period"))
+	p.NewQuarters = unreportedQuarters(pr, p.Reports, a.today(), nf.Get("new_period"))
 	if !a.summarize(w, r, s, p, pr.GetName(), period) {
 		return
 	}
@@ -193,14 +193,18 @@ func (a *App) renderProjectMonitoring(w http.ResponseWriter, r *http.Request, s 
 	a.render(w, code, "monitoring", p)
 }
 
-// unreportedQuarters are the quarters of project pr's span that none of
-// its reports is for, the choices of a new report, with selected (what
+// unreportedQuarters are the quarters of project pr's span, up to today's
+// (the service refuses a report of a quarter not begun, ADR 39), that none
+// of its reports is for, the choices of a new report, with selected (what
 // a refused form sent) kept.
-func unreportedQuarters(pr *famiv1.Project, reports []*famiv1.MonitoringReport, selected string) []option {
+func unreportedQuarters(pr *famiv1.Project, reports []*famiv1.MonitoringReport, today time.Time, selected string) []option {
 	start, err1 := time.ParseInLocation(time.DateOnly, pr.GetStartDate(), territory.Rome)
 	end, err2 := time.ParseInLocation(time.DateOnly, pr.GetEndDate(), territory.Rome)
 	if err1 != nil || err2 != nil { // the services keep a project's dates valid
 		return withSelected(nil, selected)
+	}
+	if end.After(today) {
+		end = today
 	}
 	reported := func(id string) bool {
 		return slices.ContainsFunc(reports, func(r *famiv1.MonitoringReport) bool { return r.GetPeriod() == id })

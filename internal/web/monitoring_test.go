@@ -14,6 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -1022,5 +1024,34 @@ func TestSummaryShowsEndedProjectsMoneyApart(t *testing.T) {
 	admin.wantPage("/monitoraggio?trimestre=2022-q2", http.StatusOK, line)
 	if page := admin.wantPage("/monitoraggio?trimestre=2021-q2", http.StatusOK); strings.Contains(page, "progetti conclusi") {
 		t.Error("the summary of a quarter Lab'Impact covers shows money of ended projects")
+	}
+}
+
+// TestNewReportOnlyOfABegunQuarter: a project running past today offers
+// a new report of its quarters up to today's (the server's clock stands
+// on 30 November 2026), never one not begun, which the service refuses
+// (ADR 39); a form that sends one anyway gets the Italian reason beside
+// the quarter, and nothing is written. Before, the select offered every
+// quarter of the span, years ahead.
+func TestNewReportOnlyOfABegunQuarter(t *testing.T) {
+	f, _, admin := monitoringClients(t)
+	if _, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "in-corso",
+		Project: &famiv1.Project{Code: "PROG-9", Title: "In corso", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2026-01-01", EndDate: "2028-12-31"}}); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "/progetti/in-corso/monitoraggio"
+	page := admin.wantPage(addr, http.StatusOK)
+	offered := regexp.MustCompile(`(?s)<select id="f-new_period" name="new_period"[^>]*>(.*?)</select>`).FindStringSubmatch(page)
+	if offered == nil || !strings.Contains(offered[1], `<option value="2026-q4">`) || strings.Contains(offered[1], `"2027-q1"`) {
+		t.Errorf("the new report's quarters: want 2026-q4 and none later: %v", offered)
+	}
+
+	res, page := admin.do("POST", addr, url.Values{"csrf": {admin.csrf(addr)}, "new_period": {"2027-q1"}})
+	if want := `<span class="error-text" id="f-new_period-err">Questo trimestre non è ancora iniziato`; res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, want) {
+		t.Errorf("create 2027-q1: status %d, want 422 with %s", res.StatusCode, want)
+	}
+	if _, err := famiv1.NewMonitoringServiceClient(f.conn).GetMonitoringReport(f.admin("lombardia"), &famiv1.GetMonitoringReportRequest{
+		Name: "regions/lombardia/projects/in-corso/monitoringReports/2027-q1"}); status.Code(err) != codes.NotFound {
+		t.Errorf("the refused report: %v, want NOT_FOUND", err)
 	}
 }

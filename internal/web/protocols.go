@@ -75,7 +75,7 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 	// are read with whether each is archived, which protocols.TakesNew
 	// asks, in the same call.
 	parties, partners, err := readLabelled(s, nil, protocolPartners(pr), resource.Partners,
-		a.batchPartners(&fieldmaskpb.FieldMask{Paths: []string{"name", "display_name", "archived"}}), displayNameOf, a.partnerNames)
+		a.batchPartners(labelStateMask()), displayNameOf, a.partnerNames)
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
