@@ -49,7 +49,9 @@ const (
 // "{name}@{revision}".
 type MonitoringServiceClient interface {
 	// CreateMonitoringReport starts the report of a quarter, as a DRAFT.
-	// Returns ALREADY_EXISTS when the quarter has one.
+	// Returns ALREADY_EXISTS when the quarter has one, and INVALID_ARGUMENT
+	// naming monitoring_report_id, with reason QUARTER_NOT_STARTED, for a
+	// quarter that has not begun on today's date in Rome (ADR 39).
 	CreateMonitoringReport(ctx context.Context, in *CreateMonitoringReportRequest, opts ...grpc.CallOption) (*MonitoringReport, error)
 	// GetMonitoringReport returns a report; "{name}@{revision}" returns an
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
@@ -243,7 +245,9 @@ func (c *monitoringServiceClient) UpdateMonitoringSettings(ctx context.Context, 
 // "{name}@{revision}".
 type MonitoringServiceServer interface {
 	// CreateMonitoringReport starts the report of a quarter, as a DRAFT.
-	// Returns ALREADY_EXISTS when the quarter has one.
+	// Returns ALREADY_EXISTS when the quarter has one, and INVALID_ARGUMENT
+	// naming monitoring_report_id, with reason QUARTER_NOT_STARTED, for a
+	// quarter that has not begun on today's date in Rome (ADR 39).
 	CreateMonitoringReport(context.Context, *CreateMonitoringReportRequest) (*MonitoringReport, error)
 	// GetMonitoringReport returns a report; "{name}@{revision}" returns an
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.

@@ -74,7 +74,9 @@ const (
 // MonitoringServiceClient is a client for the fami.v1.MonitoringService service.
 type MonitoringServiceClient interface {
 	// CreateMonitoringReport starts the report of a quarter, as a DRAFT.
-	// Returns ALREADY_EXISTS when the quarter has one.
+	// Returns ALREADY_EXISTS when the quarter has one, and INVALID_ARGUMENT
+	// naming monitoring_report_id, with reason QUARTER_NOT_STARTED, for a
+	// quarter that has not begun on today's date in Rome (ADR 39).
 	CreateMonitoringReport(context.Context, *v1.CreateMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// GetMonitoringReport returns a report; "{name}@{revision}" returns an
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
@@ -337,7 +339,9 @@ func (c *monitoringServiceClient) UpdateMonitoringSettings(ctx context.Context, 
 // MonitoringServiceHandler is an implementation of the fami.v1.MonitoringService service.
 type MonitoringServiceHandler interface {
 	// CreateMonitoringReport starts the report of a quarter, as a DRAFT.
-	// Returns ALREADY_EXISTS when the quarter has one.
+	// Returns ALREADY_EXISTS when the quarter has one, and INVALID_ARGUMENT
+	// naming monitoring_report_id, with reason QUARTER_NOT_STARTED, for a
+	// quarter that has not begun on today's date in Rome (ADR 39).
 	CreateMonitoringReport(context.Context, *v1.CreateMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// GetMonitoringReport returns a report; "{name}@{revision}" returns an
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
