@@ -171,8 +171,26 @@ func (s *snapshot) modRevision(key string) int64 {
 // scan calls fn for the keys in [from, end) in order until fn returns
 // false, a page at a time.
 func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool) {
+	s.pages(from, end, false, fn)
+}
+
+// scanDesc is scan in reverse key order, the last key first. etcd sorts a
+// descending range whole before it applies the limit (it reads every key
+// of [from, end) for each page), so a caller keeps the range narrow (a
+// month of an index): what crosses the network is still one page.
+func (s *snapshot) scanDesc(from, end string, fn func(k string, v []byte) bool) {
+	s.pages(from, end, true, fn)
+}
+
+// pages reads [from, end) a page at a time, in key order or (desc) in
+// reverse, until fn returns false.
+func (s *snapshot) pages(from, end string, desc bool, fn func(k string, v []byte) bool) {
+	opts := []clientv3.OpOption{clientv3.WithLimit(pageSize)}
+	if desc {
+		opts = append(opts, clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
+	}
 	for {
-		resp := s.read(from, clientv3.WithRange(end), clientv3.WithLimit(pageSize))
+		resp := s.read(from, append(opts, clientv3.WithRange(end))...)
 		if resp == nil {
 			return
 		}
@@ -184,7 +202,11 @@ func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool) {
 		if !resp.More || len(resp.Kvs) == 0 {
 			return
 		}
-		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+		if last := string(resp.Kvs[len(resp.Kvs)-1].Key); desc {
+			end = last
+		} else {
+			from = last + "\x00"
+		}
 	}
 }
 
@@ -270,6 +292,16 @@ func (o *overlay) rollback(m int) {
 
 // scan merges the snapshot's keys in [from, end) with the buffered writes.
 func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
+	o.merge(from, end, false, fn)
+}
+
+// scanDesc is scan in reverse key order (snapshot.scanDesc).
+func (o *overlay) scanDesc(from, end string, fn func(k string, v []byte) bool) {
+	o.merge(from, end, true, fn)
+}
+
+// merge is scan in key order or, when desc, in reverse.
+func (o *overlay) merge(from, end string, desc bool, fn func(k string, v []byte) bool) {
 	var pending []string
 	for k := range o.writes {
 		if k >= from && k < end {
@@ -277,10 +309,16 @@ func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
 		}
 	}
 	slices.Sort(pending)
-	// emit sends the buffered writes before key k (all of them for k ==
-	// ""); false means fn asked to stop.
+	read := o.snap.scan
+	if desc {
+		slices.Reverse(pending)
+		read = o.snap.scanDesc
+	}
+	// emit sends the buffered writes that come before key k in the scan's
+	// order (all of them for k == ""); false means fn asked to stop.
+	before := func(a, b string) bool { return a < b && !desc || a > b && desc }
 	emit := func(k string) bool {
-		for len(pending) > 0 && (k == "" || pending[0] < k) {
+		for len(pending) > 0 && (k == "" || before(pending[0], k)) {
 			w := o.writes[pending[0]]
 			key := pending[0]
 			pending = pending[1:]
@@ -291,7 +329,7 @@ func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
 		return true
 	}
 	stopped := false
-	o.snap.scan(from, end, func(k string, v []byte) bool {
+	read(from, end, func(k string, v []byte) bool {
 		if !emit(k) {
 			stopped = true
 			return false

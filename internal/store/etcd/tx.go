@@ -25,14 +25,11 @@ const (
 	rangeTyp     = "typ/"
 )
 
-// prefixEnd is the end of the key range of every key starting with p.
+// prefixEnd is the end of the key range of every key starting with p
+// ("\x00", etcd's "to the last key", when no key follows them).
 func prefixEnd(p string) string {
-	b := []byte(p)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1])
-		}
+	if end := store.PrefixEnd(p); end != "" {
+		return end
 	}
 	return "\x00"
 }
@@ -172,6 +169,17 @@ func (t *tx) IndexScanAfter(index, prefix, after string, fn func(key, value stri
 		from = start + after + "\x00" // the first key after after
 	}
 	t.o.scan(from, prefixEnd(start+prefix), func(k string, v []byte) bool {
+		return fn(k[len(start):], string(v))
+	})
+}
+
+func (t *tx) IndexScanBefore(index, prefix, before string, fn func(key, value string) bool) {
+	start := t.idxKey(index, "")
+	end := prefixEnd(start + prefix)
+	if before != "" && start+before < end {
+		end = start + before
+	}
+	t.o.scanDesc(start+prefix, end, func(k string, v []byte) bool {
 		return fn(k[len(start):], string(v))
 	})
 }
