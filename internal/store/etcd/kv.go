@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -210,6 +211,67 @@ func (s *snapshot) pages(from, end string, desc bool, fn func(k string, v []byte
 	}
 }
 
+// scanTop is scan of the keys in [from, end) that top keeps: each page
+// is read keys only, and the values of the kept keys are fetched after,
+// each run of consecutive kept keys as one range, up to maxOps ranges a
+// round trip. A collection's key range holds its resources' children too
+// (a project's reports follow the project), which a listing skips: read
+// with their values, a page of projects fetched every report under them.
+func (s *snapshot) scanTop(from, end string, top func(k string) bool, maxOps int, fn func(k string, v []byte) bool) {
+	for {
+		resp := s.read(from, clientv3.WithRange(end), clientv3.WithLimit(pageSize), clientv3.WithKeysOnly())
+		if resp == nil {
+			return
+		}
+		for _, kv := range s.values(resp.Kvs, top, maxOps) {
+			if !fn(string(kv.Key), kv.Value) {
+				return
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
+// values reads, with their values, the keys of page (read keys only, in
+// key order) that top keeps: a range for each run of them, no kept key
+// between two of a run, so the ranges hold those keys alone.
+func (s *snapshot) values(page []*mvccpb.KeyValue, top func(k string) bool, maxOps int) []*mvccpb.KeyValue {
+	var runs []clientv3.Op
+	first, last := "", ""
+	flush := func() {
+		if first != "" {
+			runs = append(runs, clientv3.OpGet(first, s.opts(clientv3.WithRange(last+"\x00"))...))
+		}
+		first = ""
+	}
+	for _, kv := range page {
+		switch k := string(kv.Key); {
+		case !top(k):
+			flush()
+		case first == "":
+			first, last = k, k
+		default:
+			last = k
+		}
+	}
+	flush()
+	var out []*mvccpb.KeyValue
+	for batch := range slices.Chunk(runs, maxOps) {
+		resp, err := s.kv.Txn(s.ctx).Then(batch...).Commit()
+		if err != nil {
+			s.fail(err)
+			return out
+		}
+		for _, r := range resp.Responses {
+			out = append(out, r.GetResponseRange().Kvs...)
+		}
+	}
+	return out
+}
+
 // write is a buffered write: a value, or a deletion.
 type write struct {
 	value   []byte
@@ -300,8 +362,25 @@ func (o *overlay) scanDesc(from, end string, fn func(k string, v []byte) bool) {
 	o.merge(from, end, true, fn)
 }
 
+// scanTop is scan of the stored keys top keeps (snapshot.scanTop) and of
+// every buffered write: a caller that skips some keys skips those too.
+func (o *overlay) scanTop(from, end string, top func(k string) bool, maxOps int, fn func(k string, v []byte) bool) {
+	o.mergeWith(from, end, false, func(from, end string, fn func(k string, v []byte) bool) {
+		o.snap.scanTop(from, end, top, maxOps, fn)
+	}, fn)
+}
+
 // merge is scan in key order or, when desc, in reverse.
 func (o *overlay) merge(from, end string, desc bool, fn func(k string, v []byte) bool) {
+	read := o.snap.scan
+	if desc {
+		read = o.snap.scanDesc
+	}
+	o.mergeWith(from, end, desc, read, fn)
+}
+
+// mergeWith is merge of the stored keys read gives, in its order.
+func (o *overlay) mergeWith(from, end string, desc bool, read func(from, end string, fn func(k string, v []byte) bool), fn func(k string, v []byte) bool) {
 	var pending []string
 	for k := range o.writes {
 		if k >= from && k < end {
@@ -309,10 +388,8 @@ func (o *overlay) merge(from, end string, desc bool, fn func(k string, v []byte)
 		}
 	}
 	slices.Sort(pending)
-	read := o.snap.scan
 	if desc {
 		slices.Reverse(pending)
-		read = o.snap.scanDesc
 	}
 	// emit sends the buffered writes that come before key k in the scan's
 	// order (all of them for k == ""); false means fn asked to stop.
