@@ -119,12 +119,18 @@ func indexEmptyValue(t *testing.T, s store.Store) {
 	})
 }
 
-func indexScan(t *testing.T, s store.Store) {
+// putCities stores the index the scans read, beside two whose names
+// share its prefix.
+func putCities(t *testing.T, s store.Store) {
 	indexPut(t, s, lombardia, "by_city",
 		entry{"monza/p1", "1"}, entry{"milano/p2", "2"}, entry{"mi", "3"},
 		entry{"milano/p1", "4"}, entry{"milano", "5"}, entry{"m", "6"}, entry{"lecco/p9", "7"})
 	indexPut(t, s, lombardia, "by_city2", entry{"milano/zz", "other index"})
 	indexPut(t, s, lombardia, "by_cit", entry{"milano/aa", "other index"})
+}
+
+func indexScan(t *testing.T, s store.Store) {
+	putCities(t, s)
 
 	tests := []struct {
 		prefix string
@@ -238,11 +244,7 @@ func scanBefore(tx store.ReadTx, index, prefix, before string) []entry {
 // its position, the last first, also when they fill several of a
 // backend's pages, and stops when asked.
 func indexScanBefore(t *testing.T, s store.Store) {
-	indexPut(t, s, lombardia, "by_city",
-		entry{"monza/p1", "1"}, entry{"milano/p2", "2"}, entry{"mi", "3"},
-		entry{"milano/p1", "4"}, entry{"milano", "5"}, entry{"m", "6"}, entry{"lecco/p9", "7"})
-	indexPut(t, s, lombardia, "by_city2", entry{"milano/zz", "other index"})
-	indexPut(t, s, lombardia, "by_cit", entry{"milano/aa", "other index"})
+	putCities(t, s)
 	indexPut(t, s, lombardia, "bytes", entry{"\xfe", "a"}, entry{"\xff", "b"}, entry{"\xff\xff", "c"})
 	many := make([]entry, 600) // more than a page of etcd's reads
 	for i := range many {
