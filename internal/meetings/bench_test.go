@@ -117,10 +117,11 @@ func createMeetings(b *testing.B, svc *meetings.Service, ctx context.Context, n 
 }
 
 // BenchmarkListAMonthOfMeetings pages through the 2,000 meetings of one
-// month, 50 a page, oldest first, on a real bbolt file: each page reading
-// the month's index keys from its position (now), and, as the baseline in
-// the same run, from the month's first key (before). Both answer the same
-// pages.
+// month, 50 a page, oldest first and newest first, on a real bbolt file:
+// each page reading the month's index keys from its position (now), and,
+// as the baseline in the same run, from the month's first key (before;
+// newest first, held and given back last first). Both answer the same
+// pages; reads/op counts the keys and records read (storetest.ReadCounter).
 //
 //	go test -run '^$' -bench BenchmarkListAMonthOfMeetings -benchtime 5x ./internal/meetings/
 func BenchmarkListAMonthOfMeetings(b *testing.B) {
@@ -130,8 +131,8 @@ func BenchmarkListAMonthOfMeetings(b *testing.B) {
 	clock.Set(start.Add(-time.Hour))
 	opts := meetings.Options{Now: clock.Now}
 	createMeetings(b, meetings.New(st, opts), ctx, n, func(i int) time.Time { return start.Add(time.Duration(i) * 20 * time.Minute) })
-	listAll := func(svc *meetings.Service) (names []string) {
-		req := &famiv1.ListMeetingsRequest{Parent: parent, PageSize: 50} // aip.Each would ask for the largest pages
+	listAll := func(svc *meetings.Service, orderBy string) (names []string) {
+		req := &famiv1.ListMeetingsRequest{Parent: parent, PageSize: 50, OrderBy: orderBy} // aip.Each would ask for the largest pages
 		for {
 			res, err := svc.ListMeetings(ctx, req)
 			if err != nil {
@@ -145,19 +146,24 @@ func BenchmarkListAMonthOfMeetings(b *testing.B) {
 			}
 		}
 	}
-	now, before := meetings.New(st, opts), meetings.New(storetest.ScanFromStart{Store: st}, opts)
-	if got, want := listAll(now), listAll(before); !slices.Equal(got, want) || len(got) != n {
-		b.Fatalf("%d meetings, want the baseline's %d (%d)", len(got), len(want), n)
-	}
-	for _, bc := range []struct {
-		name string
-		svc  *meetings.Service
-	}{{"before", before}, {"now", now}} {
-		b.Run(bc.name, func(b *testing.B) {
-			for b.Loop() {
-				listAll(bc.svc)
-			}
-		})
+	counted := &storetest.ReadCounter{Store: st}
+	now, before := meetings.New(counted, opts), meetings.New(storetest.ScanFromStart{Store: counted}, opts)
+	for _, order := range []struct{ name, orderBy string }{{"oldest", ""}, {"newest", "start_time desc"}} {
+		if got, want := listAll(now, order.orderBy), listAll(before, order.orderBy); !slices.Equal(got, want) || len(got) != n {
+			b.Fatalf("%s first: %d meetings, want the baseline's %d (%d)", order.name, len(got), len(want), n)
+		}
+		for _, bc := range []struct {
+			name string
+			svc  *meetings.Service
+		}{{"before", before}, {"now", now}} {
+			b.Run(order.name+"/"+bc.name, func(b *testing.B) {
+				counted.Since()
+				for b.Loop() {
+					listAll(bc.svc, order.orderBy)
+				}
+				b.ReportMetric(float64(counted.Since())/float64(b.N), "reads/op")
+			})
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package meetings
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 
@@ -17,14 +16,12 @@ import (
 // is time order; the values carry what lists filter on, so a list decodes
 // only the meetings it returns.
 //
-// The store scans an index by prefix, forwards only, from its first key or
-// from after a position (IndexScanAfter). So that a page token does not
-// make a list rescan everything before it, each index is partitioned by
-// month: a companion index lists the months that have keys (with their
-// count), and a scan reads the months in range one prefix at a time. A
-// page in key order resumes at its token's position; one in reverse order
-// (scanDesc) reads its month from the first key, at most one month's keys
-// more than it needs.
+// The store scans an index by prefix, forwards from after a position
+// (IndexScanAfter) or backwards from before one (IndexScanBefore). Each
+// index is partitioned by month: a companion index lists the months that
+// have keys (with their count), and a scan reads the months in range one
+// prefix at a time, so that a page skips the months outside its filter's
+// range. A page resumes at its token's position, in either order.
 var (
 	// byStart holds "{start time, UTC}\x00{meeting id}" -> meeting attrs.
 	byStart = monthIndex{keys: "meeting_by_start", months: "meeting_by_start_months"}
@@ -179,45 +176,32 @@ func (ix monthIndex) count(tx store.WriteTx, month string, delta int) error {
 
 // scanDesc is scan in reverse key order: it calls fn for each key k with
 // from <= k, k < to (no bound when to is "") and k < before (when before
-// is not ""), the last first, until fn returns false. The store scans
-// forwards only: it reads the months in range from the last, each month's
-// keys in range held while they are given back to front, so it holds at
-// most one month's keys.
+// is not ""), the last first, until fn returns false. It reads the months
+// in range from the last, and each month's keys back from the bound
+// (store.ReadTx.IndexScanBefore), so a page reads the keys it answers and
+// the one after, where reading a month forwards read it from its first
+// key. A month is a scan's prefix: on etcd, which sorts a descending range
+// whole before it limits it, one month is what a page costs the cluster.
 func (ix monthIndex) scanDesc(tx store.ReadTx, from, to, before string, fn func(key, value string) bool) {
 	hi := to
 	if before != "" && (hi == "" || before < hi) {
 		hi = before
 	}
-	var months []string
-	tx.IndexScan(ix.months, "", func(m, _ string) bool {
+	monthsBefore := "" // every month
+	if hi != "" {
+		monthsBefore = hi[:min(7, len(hi))] + "\x00" // the months up to hi's
+	}
+	tx.IndexScanBefore(ix.months, "", monthsBefore, func(m, _ string) bool {
 		if len(from) >= 7 && m < from[:7] {
-			return true
-		}
-		if hi != "" && m > hi[:min(7, len(hi))] {
 			return false
 		}
-		months = append(months, m)
-		return true
-	})
-	type entry struct{ k, v string }
-	var keys []entry
-	for _, m := range slices.Backward(months) {
-		keys = keys[:0]
-		tx.IndexScan(ix.keys, m, func(k, v string) bool {
-			if hi != "" && k >= hi {
-				return false
-			}
-			if k >= from {
-				keys = append(keys, entry{k, v})
-			}
-			return true
+		more := true
+		tx.IndexScanBefore(ix.keys, m, hi, func(k, v string) bool {
+			more = k >= from && fn(k, v)
+			return more
 		})
-		for _, e := range slices.Backward(keys) {
-			if !fn(e.k, e.v) {
-				return
-			}
-		}
-	}
+		return more
+	})
 }
 
 // scan calls fn, in key order, for each key k with from <= k, k < to (no

@@ -232,3 +232,87 @@ func TestMeetingPagesReadFromTheirPosition(t *testing.T) {
 		})
 	}
 }
+
+// TestNewestFirstPagesReadOnlyThePage: a page of ListMeetings by
+// start_time desc and of ListCalendarTokens by create_time desc, in a
+// region of 400 of them over two months (the tokens in one), reads the
+// index back from its position (store.ReadTx.IndexScanBefore): the keys
+// it answers and the one after, their records, and the month or two it
+// reads in, where it read its month's keys from the first, up to 400 a
+// page. The pages answer everything once, newest first.
+func TestNewestFirstPagesReadOnlyThePage(t *testing.T) {
+	const n, size = 400, 10
+	e := newEnv(t)
+	c := e.consultant()
+	start := at(t, "2026-03-20 08:00")
+	meetingIDs := make([]string, n)
+	sideBySide(t, n, func(i int) error {
+		mt := e.meeting()
+		mt.StartTime = timestamppb.New(start.Add(time.Duration(i) * time.Hour))
+		mt.EndTime = timestamppb.New(mt.GetStartTime().AsTime().Add(30 * time.Minute))
+		meetingIDs[n-1-i] = fmt.Sprintf("m%05d", i)
+		_, err := e.svc.CreateMeeting(c, &famiv1.CreateMeetingRequest{Parent: parent, MeetingId: fmt.Sprintf("m%05d", i), Meeting: mt})
+		return err
+	})
+	tokenIDs := make([]string, n)
+	for i := range n {
+		e.Clock.Set(e.Clock.Now().Add(time.Minute))
+		owner := e.Member(fmt.Sprintf("cpia-%02d", i%(n/meetings.MaxLiveTokens)))
+		ct, err := e.svc.CreateCalendarToken(owner, &famiv1.CreateCalendarTokenRequest{Parent: parent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokenIDs[n-1-i] = idOfName(ct.GetCalendarToken().GetName())
+	}
+	counted := &storetest.ReadCounter{Store: e.Store}
+	svc := meetings.New(counted, meetings.Options{Now: e.Clock.Now})
+	for _, tc := range []struct {
+		name string
+		want []string
+		// each is what answering one costs: its key and its record,
+		// and for a token its credential's two index keys (its state).
+		each int64
+		page func(token string) ([]string, string, error)
+	}{
+		{"meetings", meetingIDs, 2, func(token string) ([]string, string, error) {
+			res, err := svc.ListMeetings(e.admin(), &famiv1.ListMeetingsRequest{Parent: parent, PageSize: size, PageToken: token, OrderBy: "start_time desc"})
+			var got []string
+			for _, mt := range res.GetMeetings() {
+				got = append(got, idOfName(mt.GetName()))
+			}
+			return got, res.GetNextPageToken(), err
+		}},
+		{"calendar tokens", tokenIDs, 4, func(token string) ([]string, string, error) {
+			res, err := svc.ListCalendarTokens(e.admin(), &famiv1.ListCalendarTokensRequest{Parent: parent, PageSize: size, PageToken: token, OrderBy: "create_time desc"})
+			var got []string
+			for _, ct := range res.GetCalendarTokens() {
+				got = append(got, idOfName(ct.GetName()))
+			}
+			return got, res.GetNextPageToken(), err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var found []string
+			counted.Since()
+			for token, pages := "", 0; pages <= n/size; pages++ {
+				got, next, err := tc.page(token)
+				if err != nil {
+					t.Fatal(err)
+				}
+				found = append(found, got...)
+				// What the page answers, the key after, two months, and
+				// the few keys a list reads besides (the token index's
+				// marker, the key after's credential).
+				if reads, most := counted.Since(), tc.each*int64(len(got))+1+2+4; reads > most {
+					t.Errorf("page %d: %d reads for %d answered; want at most %d", pages+1, reads, len(got), most)
+				}
+				if token = next; token == "" {
+					break
+				}
+			}
+			if !slices.Equal(found, tc.want) {
+				t.Errorf("the pages answered %d, want the %d newest first", len(found), len(tc.want))
+			}
+		})
+	}
+}

@@ -30,3 +30,15 @@ func SplitKey(key string, n int) (parts []string, ok bool) {
 	}
 	return parts, ok
 }
+
+// PrefixEnd is the least key after every key that starts with prefix, the
+// end of a scan of prefix that runs from there backwards; "" when there is
+// none (prefix is empty or all 0xff bytes: the scan runs from the last key).
+func PrefixEnd(prefix string) string {
+	for i := len(prefix) - 1; i >= 0; i-- {
+		if prefix[i] < 0xff {
+			return prefix[:i] + string([]byte{prefix[i] + 1})
+		}
+	}
+	return ""
+}

@@ -111,6 +111,12 @@ type ReadTx interface {
 	// that resumes within prefix (a page token's position) starts there
 	// instead of reading again the keys before it.
 	IndexScanAfter(index, prefix, after string, fn func(key, value string) bool)
+	// IndexScanBefore calls fn for each key of index that starts with
+	// prefix and sorts before before (every one when before is ""), in
+	// reverse key order, until fn returns false: a newest-first page
+	// reads back from its position, and only the keys it answers, where
+	// a forward scan would read the prefix from its first key.
+	IndexScanBefore(index, prefix, before string, fn func(key, value string) bool)
 	// Changes calls fn for each change after revision after, in revision
 	// order, until fn returns false. Returns errs.FailedPrecondition with
 	// reason REVISION_COMPACTED when after is older than the retained log.

@@ -654,6 +654,35 @@ func (t *tx) IndexScanAfter(index, prefix, after string, fn func(key, value stri
 	}
 }
 
+func (t *tx) IndexScanBefore(index, prefix, before string, fn func(key, value string) bool) {
+	b := t.index(index)
+	if b == nil {
+		return
+	}
+	end := store.PrefixEnd(prefix)
+	if before != "" && (end == "" || before < end) {
+		end = before
+	}
+	c := b.Cursor()
+	// Seek finds the first key at or past end: the scan starts at the key
+	// before it, or at the last key when there is none.
+	var k, v []byte
+	if end != "" {
+		k, _ = c.Seek([]byte(end))
+	}
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	p := []byte(prefix)
+	for ; k != nil && bytes.HasPrefix(k, p) && t.live(); k, v = c.Prev() {
+		if !fn(string(k), string(v)) {
+			return
+		}
+	}
+}
+
 func (t *tx) Compacted() int64 {
 	v := t.btx.Bucket(bucketMeta).Get(keyCompacted)
 	if len(v) != 8 {

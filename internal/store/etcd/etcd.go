@@ -16,6 +16,12 @@
 //	idx/{index}\0{key}   secondary indexes
 //	typ/{name}           the protobuf type of each resource
 //
+// A collection's range res/{collection}/ also holds its resources'
+// children (res/projects/p1/monitoringReports/...), which a listing skips:
+// a listing of a collection seen with children reads its range keys only
+// and then fetches its resources' values (tx.List), so that listing
+// projects brings back no report.
+//
 // Framed values carry a CRC-32C checked on every read (store.Frame, ADR
 // 12): etcd's own corruption checks refuse writes only, and find damage
 // only when the members' hashes are compared.
@@ -113,6 +119,10 @@ type Store struct {
 	regions map[string]*region
 	// system is the system records' format marker.
 	system *marker
+	// nested holds the collections ("projects", "monitoringReports": a
+	// collection's last segment) whose listing met a resource's child,
+	// so that their next listings fetch no child's value (tx.List).
+	nested sync.Map
 	// ctx ends when the store closes; it stops the watches and writers.
 	ctx    context.Context
 	cancel context.CancelFunc

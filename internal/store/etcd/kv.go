@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -171,8 +172,26 @@ func (s *snapshot) modRevision(key string) int64 {
 // scan calls fn for the keys in [from, end) in order until fn returns
 // false, a page at a time.
 func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool) {
+	s.pages(from, end, false, fn)
+}
+
+// scanDesc is scan in reverse key order, the last key first. etcd sorts a
+// descending range whole before it applies the limit (it reads every key
+// of [from, end) for each page), so a caller keeps the range narrow (a
+// month of an index): what crosses the network is still one page.
+func (s *snapshot) scanDesc(from, end string, fn func(k string, v []byte) bool) {
+	s.pages(from, end, true, fn)
+}
+
+// pages reads [from, end) a page at a time, in key order or (desc) in
+// reverse, until fn returns false.
+func (s *snapshot) pages(from, end string, desc bool, fn func(k string, v []byte) bool) {
+	opts := []clientv3.OpOption{clientv3.WithLimit(pageSize)}
+	if desc {
+		opts = append(opts, clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
+	}
 	for {
-		resp := s.read(from, clientv3.WithRange(end), clientv3.WithLimit(pageSize))
+		resp := s.read(from, append(opts, clientv3.WithRange(end))...)
 		if resp == nil {
 			return
 		}
@@ -184,8 +203,73 @@ func (s *snapshot) scan(from, end string, fn func(k string, v []byte) bool) {
 		if !resp.More || len(resp.Kvs) == 0 {
 			return
 		}
+		if last := string(resp.Kvs[len(resp.Kvs)-1].Key); desc {
+			end = last
+		} else {
+			from = last + "\x00"
+		}
+	}
+}
+
+// scanTop is scan of the keys in [from, end) that top keeps: each page
+// is read keys only, and the values of the kept keys are fetched after,
+// each run of consecutive kept keys as one range, up to maxOps ranges a
+// round trip. A collection's key range holds its resources' children too
+// (a project's reports follow the project), which a listing skips: read
+// with their values, a page of projects fetched every report under them.
+func (s *snapshot) scanTop(from, end string, top func(k string) bool, maxOps int, fn func(k string, v []byte) bool) {
+	for {
+		resp := s.read(from, clientv3.WithRange(end), clientv3.WithLimit(pageSize), clientv3.WithKeysOnly())
+		if resp == nil {
+			return
+		}
+		for _, kv := range s.values(resp.Kvs, top, maxOps) {
+			if !fn(string(kv.Key), kv.Value) {
+				return
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return
+		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
+}
+
+// values reads, with their values, the keys of page (read keys only, in
+// key order) that top keeps: a range for each run of them, no kept key
+// between two of a run, so the ranges hold those keys alone.
+func (s *snapshot) values(page []*mvccpb.KeyValue, top func(k string) bool, maxOps int) []*mvccpb.KeyValue {
+	var runs []clientv3.Op
+	first, last := "", ""
+	flush := func() {
+		if first != "" {
+			runs = append(runs, clientv3.OpGet(first, s.opts(clientv3.WithRange(last+"\x00"))...))
+		}
+		first = ""
+	}
+	for _, kv := range page {
+		switch k := string(kv.Key); {
+		case !top(k):
+			flush()
+		case first == "":
+			first, last = k, k
+		default:
+			last = k
+		}
+	}
+	flush()
+	var out []*mvccpb.KeyValue
+	for batch := range slices.Chunk(runs, maxOps) {
+		resp, err := s.kv.Txn(s.ctx).Then(batch...).Commit()
+		if err != nil {
+			s.fail(err)
+			return out
+		}
+		for _, r := range resp.Responses {
+			out = append(out, r.GetResponseRange().Kvs...)
+		}
+	}
+	return out
 }
 
 // write is a buffered write: a value, or a deletion.
@@ -270,6 +354,33 @@ func (o *overlay) rollback(m int) {
 
 // scan merges the snapshot's keys in [from, end) with the buffered writes.
 func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
+	o.merge(from, end, false, fn)
+}
+
+// scanDesc is scan in reverse key order (snapshot.scanDesc).
+func (o *overlay) scanDesc(from, end string, fn func(k string, v []byte) bool) {
+	o.merge(from, end, true, fn)
+}
+
+// scanTop is scan of the stored keys top keeps (snapshot.scanTop) and of
+// every buffered write: a caller that skips some keys skips those too.
+func (o *overlay) scanTop(from, end string, top func(k string) bool, maxOps int, fn func(k string, v []byte) bool) {
+	o.mergeWith(from, end, false, func(from, end string, fn func(k string, v []byte) bool) {
+		o.snap.scanTop(from, end, top, maxOps, fn)
+	}, fn)
+}
+
+// merge is scan in key order or, when desc, in reverse.
+func (o *overlay) merge(from, end string, desc bool, fn func(k string, v []byte) bool) {
+	read := o.snap.scan
+	if desc {
+		read = o.snap.scanDesc
+	}
+	o.mergeWith(from, end, desc, read, fn)
+}
+
+// mergeWith is merge of the stored keys read gives, in its order.
+func (o *overlay) mergeWith(from, end string, desc bool, read func(from, end string, fn func(k string, v []byte) bool), fn func(k string, v []byte) bool) {
 	var pending []string
 	for k := range o.writes {
 		if k >= from && k < end {
@@ -277,10 +388,14 @@ func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
 		}
 	}
 	slices.Sort(pending)
-	// emit sends the buffered writes before key k (all of them for k ==
-	// ""); false means fn asked to stop.
+	if desc {
+		slices.Reverse(pending)
+	}
+	// emit sends the buffered writes that come before key k in the scan's
+	// order (all of them for k == ""); false means fn asked to stop.
+	before := func(a, b string) bool { return a < b && !desc || a > b && desc }
 	emit := func(k string) bool {
-		for len(pending) > 0 && (k == "" || pending[0] < k) {
+		for len(pending) > 0 && (k == "" || before(pending[0], k)) {
 			w := o.writes[pending[0]]
 			key := pending[0]
 			pending = pending[1:]
@@ -291,7 +406,7 @@ func (o *overlay) scan(from, end string, fn func(k string, v []byte) bool) {
 		return true
 	}
 	stopped := false
-	o.snap.scan(from, end, func(k string, v []byte) bool {
+	read(from, end, func(k string, v []byte) bool {
 		if !emit(k) {
 			stopped = true
 			return false

@@ -82,7 +82,7 @@ func newRegion(s *Store, name string) *region {
 }
 
 func (r *region) newTx(o *overlay, now time.Time, author store.Mutation) *tx {
-	return &tx{o: o, region: r.name, base: r.base, now: now, author: author}
+	return &tx{o: o, region: r.name, base: r.base, now: now, author: author, maxOps: r.s.opts.MaxTxnOps, nested: &r.s.nested}
 }
 
 func (r *region) changed() <-chan struct{} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -25,14 +26,11 @@ const (
 	rangeTyp     = "typ/"
 )
 
-// prefixEnd is the end of the key range of every key starting with p.
+// prefixEnd is the end of the key range of every key starting with p
+// ("\x00", etcd's "to the last key", when no key follows them).
 func prefixEnd(p string) string {
-	b := []byte(p)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1])
-		}
+	if end := store.PrefixEnd(p); end != "" {
+		return end
 	}
 	return "\x00"
 }
@@ -46,6 +44,11 @@ type tx struct {
 	// author is the mutation a write transaction records its changes as
 	// made by; zero in a read transaction.
 	author store.Mutation
+	// maxOps bounds the reads of one round trip (Options.MaxTxnOps).
+	maxOps int
+	// nested is the store's collections known to have children
+	// (Store.nested).
+	nested *sync.Map
 	// absent is the key of a resource Exists found missing in this
 	// mutation, not put since: a Create's Put after its name's check
 	// (resource.Absent) then does not read the key again, a round trip
@@ -115,15 +118,45 @@ func (t *tx) Exists(name string) (bool, error) {
 	return ok, err
 }
 
+// List reads a collection's key range, which holds its resources'
+// children too (a project's reports follow the project, "/" and all). A
+// listing of a collection known to have children (Store.nested) reads the
+// range keys only and fetches the values of its resources alone
+// (snapshot.scanTop), a round trip more a page; any other reads the range
+// with its values, one round trip a page, and when it meets a child, the
+// collection is known to have them from then on.
 func (t *tx) List(collection, after string, fn func(id string, raw []byte) (bool, error)) error {
+	_, nested := t.nested.Load(kindOf(collection))
+	return t.list(collection, after, nested, fn)
+}
+
+// kindOf is the last segment of a collection, its key in Store.nested:
+// "monitoringReports" for "projects/p1/monitoringReports".
+func kindOf(collection string) string {
+	return collection[strings.LastIndexByte(collection, '/')+1:]
+}
+
+// list is List, reading the range keys only first when keysFirst.
+func (t *tx) list(collection, after string, keysFirst bool, fn func(id string, raw []byte) (bool, error)) error {
 	prefix := t.base + rangeRes + collection + "/"
+	child := func(k string) bool { return strings.Contains(k[len(prefix):], "/") }
+	read := t.o.scan
+	if keysFirst {
+		read = func(from, end string, fn func(k string, v []byte) bool) {
+			t.o.scanTop(from, end, func(k string) bool { return !child(k) }, t.maxOps, fn)
+		}
+	}
 	var ferr error
-	t.o.scan(prefix+after, prefixEnd(prefix), func(k string, v []byte) bool {
+	read(prefix+after, prefixEnd(prefix), func(k string, v []byte) bool {
 		id := k[len(prefix):]
-		if id <= after || strings.Contains(id, "/") {
-			// Already seen, or a nested child of a listed resource
-			// (".../monitoringReports/2021-q1"), which a listing
-			// never includes.
+		if id <= after {
+			return true // already seen
+		}
+		if child(k) {
+			// A nested child of a listed resource
+			// (".../monitoringReports/2021-q1"), which a listing never
+			// includes.
+			t.nested.Store(kindOf(collection), true)
 			return true
 		}
 		raw, ok := store.Unframe(v)
@@ -172,6 +205,17 @@ func (t *tx) IndexScanAfter(index, prefix, after string, fn func(key, value stri
 		from = start + after + "\x00" // the first key after after
 	}
 	t.o.scan(from, prefixEnd(start+prefix), func(k string, v []byte) bool {
+		return fn(k[len(start):], string(v))
+	})
+}
+
+func (t *tx) IndexScanBefore(index, prefix, before string, fn func(key, value string) bool) {
+	start := t.idxKey(index, "")
+	end := prefixEnd(start + prefix)
+	if before != "" && start+before < end {
+		end = start + before
+	}
+	t.o.scanDesc(start+prefix, end, func(k string, v []byte) bool {
 		return fn(k[len(start):], string(v))
 	})
 }

@@ -85,6 +85,13 @@ func (t countedRead) IndexScanAfter(index, prefix, after string, fn func(key, va
 	})
 }
 
+func (t countedRead) IndexScanBefore(index, prefix, before string, fn func(key, value string) bool) {
+	t.ReadTx.IndexScanBefore(index, prefix, before, func(k, v string) bool {
+		t.c.reads.Add(1)
+		return fn(k, v)
+	})
+}
+
 // countedWrite is a write transaction whose reads countedRead counts.
 type countedWrite struct {
 	store.WriteTx
@@ -105,6 +112,10 @@ func (t countedWrite) IndexScan(index, prefix string, fn func(key, value string)
 
 func (t countedWrite) IndexScanAfter(index, prefix, after string, fn func(key, value string) bool) {
 	t.read.IndexScanAfter(index, prefix, after, fn)
+}
+
+func (t countedWrite) IndexScanBefore(index, prefix, before string, fn func(key, value string) bool) {
+	t.read.IndexScanBefore(index, prefix, before, fn)
 }
 
 // SystemReadCounter is a system store whose transactions, reads

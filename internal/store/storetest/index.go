@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -62,6 +63,7 @@ func testIndex(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PutGetDelete", indexPutGetDelete},
 		{"EmptyValue", indexEmptyValue},
 		{"Scan", indexScan},
+		{"ScanBefore", indexScanBefore},
 		{"ReadOwnWrites", indexReadOwnWrites},
 		{"RollBack", indexRollBack},
 		{"PerRegion", indexPerRegion},
@@ -117,12 +119,18 @@ func indexEmptyValue(t *testing.T, s store.Store) {
 	})
 }
 
-func indexScan(t *testing.T, s store.Store) {
+// putCities stores the index the scans read, beside two whose names
+// share its prefix.
+func putCities(t *testing.T, s store.Store) {
 	indexPut(t, s, lombardia, "by_city",
 		entry{"monza/p1", "1"}, entry{"milano/p2", "2"}, entry{"mi", "3"},
 		entry{"milano/p1", "4"}, entry{"milano", "5"}, entry{"m", "6"}, entry{"lecco/p9", "7"})
 	indexPut(t, s, lombardia, "by_city2", entry{"milano/zz", "other index"})
 	indexPut(t, s, lombardia, "by_cit", entry{"milano/aa", "other index"})
+}
+
+func indexScan(t *testing.T, s store.Store) {
+	putCities(t, s)
 
 	tests := []struct {
 		prefix string
@@ -183,6 +191,7 @@ func indexScan(t *testing.T, s store.Store) {
 
 func indexReadOwnWrites(t *testing.T, s store.Store) {
 	indexPut(t, s, lombardia, "by_code", entry{"a", "1"}, entry{"b", "2"})
+	indexPut(t, s, lombardia, "by_name", entry{"b", "2"}, entry{"d", "4"})
 	write(t, s, lombardia, func(tx store.WriteTx) error {
 		if err := tx.IndexPut("by_code", "c", "3"); err != nil {
 			return err
@@ -198,6 +207,95 @@ func indexReadOwnWrites(t *testing.T, s store.Store) {
 		}
 		if got, want := scan(t, tx, "by_code", ""), []entry{{"b", "2"}, {"c", "3"}}; !slices.Equal(got, want) {
 			t.Errorf("IndexScan in the same Update: got %v, want %v", got, want)
+		}
+		// Backwards: stored keys, one replaced, and new ones around them.
+		for _, e := range []entry{{"a", "1"}, {"c", "3"}, {"d", "4b"}, {"e", "5"}} {
+			if err := tx.IndexPut("by_name", e.Key, e.Value); err != nil {
+				return err
+			}
+		}
+		for _, tt := range []struct {
+			before string
+			want   []entry
+		}{
+			{"", []entry{{"e", "5"}, {"d", "4b"}, {"c", "3"}, {"b", "2"}, {"a", "1"}}},
+			{"d", []entry{{"c", "3"}, {"b", "2"}, {"a", "1"}}},
+			{"c", []entry{{"b", "2"}, {"a", "1"}}},
+		} {
+			if got := scanBefore(tx, "by_name", "", tt.before); !slices.Equal(got, tt.want) {
+				t.Errorf("IndexScanBefore(by_name, \"\", %q) in the same Update: got %v, want %v", tt.before, got, tt.want)
+			}
+		}
+		return nil
+	})
+}
+
+// scanBefore is every entry IndexScanBefore gives, in its order.
+func scanBefore(tx store.ReadTx, index, prefix, before string) []entry {
+	out := []entry{}
+	tx.IndexScanBefore(index, prefix, before, func(k, v string) bool {
+		out = append(out, entry{k, v})
+		return true
+	})
+	return out
+}
+
+// indexScanBefore: the reverse scan gives the keys of its prefix before
+// its position, the last first, also when they fill several of a
+// backend's pages, and stops when asked.
+func indexScanBefore(t *testing.T, s store.Store) {
+	putCities(t, s)
+	indexPut(t, s, lombardia, "bytes", entry{"\xfe", "a"}, entry{"\xff", "b"}, entry{"\xff\xff", "c"})
+	many := make([]entry, 600) // more than a page of etcd's reads
+	for i := range many {
+		many[i] = entry{fmt.Sprintf("k%04d", i), fmt.Sprint(i)}
+	}
+	for chunk := range slices.Chunk(many, 100) { // within etcd's operations a transaction
+		indexPut(t, s, lombardia, "many", chunk...)
+	}
+	mi := []entry{{"milano/p2", "2"}, {"milano/p1", "4"}, {"milano", "5"}, {"mi", "3"}}
+	tests := []struct {
+		index, prefix, before string
+		want                  []entry
+	}{
+		{"by_city", "", "", []entry{{"monza/p1", "1"}, {"milano/p2", "2"}, {"milano/p1", "4"}, {"milano", "5"}, {"mi", "3"}, {"m", "6"}, {"lecco/p9", "7"}}},
+		{"by_city", "mi", "", mi},
+		{"by_city", "mi", "n", mi},
+		{"by_city", "mi", "milano/p2", mi[1:]},
+		{"by_city", "mi", "milano/p1", mi[2:]},
+		{"by_city", "mi", "milano", mi[3:]},
+		{"by_city", "mi", "mi", []entry{}},
+		{"by_city", "mi", "a", []entry{}},
+		{"by_city", "m", "mi\x00", []entry{{"mi", "3"}, {"m", "6"}}},
+		{"by_city", "", "milano", []entry{{"mi", "3"}, {"m", "6"}, {"lecco/p9", "7"}}},
+		{"by_city", "milano/p3", "", []entry{}},
+		{"by_city", "z", "", []entry{}},
+		{"by_city", "a", "", []entry{}},
+		{"bytes", "\xff", "", []entry{{"\xff\xff", "c"}, {"\xff", "b"}}},
+		{"bytes", "", "", []entry{{"\xff\xff", "c"}, {"\xff", "b"}, {"\xfe", "a"}}},
+		{"no_such_index", "", "", []entry{}},
+		{"many", "k", "k0300", slices.Collect(func(yield func(entry) bool) {
+			for i := 299; i >= 0 && yield(many[i]); i-- {
+			}
+		})},
+		{"many", "k", "", slices.Collect(func(yield func(entry) bool) {
+			for i := len(many) - 1; i >= 0 && yield(many[i]); i-- {
+			}
+		})},
+	}
+	view(t, s, lombardia, func(tx store.ReadTx) error {
+		for _, tt := range tests {
+			if got := scanBefore(tx, tt.index, tt.prefix, tt.before); !slices.Equal(got, tt.want) {
+				t.Errorf("IndexScanBefore(%s, %q, %q): got %v, want %v", tt.index, tt.prefix, tt.before, got, tt.want)
+			}
+		}
+		var got []entry
+		tx.IndexScanBefore("by_city", "mi", "", func(k, v string) bool {
+			got = append(got, entry{k, v})
+			return len(got) < 2
+		})
+		if !slices.Equal(got, mi[:2]) {
+			t.Errorf("IndexScanBefore stopping after two: got %v, want %v", got, mi[:2])
 		}
 		return nil
 	})

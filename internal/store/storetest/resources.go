@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -359,6 +360,8 @@ func testList(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 	})
 
+	t.Run("ManyWithChildren", func(t *testing.T) { listManyWithChildren(t, s) })
+
 	t.Run("Raw", func(t *testing.T) {
 		// raw is the stored resource.
 		view(t, s, lombardia, func(tx store.ReadTx) error {
@@ -399,6 +402,39 @@ func testList(t *testing.T, open func(t *testing.T) store.Store) {
 // own puts and deletes as its listing does, and that a count in another
 // region counts that region's resources only. s holds testList's
 // resources.
+
+// listManyWithChildren: 300 resources, each followed by a child and a
+// grandchild, are listed in order, from the start and from a position:
+// more than one of a backend's read pages, and runs of listed keys broken
+// by the children on every key.
+func listManyWithChildren(t *testing.T, s store.Store) {
+	want := make([]string, 300)
+	for i := range want {
+		want[i] = fmt.Sprintf("p%03d", i)
+	}
+	for ids := range slices.Chunk(want, 10) {
+		write(t, s, lombardia, func(tx store.WriteTx) error {
+			for _, id := range ids {
+				for _, name := range []string{id, id + "/reports/q1", id + "/reports/q1/notes/n"} {
+					if err := tx.Put(newNetwork(lombardia, "surveys", name)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	}
+	if got := listIDs(t, s, lombardia, "surveys", ""); !slices.Equal(got, want) {
+		t.Errorf("List(surveys): got %d ids, want the %d in order", len(got), len(want))
+	}
+	if got := listIDs(t, s, lombardia, "surveys", "p149"); !slices.Equal(got, want[150:]) {
+		t.Errorf("List(surveys, p149): got %d ids, want the %d after it", len(got), len(want)-150)
+	}
+	if got := listIDs(t, s, lombardia, "surveys/p007/reports", ""); !slices.Equal(got, []string{"q1"}) {
+		t.Errorf("List(surveys/p007/reports): got %q, want [q1]", got)
+	}
+}
+
 func testCountWrites(t *testing.T, s store.Store) {
 	count := func(tx store.ReadTx, what string) {
 		var listed int
