@@ -370,6 +370,7 @@ var italian = map[string]string{
 	"violation.ALREADY_EXISTS.monitoring_report_id": "Il rapporto di questo trimestre esiste già: è stato creato dopo l'apertura di questa pagina, ed è nell'elenco dei rapporti.",
 	"violation.USERNAME_TAKEN":                      "Questo nome utente è già in uso: scegline un altro.",
 	"violation.ID_RESERVED":                         "Questa parola è riservata alle pagine dell'applicazione (come «nuovo»): scegli un altro identificativo.",
+	"violation.DAY_LIMIT":                           "Al massimo 12 ore (720 minuti) di supporto in un giorno, sommando tutte le registrazioni del consulente in quella data: riduci la durata o controlla le altre ore del giorno.",
 	"violation.older_name":                          "Questo nome è stato salvato con regole precedenti e oggi non è più accettato (solo accenti, o un carattere invisibile): va cambiato. Le altre modifiche si salvano anche se lo lasci com'è.",
 	"invalid.generic":                               "Valore non valido.",
 	"invalid.network":                               "Scegli una rete territoriale.",
