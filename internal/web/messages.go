@@ -677,6 +677,7 @@ var italian = map[string]string{
 	"enum.SPECIFIC_OBJECTIVE_TECHNICAL_ASSISTANCE":         "Assistenza tecnica",
 	"nav.accounts":                                         "Account",
 	"accounts.list":                                        "account delle persone",
+	"accounts.none":                                        "Nessun account.",
 	"accounts.title":                                       "Account e token di servizio",
 	"accounts.role":                                        "Ruolo",
 	"accounts.partner":                                     "Ente (per il personale di rete)",
