@@ -583,6 +583,7 @@ var italian = map[string]string{
 	"protocols.edit":                                       "Modifica la bozza",
 	"protocols.edit_link":                                  "Modifica la bozza",
 	"protocols.themes":                                     "Temi",
+	"protocols.other_networks":                             "Altre reti",
 	"protocols.valid_from":                                 "Valido dal",
 	"protocols.valid_until":                                "Valido fino al",
 	"protocols.party":                                      "Parte",
