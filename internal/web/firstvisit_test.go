@@ -49,3 +49,15 @@ func TestHomeNamesTheRegion(t *testing.T) {
 		t.Errorf("the home page does not say %q", want)
 	}
 }
+
+// TestDashboardSaysWhenNoIndicators: a region's row of the dashboard
+// without indicators says so. Before, the cell was empty: on a phone, where
+// a row is a card of labelled values, "Indicatori" stood over nothing, as
+// if the page had failed to load it.
+func TestDashboardSaysWhenNoIndicators(t *testing.T) {
+	a := firstAdmin(t)
+	_, page := a.do("GET", "/cruscotto", nil)
+	if want := `<td data-label="Indicatori">Nessun indicatore</td>`; !strings.Contains(page, want) {
+		t.Errorf("the dashboard of a region without indicators does not show %s", want)
+	}
+}

@@ -895,6 +895,7 @@ var italian = map[string]string{
 	"dashboard.hours":                            "Ore di supporto approvate",
 	"dashboard.totals":                           "Totale nazionale",
 	"dashboard.none":                             "Nessun dato.",
+	"dashboard.no_indicators":                    "Nessun indicatore",
 	"national.unreachable":                       "Dati non disponibili per: %s. I totali nazionali comprendono solo le altre regioni.",
 	"national.unreachable_region":                "%s (archivio danneggiato o in ripristino)",
 	"error.form_hidden_invalid":                  "Il modulo inviato non è quello che questa pagina ha mostrato: nessun dato è stato salvato. Ricarica la pagina e riprova.",
