@@ -115,6 +115,7 @@ var italian = map[string]string{
 	"hours.delete":                 "Elimina",
 	"hours.rejected_why":           "Motivo del rifiuto:",
 	"hours.edit_title":             "Modifica ore di supporto",
+	"hours.view_title":             "Ore di supporto",
 	"hours.save":                   "Salva",
 	"hours.resubmit_link":          "Ripresenta",
 	"hours.rejected_locked":        "Ore respinte: non si modificano più, ma puoi ripresentarle come nuova registrazione, partendo da questi dati.",
