@@ -114,6 +114,12 @@ const IDReserved = "ID_RESERVED"
 // quarter's first day rather than repeat the field's rule.
 const QuarterNotStarted = "QUARTER_NOT_STARTED"
 
+// DayLimit is the reason of a support entry's duration that is a valid
+// number of minutes but would take its consultant's day past the most
+// one day may hold, alone or with the day's other entries: a client (the
+// web's forms) says that instead of repeating the field's rule of steps.
+const DayLimit = "DAY_LIMIT"
+
 // Error is the platform's error. Reason is the stable token clients can
 // switch on, from the catalogue (reasons.go); Message is a sentence for
 // people; Violations list the invalid fields of an Invalid error. Build one

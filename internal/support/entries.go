@@ -82,7 +82,7 @@ func duration(v *errs.Violations, d int32) {
 	case d%minuteStep != 0:
 		v.Add("support_entry.duration_minutes", "%d is not a multiple of %d minutes", d, minuteStep)
 	case d > maxDayMinutes:
-		v.Add("support_entry.duration_minutes", "%d minutes is more than %d (12 hours), the most for one day", d, maxDayMinutes)
+		v.AddReason("support_entry.duration_minutes", errs.DayLimit, "%d minutes is more than %d (12 hours), the most for one day", d, maxDayMinutes)
 	}
 }
 
@@ -185,7 +185,7 @@ func checkDay(tx store.ReadTx, v *errs.Violations, e *famiv1.SupportEntry) {
 		return
 	}
 	if got := dayMinutes(tx, e); got+int64(e.GetDurationMinutes()) > maxDayMinutes {
-		v.Add("support_entry.duration_minutes", "%d more minutes would bring %s's support on %s to %d minutes; at most %d (12 hours) a day are allowed, all entries together",
+		v.AddReason("support_entry.duration_minutes", errs.DayLimit, "%d more minutes would bring %s's support on %s to %d minutes; at most %d (12 hours) a day are allowed, all entries together",
 			e.GetDurationMinutes(), e.GetConsultant(), e.GetDate(), got+int64(e.GetDurationMinutes()), maxDayMinutes)
 	}
 }

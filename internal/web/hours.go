@@ -449,6 +449,9 @@ type editPage struct {
 	Locked   string
 	// Resubmit offers the consultant to log their rejected entry again.
 	Resubmit bool
+	// NetworkName names the entry's network, which the page shows when
+	// it has no form to show it in.
+	NetworkName string
 	// Back is the hours page the edit page was opened from (hoursAt), or
 	// the entry's month; its forms' addresses carry that page's query
 	// (Query), and lead back to it.
@@ -503,6 +506,9 @@ func (a *App) renderEdit(w http.ResponseWriter, r *http.Request, s *session, cod
 	p.Locked = entryLocked(e, l.closed)
 	p.Editable = p.Locked == "" && s.can(a, famiv1.SupportService_UpdateSupportEntry_FullMethodName, &famiv1.UpdateSupportEntryRequest{SupportEntry: e})
 	p.Resubmit = resubmittable(e, l.closed) && e.GetConsultant() == s.who.Subject
+	if !p.Editable {
+		p.Title, p.NetworkName = msg("hours.view_title"), l.networks[e.GetNetwork()]
+	}
 	fillOptions(&p.hoursPage, l)
 	a.render(w, code, "entry", p)
 }

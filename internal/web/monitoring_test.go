@@ -1055,3 +1055,36 @@ func TestNewReportOnlyOfABegunQuarter(t *testing.T) {
 		t.Errorf("the refused report: %v, want NOT_FOUND", err)
 	}
 }
+
+// TestReportFormOfAProjectWithoutAPlan: a project the web made (it edits
+// no timetable, indicators or financial plan) has a report's form that
+// says what the project lacks, instead of a date format's hint over no
+// activity, empty indicators and spending, and a deviation row whose
+// activity can be chosen from nothing, which the service then refused:
+// a dead end. A project with its plan shows its rows as before.
+func TestReportFormOfAProjectWithoutAPlan(t *testing.T) {
+	f, _, admin := monitoringClients(t)
+	if _, err := famiv1.NewMonitoringServiceClient(f.conn).CreateMonitoringReport(f.admin("lombardia"), &famiv1.CreateMonitoringReportRequest{
+		Parent: "regions/lombardia/projects/fse-milano", MonitoringReportId: "2021-q2", MonitoringReport: &famiv1.MonitoringReport{}}); err != nil {
+		t.Fatal(err)
+	}
+	notes := []string{
+		"Il progetto non ha un cronoprogramma: nessuna attività da aggiornare.",
+		"Gli scostamenti si indicano sulle attività del cronoprogramma, che il progetto non ha.",
+		"Il progetto non ha indicatori da misurare.",
+		"Il progetto non ha azioni: la spesa si indica per azione.",
+	}
+	page := admin.wantPage("/progetti/fse-milano/monitoraggio/2021-q2/modifica", http.StatusOK, notes...)
+	for _, gone := range []string{`name="dev.0.activity"`, `<p class="hint">Formato gg/mm/aaaa.</p>`} {
+		if strings.Contains(page, gone) {
+			t.Errorf("the form of a report of a project without a plan shows %s", gone)
+		}
+	}
+
+	page = admin.wantPage("/progetti/lab-impact/monitoraggio/2021-q2/modifica", http.StatusOK, `name="dev.1.activity"`, `<p class="hint">Formato gg/mm/aaaa.</p>`)
+	for _, note := range notes {
+		if strings.Contains(page, note) {
+			t.Errorf("the form of a report of a project with its plan says %q", note)
+		}
+	}
+}

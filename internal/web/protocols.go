@@ -45,17 +45,20 @@ func (a *App) protocolList(w http.ResponseWriter, r *http.Request, s *session) {
 // may sign now.
 type protocolPage struct {
 	frame
-	Protocol        *famiv1.Protocol
-	Partners        map[string]string
-	Signed          map[string]bool
-	CanSign         bool
-	CanOpen         bool
-	CanEdit         bool
-	CanAmend        bool
-	CanTerminate    bool
-	Form            *form
-	RequestID       string
-	NetworkName     string
+	Protocol     *famiv1.Protocol
+	Partners     map[string]string
+	Signed       map[string]bool
+	CanSign      bool
+	CanOpen      bool
+	CanEdit      bool
+	CanAmend     bool
+	CanTerminate bool
+	Form         *form
+	RequestID    string
+	NetworkName  string
+	// OtherNetworks are the display names of its additional networks
+	// (a protocol across networks), in its order, joined.
+	OtherNetworks   string
 	StateName       string
 	MyPartnerSigned bool
 }
@@ -88,6 +91,13 @@ func (a *App) renderProtocol(w http.ResponseWriter, r *http.Request, s *session,
 	p := &protocolPage{frame: a.newFrame(r, s, "protocols.title"), Protocol: pr, Partners: partners, Signed: map[string]bool{},
 		Form: fm, RequestID: newRequestID(), NetworkName: displayNameIn(networks, pr.GetNetwork()), StateName: strings.TrimPrefix(pr.GetState().String(), "PROTOCOL_STATE_")}
 	p.Title = pr.GetTitle()
+	var others []string
+	for _, n := range pr.GetAdditionalNetworks() {
+		if name := displayNameIn(networks, n); name != "" {
+			others = append(others, name)
+		}
+	}
+	p.OtherNetworks = strings.Join(others, ", ")
 	for _, sg := range pr.GetSignatures() {
 		p.Signed[sg.GetParty()] = true
 	}

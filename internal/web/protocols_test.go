@@ -352,3 +352,33 @@ func errorInfoOf(err error) *errdetails.ErrorInfo {
 	}
 	return nil
 }
+
+// TestProtocolPageShowsItsNetworksAndThemes: a protocol across networks
+// (an Ufficio di Piano's network with a CPIA's) shows its additional
+// network on its page, and its themes, as the staff of the CPIA's
+// network read it before signing. Before, the page named its first
+// network alone, and the themes typed in its form were shown nowhere but
+// that form.
+func TestProtocolPageShowsItsNetworksAndThemes(t *testing.T) {
+	f := startFamid(t)
+	anna, network, udp, _ := f.annaInBergamo(t)
+	school := f.partner("lombardia", "cpia-dalmine", "CPIA Dalmine")
+	other := f.network("lombardia", "rete-dalmine", "Rete di Dalmine", school)
+	p, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", Protocol: &famiv1.Protocol{
+		Network: network, AdditionalNetworks: []string{other}, Title: "Protocollo tra reti", Body: "Art. 1 - Le parti collaborano.",
+		Themes: []string{"italiano L2", "orientamento al lavoro"}, ValidFrom: "2027-01-01",
+		Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: school, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	if err != nil {
+		t.Fatalf("CreateProtocol: %v", err)
+	}
+	_, page := anna.do("GET", "/protocolli/"+lastID(p.GetName()), nil)
+	for _, want := range []string{
+		"<dt>Rete territoriale</dt><dd>Rete Bergamo</dd>",
+		"<dt>Altre reti</dt><dd>Rete di Dalmine</dd>",
+		"<dt>Temi</dt><dd>italiano L2, orientamento al lavoro</dd>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the protocol's page does not show %q", want)
+		}
+	}
+}

@@ -86,11 +86,18 @@ func (a *App) reportEdit(w http.ResponseWriter, r *http.Request, s *session) {
 func (a *App) renderReportEdit(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, cur plannedReport) {
 	rep, pr := cur.report, cur.project
 	p := &reportEditPage{frame: a.newFrame(r, s, "monitoring.edit_title"), Report: rep, Project: pr, Form: fm, RequestID: newRequestID(),
-		States:     enumOptions(famiv1.ActivityState_name, func(n int32) string { return famiv1.ActivityState(n).String() }),
-		AgeBands:   enumOptions(famiv1.AgeBand_name, func(n int32) string { return famiv1.AgeBand(n).String() }),
-		Sexes:      enumOptions(famiv1.Sex_name, func(n int32) string { return famiv1.Sex(n).String() }),
-		Deviations: formRows(fm, "dev", 1), People: formRows(fm, "ppl", 1), Plan: planVersion(pr),
+		States:   enumOptions(famiv1.ActivityState_name, func(n int32) string { return famiv1.ActivityState(n).String() }),
+		AgeBands: enumOptions(famiv1.AgeBand_name, func(n int32) string { return famiv1.AgeBand(n).String() }),
+		Sexes:    enumOptions(famiv1.Sex_name, func(n int32) string { return famiv1.Sex(n).String() }),
+		People:   formRows(fm, "ppl", 1), Plan: planVersion(pr),
 	}
+	// A deviation names an activity of the timetable: without one, a
+	// spare row could only be refused. Rows the report holds are shown.
+	spare := 0
+	if len(pr.GetTimetable()) > 0 {
+		spare = 1
+	}
+	p.Deviations = formRows(fm, "dev", spare)
 	for _, act := range pr.GetTimetable() {
 		p.Timeline = append(p.Timeline, option{Value: act.GetCode(), Label: act.GetCode() + " " + act.GetTitle()})
 	}

@@ -194,11 +194,17 @@ func (a *App) signedOut(w http.ResponseWriter, r *http.Request, notice string) {
 
 type homePage struct {
 	frame
+	// Region is the region's name as people write it ("Valle d'Aosta"),
+	// not its id.
+	Region  string
 	Partner string
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request, s *session) {
 	p := &homePage{frame: a.newFrame(r, s, "home.title")}
+	if rg, ok := territory.LookupRegion(s.region); ok {
+		p.Region = rg.DisplayName
+	}
 	if s.who.Partner != "" {
 		// A partner deleted since leaves the page without its name; any
 		// other error (a damaged record is DATA_LOSS) fails the page, as
