@@ -146,6 +146,16 @@ func (f *famid) annaInBergamo(t *testing.T) (anna *browserless, network, udp, cp
 	return anna, network, udp, cpia
 }
 
+// adminIn signs in Anna Admin, Lombardia's region admin (the account made
+// here): the opening of the tests that set the region up through its pages.
+func (f *famid) adminIn(t *testing.T) *browserless {
+	t.Helper()
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	return a
+}
+
 func (f *famid) network(region, id, display string, lead string, others ...string) string {
 	f.t.Helper()
 	members := []*famiv1.Member{{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
