@@ -99,7 +99,7 @@ func TestRestoreOverDamagedFile(t *testing.T) {
 	dir := t.TempDir()
 	writePartners(t, dir, numberedPartners(200)...)
 	target := filepath.Join(dir, "regions", "lombardia.db")
-	backup, size := copyOfRegion(t, dir)
+	backup, size := bolttest.CopyRegion(t, dir, "lombardia")
 	if err := os.Truncate(target, size/2); err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestRestoreKeepingRevisionsOverADamagedFile(t *testing.T) {
 	dir := t.TempDir()
 	writePartners(t, dir, numberedPartners(20)...)
 	target := bolt.RegionFile(dir, "lombardia")
-	backup, _ := copyOfRegion(t, dir)
+	backup, _ := bolttest.CopyRegion(t, dir, "lombardia")
 	if err := os.Truncate(target, 2*int64(os.Getpagesize())); err != nil {
 		t.Fatal(err)
 	}
@@ -269,20 +269,4 @@ func numberedPartners(n int) []*famiv1.Partner {
 		out[i] = &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: strings.Repeat("x", 1000)}
 	}
 	return out
-}
-
-// copyOfRegion copies lombardia's region file in the data dir dir to a
-// new file, as a backup taken with famid stopped; it returns its path and
-// size.
-func copyOfRegion(t *testing.T, dir string) (string, int64) {
-	t.Helper()
-	data, err := os.ReadFile(bolt.RegionFile(dir, "lombardia"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	backup := filepath.Join(t.TempDir(), "lombardia.db")
-	if err := os.WriteFile(backup, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return backup, int64(len(data))
 }
