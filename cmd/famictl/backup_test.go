@@ -63,12 +63,8 @@ func TestBackupAndRestore(t *testing.T) {
 	if err := run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", file}, &out, &errOut); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
-	s, err := bolt.Open(dst, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
+	s := bolttest.Open(t, dst, bolt.Options{Regions: []string{"lombardia"}})
+	err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		// The backup is at 30; the region continues above anything it
 		// may have issued since, and older positions are compacted.
 		if want := int64(30 + 1_000_000); tx.Revision() != want || tx.Compacted() != want {
@@ -107,11 +103,7 @@ func TestRestoreOverDamagedFile(t *testing.T) {
 	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
 		t.Fatalf("restore over a truncated file: %v", err)
 	}
-	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia"}})
 	if err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error { return tx.Get("regions/lombardia/partners/p199", &famiv1.Partner{}) }); err != nil {
 		t.Errorf("after the restore: %v", err)
 	}
