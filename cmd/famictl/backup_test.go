@@ -63,12 +63,8 @@ func TestBackupAndRestore(t *testing.T) {
 	if err := run([]string{"restore", "--data-dir", dst, "--region", "lombardia", "--from", file}, &out, &errOut); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
-	s, err := bolt.Open(dst, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	err = s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
+	s := bolttest.Open(t, dst, bolt.Options{Regions: []string{"lombardia"}})
+	err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error {
 		// The backup is at 30; the region continues above anything it
 		// may have issued since, and older positions are compacted.
 		if want := int64(30 + 1_000_000); tx.Revision() != want || tx.Compacted() != want {
@@ -99,7 +95,7 @@ func TestRestoreOverDamagedFile(t *testing.T) {
 	dir := t.TempDir()
 	writePartners(t, dir, numberedPartners(200)...)
 	target := filepath.Join(dir, "regions", "lombardia.db")
-	backup, size := copyOfRegion(t, dir)
+	backup, size := bolttest.CopyRegion(t, dir, "lombardia")
 	if err := os.Truncate(target, size/2); err != nil {
 		t.Fatal(err)
 	}
@@ -107,11 +103,7 @@ func TestRestoreOverDamagedFile(t *testing.T) {
 	if err := run([]string{"restore", "--data-dir", dir, "--region", "lombardia", "--from", backup}, &out, &errOut); err != nil {
 		t.Fatalf("restore over a truncated file: %v", err)
 	}
-	s, err := bolt.Open(dir, bolt.Options{Regions: []string{"lombardia"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := bolttest.Open(t, dir, bolt.Options{Regions: []string{"lombardia"}})
 	if err := s.View(context.Background(), "lombardia", func(tx store.ReadTx) error { return tx.Get("regions/lombardia/partners/p199", &famiv1.Partner{}) }); err != nil {
 		t.Errorf("after the restore: %v", err)
 	}
@@ -225,7 +217,7 @@ func TestRestoreKeepingRevisionsOverADamagedFile(t *testing.T) {
 	dir := t.TempDir()
 	writePartners(t, dir, numberedPartners(20)...)
 	target := bolt.RegionFile(dir, "lombardia")
-	backup, _ := copyOfRegion(t, dir)
+	backup, _ := bolttest.CopyRegion(t, dir, "lombardia")
 	if err := os.Truncate(target, 2*int64(os.Getpagesize())); err != nil {
 		t.Fatal(err)
 	}
@@ -269,20 +261,4 @@ func numberedPartners(n int) []*famiv1.Partner {
 		out[i] = &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: strings.Repeat("x", 1000)}
 	}
 	return out
-}
-
-// copyOfRegion copies lombardia's region file in the data dir dir to a
-// new file, as a backup taken with famid stopped; it returns its path and
-// size.
-func copyOfRegion(t *testing.T, dir string) (string, int64) {
-	t.Helper()
-	data, err := os.ReadFile(bolt.RegionFile(dir, "lombardia"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	backup := filepath.Join(t.TempDir(), "lombardia.db")
-	if err := os.WriteFile(backup, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return backup, int64(len(data))
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,14 +22,7 @@ import (
 func TestRestoreRefusesNewerBackup(t *testing.T) {
 	src := t.TempDir()
 	writeHistory(t, src)
-	backup := filepath.Join(t.TempDir(), "lombardia.db")
-	data, err := os.ReadFile(bolt.RegionFile(src, "lombardia"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(backup, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	backup, _ := bolttest.CopyRegion(t, src, "lombardia")
 	bolttest.SetFormat(t, backup, []byte("2"))
 	before, err := os.ReadFile(backup)
 	if err != nil {

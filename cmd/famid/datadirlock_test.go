@@ -35,21 +35,12 @@ func TestEtcdDataDirIsLocked(t *testing.T) {
 	second := exec.Command(os.Args[0], append([]string{"--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0,
 		"--metrics-addr", loopback0, "--log-level", "error", "--lock-timeout", "200ms", "--ready-file", ready}, onEtcd...)...)
 	second.Env = append(os.Environ(), childEnv+"=1")
-	var out syncbuf.Buffer
-	second.Stdout, second.Stderr = &out, &out
-	if err := second.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- second.Wait() }()
-	err := exitedBeforeReady(ready, exited)
+	out, err := exitBeforeReady(t, second, ready)
 	if errors.Is(err, errStarted) {
-		second.Process.Kill()
-		<-exited
-		t.Fatalf("a second famid on the same data dir started:\n%s", out.String())
+		t.Fatalf("a second famid on the same data dir started:\n%s", out)
 	}
-	if err == nil || !strings.Contains(out.String(), "data dir "+dir+" is in use by another famid") {
-		t.Errorf("the second famid on the same data dir: %v\n%s\nwant it refused, naming the dir", err, out.String())
+	if err == nil || !strings.Contains(out, "data dir "+dir+" is in use by another famid") {
+		t.Errorf("the second famid on the same data dir: %v\n%s\nwant it refused, naming the dir", err, out)
 	}
 	if left := copies(); len(left) != 1 {
 		t.Errorf("after the second famid's start, the first's backup copies are %v, want its one copy", left)
@@ -61,19 +52,31 @@ func TestEtcdDataDirIsLocked(t *testing.T) {
 // after a minute (a hang guard, not a timing assertion).
 var errStarted = errors.New("famid started")
 
-// exitedBeforeReady waits until famid either exits, returning the error
-// of its exit (from exited), or writes its --ready-file, returning
-// errStarted.
-func exitedBeforeReady(ready string, exited <-chan error) error {
+// exitBeforeReady starts famid, a command with --ready-file ready that is
+// expected to fail, and waits until it either exits, returning the error
+// of its exit, or writes its ready file, returning errStarted once it is
+// killed. It returns what famid wrote on its standard output and error.
+func exitBeforeReady(t *testing.T, famid *exec.Cmd, ready string) (string, error) {
+	t.Helper()
+	var out syncbuf.Buffer
+	famid.Stdout, famid.Stderr = &out, &out
+	if err := famid.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- famid.Wait() }()
+	err := errStarted
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-		if _, err := os.Stat(ready); err == nil {
-			return errStarted
+		if _, statErr := os.Stat(ready); statErr == nil {
+			break
 		}
 		select {
-		case err := <-exited:
-			return err
+		case err = <-exited:
+			return out.String(), err
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	return errStarted
+	famid.Process.Kill()
+	<-exited
+	return out.String(), err
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
-	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // TestEmptyDataDirIsRefused: famid on etcd with an empty --data-dir
@@ -31,20 +30,9 @@ func TestEmptyDataDirIsRefused(t *testing.T) {
 			famid := exec.Command(os.Args[0], append(append(how.args, "--ready-file", ready), onEtcd...)...)
 			famid.Dir = work
 			famid.Env = append(append(os.Environ(), childEnv+"=1"), how.env...)
-			var out syncbuf.Buffer
-			famid.Stdout, famid.Stderr = &out, &out
-			if err := famid.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- famid.Wait() }()
-			err := exitedBeforeReady(ready, exited)
-			if errors.Is(err, errStarted) {
-				famid.Process.Kill()
-				<-exited
-			}
-			if err == nil || errors.Is(err, errStarted) || !strings.Contains(out.String(), "--data-dir is empty") {
-				t.Errorf("famid on etcd with an empty data dir: %v\n%s\nwant it refused, naming --data-dir", err, out.String())
+			out, err := exitBeforeReady(t, famid, ready)
+			if err == nil || errors.Is(err, errStarted) || !strings.Contains(out, "--data-dir is empty") {
+				t.Errorf("famid on etcd with an empty data dir: %v\n%s\nwant it refused, naming --data-dir", err, out)
 			}
 			if left, _ := os.ReadDir(work); len(left) != 0 {
 				t.Errorf("famid left %v in its working directory, want nothing", left)

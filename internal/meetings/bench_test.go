@@ -19,6 +19,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/store/storetest"
 )
 
@@ -84,11 +85,7 @@ func seedHeld(b *testing.B) (*meetings.Service, context.Context) {
 // clock for the services on it to read.
 func benchRegion(b *testing.B) (store.Store, context.Context, *fakeclock.Clock) {
 	b.Helper()
-	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{lombardia}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := bolttest.Open(b, b.TempDir(), bolt.Options{Regions: []string{lombardia}})
 	ctx := principal.With(b.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: lombardia, DisplayName: "Admin"})
 	reg := registry.New(st, nil)
 	udp := partnerName("udp-bergamo")
@@ -199,11 +196,7 @@ const benchTokens = 100 * meetings.MaxLiveTokens
 // bbolt file whose region holds benchTokens, and user(i), the consultant
 // u{i}; users 0 to 99 hold the tokens.
 func tokenRegion(b *testing.B) (*meetings.Service, func(i int) context.Context) {
-	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{lombardia}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := bolttest.Open(b, b.TempDir(), bolt.Options{Regions: []string{lombardia}})
 	clock := &fakeclock.Clock{}
 	clock.Set(time.Date(2026, 3, 2, 10, 0, 0, 0, rome))
 	svc := meetings.New(st, meetings.Options{Now: clock.Now})
@@ -317,11 +310,7 @@ const nationalEach = 200
 //	go test -run '^$' -bench BenchmarkNationalMeetings -benchmem -count 6 ./internal/meetings/
 func BenchmarkNationalMeetings(b *testing.B) {
 	ids := aip.RegionIDs()
-	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: ids})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := bolttest.Open(b, b.TempDir(), bolt.Options{Regions: ids})
 	clock := &fakeclock.Clock{}
 	start := time.Date(2025, 1, 2, 10, 0, 0, 0, rome)
 	clock.Set(start)

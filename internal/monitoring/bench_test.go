@@ -15,6 +15,7 @@ import (
 	"github.com/raccordo/raccordo/internal/registry"
 	"github.com/raccordo/raccordo/internal/splitmix"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/territory"
 )
 
@@ -79,11 +80,7 @@ func BenchmarkSummarize(b *testing.B) {
 	for _, r := range territory.Regions() {
 		regions = append(regions, r.ID)
 	}
-	st, err := bolt.Open(b.TempDir(), bolt.Options{Regions: regions})
-	if err != nil {
-		b.Fatalf("bolt.Open: %v", err)
-	}
-	b.Cleanup(func() { st.Close() })
+	st := bolttest.Open(b, b.TempDir(), bolt.Options{Regions: regions})
 	svc := monitoring.New(st, monitoring.Options{})
 	reg := registry.New(st, nil)
 	start := time.Now()

@@ -20,6 +20,7 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/internal/support"
 )
 
@@ -52,11 +53,7 @@ type fixture struct {
 func newFixture(tb testing.TB, sz size) *fixture {
 	tb.Helper()
 	regions := aip.RegionIDs()
-	st, err := bolt.Open(tb.TempDir(), bolt.Options{Regions: regions, Now: clock})
-	if err != nil {
-		tb.Fatalf("bolt.Open: %v", err)
-	}
-	tb.Cleanup(func() { st.Close() })
+	st := bolttest.Open(tb, tb.TempDir(), bolt.Options{Regions: regions, Now: clock})
 	reg := registry.New(st, nil)
 	sup := support.New(st, support.Options{Now: clock})
 	f := &fixture{st: st, src: opendata.Sources{Partners: reg.Partners(), Projects: reg.Projects(), Networks: reg.Networks(),

@@ -14,6 +14,7 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // benchNetworks is how many networks BenchmarkContactReadByANetworkMember's
@@ -27,11 +28,7 @@ const benchNetworks = 2000
 // find them (everyNetworksStaff, the code before).
 func BenchmarkContactReadByANetworkMember(b *testing.B) {
 	const region = "lombardia"
-	s, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{region}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := bolttest.Open(b, b.TempDir(), bolt.Options{Regions: []string{region}})
 	partner := func(i int) string { return aip.Name(region, resource.Partners, fmt.Sprintf("p%05d", i)) }
 	for from := 0; from < benchNetworks; from += 500 {
 		_, err := s.Update(b.Context(), region, store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {
@@ -71,6 +68,7 @@ func BenchmarkContactReadByANetworkMember(b *testing.B) {
 	}
 	var want map[string]bool
 	if err := s.View(b.Context(), region, func(tx store.ReadTx) error {
+		var err error
 		want, err = everyNetworksStaff(tx, who)
 		return err
 	}); err != nil {

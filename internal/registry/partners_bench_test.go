@@ -12,6 +12,7 @@ import (
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 	"github.com/raccordo/raccordo/sdk/paging"
 )
 
@@ -38,11 +39,7 @@ func benchPartnerName(i int) string {
 // name, the one read an index of name keys would bring it close to.
 func BenchmarkPartnerByName(b *testing.B) {
 	const region = "lombardia"
-	s, err := bolt.Open(b.TempDir(), bolt.Options{Regions: []string{region}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
+	s := bolttest.Open(b, b.TempDir(), bolt.Options{Regions: []string{region}})
 	ctx := principal.With(b.Context(), principal.Principal{Subject: "bench", Role: principal.Ministry})
 	for from := 0; from < benchPartners; from += 1000 {
 		_, err := s.Update(ctx, region, store.Mutation{Principal: "bench"}, func(tx store.WriteTx) (proto.Message, error) {

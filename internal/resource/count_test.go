@@ -6,39 +6,22 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/types/known/emptypb"
-
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/heaptest"
-	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/resource"
 	"github.com/raccordo/raccordo/internal/store"
-	"github.com/raccordo/raccordo/internal/store/bolt"
-	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // countSeeded returns a real bbolt store with Lombardia's n partners, each
 // of about size bytes, every third one archived.
 func countSeeded(tb testing.TB, n, size int) (store.Store, context.Context) {
 	tb.Helper()
-	s := bolttest.Open(tb, tb.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
-	ctx := principal.With(context.Background(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
 	pad := strings.Repeat("x", size)
-	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		for i := range n {
-			id := fmt.Sprintf("p%05d", i)
-			p := &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: id + pad, Archived: i%3 == 0}
-			if err := tx.Put(p); err != nil {
-				return nil, err
-			}
-		}
-		return &emptypb.Empty{}, nil
+	return seededWith(tb, n, func(i int) *famiv1.Partner {
+		id := fmt.Sprintf("p%05d", i)
+		return &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: id + pad, Archived: i%3 == 0}
 	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return s, ctx
 }
 
 // live is CountWithin's open over the partners, keeping the live ones;

@@ -24,20 +24,29 @@ import (
 // seeded returns a real bbolt store with Lombardia's partners p01..p{n}.
 func seeded(t *testing.T, n int) (store.Store, context.Context) {
 	t.Helper()
-	s := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	return seededWith(t, n, func(i int) *famiv1.Partner {
+		id := "p" + string(rune('0'+(i+1)/10)) + string(rune('0'+(i+1)%10))
+		return &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: "Partner " + id}
+	})
+}
+
+// seededWith returns a real bbolt store with Lombardia's n partners,
+// partner(0) to partner(n-1), written in one transaction, and a context
+// of the region's admin.
+func seededWith(tb testing.TB, n int, partner func(i int) *famiv1.Partner) (store.Store, context.Context) {
+	tb.Helper()
+	s := bolttest.Open(tb, tb.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
 	ctx := principal.With(context.Background(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})
 	_, err := store.Mutate(ctx, s, "lombardia", store.Mutation{Principal: "test:admin"}, func(tx store.WriteTx) (*emptypb.Empty, error) {
-		for i := 1; i <= n; i++ {
-			id := "p" + string(rune('0'+i/10)) + string(rune('0'+i%10))
-			p := &famiv1.Partner{Name: aip.Name("lombardia", resource.Partners, id), DisplayName: "Partner " + id}
-			if err := tx.Put(p); err != nil {
+		for i := range n {
+			if err := tx.Put(partner(i)); err != nil {
 				return nil, err
 			}
 		}
 		return &emptypb.Empty{}, nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return s, ctx
 }

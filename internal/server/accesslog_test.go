@@ -29,7 +29,7 @@ func TestAccessLogLevel(t *testing.T) {
 				t.Fatal("GetPartner of a missing partner succeeded")
 			}
 			ts.Stop()
-			lines := logLines(buf.String(), "rpc")
+			lines := server.LogLines(buf.String(), "rpc")
 			if len(lines) != tc.want {
 				t.Fatalf("%d access lines, want %d: %q", len(lines), tc.want, lines)
 			}
@@ -42,17 +42,6 @@ func TestAccessLogLevel(t *testing.T) {
 			}
 		})
 	}
-}
-
-// logLines are the lines of log with message msg.
-func logLines(log, msg string) []string {
-	var out []string
-	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, "msg="+msg+" ") {
-			out = append(out, line)
-		}
-	}
-	return out
 }
 
 // The web application's calls are logged as the web surface's, not as
@@ -71,7 +60,7 @@ func TestAccessLineOfTheWebApplication(t *testing.T) {
 		t.Fatalf("GET /partner: %d, want 200", res.StatusCode)
 	}
 	ts.Stop()
-	lines := logLines(buf.String(), "rpc")
+	lines := server.LogLines(buf.String(), "rpc")
 	if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, "procedure=/fami.v1.PartnerService/ListPartners ") }) {
 		t.Errorf("no access line for the page's ListPartners: %q", lines)
 	}
@@ -108,7 +97,7 @@ func TestInProcessCallsHaveTheirOwnSurface(t *testing.T) {
 	}
 	ts.Stop()
 	var protocols []string
-	for _, l := range logLines(buf.String(), "rpc") {
+	for _, l := range server.LogLines(buf.String(), "rpc") {
 		if strings.Contains(l, "procedure=/fami.v1.PartnerService/GetPartner ") {
 			_, p, _ := strings.Cut(l, " protocol=")
 			p, _, _ = strings.Cut(p, " ")
@@ -131,7 +120,7 @@ func TestAccessLineEverySurface(t *testing.T) {
 		}
 	}
 	ts.Stop()
-	lines := logLines(buf.String(), "rpc")
+	lines := server.LogLines(buf.String(), "rpc")
 	if len(lines) != len(surfaceKinds) {
 		t.Fatalf("%d access lines, want %d: %q", len(lines), len(surfaceKinds), lines)
 	}

@@ -58,14 +58,7 @@ func TestArchivedTakesNothingNew(t *testing.T) {
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}}); err != nil {
 			t.Fatalf("archive %s: %v", rete, err)
 		}
-		revision := func() int64 {
-			t.Helper()
-			res, err := admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res.GetRevision()
-		}
+		revision := func() int64 { return admin.revision(t, lombardia) }
 		before := revision()
 
 		withMember := func(n *famiv1.Network, partner string) *famiv1.Network {
@@ -208,14 +201,7 @@ func TestArchivedTakesNoAmendmentOrEvaluation(t *testing.T) {
 				t.Fatalf("archived=%v: %v", archived, err)
 			}
 		}
-		revision := func() int64 {
-			t.Helper()
-			res, err := admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res.GetRevision()
-		}
+		revision := func() int64 { return admin.revision(t, lombardia) }
 		amend := func() error {
 			_, err := admin.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: patto.GetName(), ProtocolId: "patto-v2"})
 			return err

@@ -9,7 +9,6 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -33,12 +32,7 @@ func BenchmarkAnonymousLargeBody(b *testing.B) {
 		large.Names = append(large.Names, fmt.Sprintf("regions/lombardia/partners/p%07d", i))
 	}
 	small := &famiv1.BatchGetPartnersRequest{Parent: lombardia, Names: []string{"regions/lombardia/partners/p"}}
-	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(8<<20)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close() })
+	conn := benchConn(b, ts.grpcAddr(), grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(8<<20)))
 	hc := benchHTTPClient(b, true)
 	cpu := map[string]float64{}
 	for _, size := range []string{"small", "4MB"} {

@@ -176,7 +176,7 @@ func TestInprocRefusalIsCounted(t *testing.T) {
 		t.Errorf("raccordo_rpc_requests_total GetPartner INTERNAL on inproc: %v, want 1", got)
 	}
 	ts.Stop()
-	if n := len(logLines(buf.String(), "rpc")); n != 1 {
+	if n := len(server.LogLines(buf.String(), "rpc")); n != 1 {
 		t.Errorf("%d access lines, want 1:\n%s", n, buf.String())
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -59,3 +60,15 @@ var (
 	CgroupMemoryLimit   = cgroupMemoryLimit
 	SetMemoryLimitUnder = setMemoryLimit
 )
+
+// LogLines are the lines of log (a text log) with message msg, for the
+// internal and external tests that read the access log.
+func LogLines(log, msg string) []string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "msg="+msg+" ") {
+			out = append(out, line)
+		}
+	}
+	return out
+}

@@ -292,9 +292,10 @@ func (t oneWrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(&r2)
 }
 
-// benchConn is a plaintext grpc-go connection to addr, closed with b.
-func benchConn(b testing.TB, addr string) *grpc.ClientConn {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// benchConn is a plaintext grpc-go connection to addr, with opts, closed
+// with b.
+func benchConn(b testing.TB, addr string, opts ...grpc.DialOption) *grpc.ClientConn {
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -718,11 +719,7 @@ func TestBenchWatchers(t *testing.T) {
 	if _, err := fmt.Sscanf(os.Getenv(watchersEnv), "%s %s %d", &addr, &token, &n); err != nil {
 		t.Skip("the child process of BenchmarkHotPathWatchers")
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := benchConn(t, addr)
 	ctx, cancel := context.WithCancel(withBearer(context.Background(), token))
 	var seen, responses atomic.Int64
 	var wg sync.WaitGroup

@@ -325,7 +325,7 @@ func TestGRPCHeadersBounded(t *testing.T) {
 	if e, ok := asCallError(grpcErr(err)); !ok || e.Code == codes.Unauthenticated || e.Code == codes.OK {
 		t.Errorf("GetPartner with a 3 MiB token: %v, want it refused before the verifier", err)
 	}
-	if lines := logLines(ts.log.String()[since.log:], "rpc"); len(lines) != 0 {
+	if lines := server.LogLines(ts.log.String()[since.log:], "rpc"); len(lines) != 0 {
 		t.Errorf("access lines %q, want none: the call was not to be read", lines)
 	}
 }

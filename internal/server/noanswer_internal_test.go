@@ -112,7 +112,7 @@ func TestNoAnswerIsAnInternalErrorOnEverySurface(t *testing.T) {
 		if n := strings.Count(log, `msg="internal error"`); n != 1 || !strings.Contains(log, "procedure="+procedure) {
 			t.Errorf("%s: logged %d times, want once, naming the procedure:\n%s", s.name, n, log)
 		}
-		lines := logLinesOf(log, "rpc")
+		lines := LogLines(log, "rpc")
 		if len(lines) != 1 || !strings.Contains(lines[0], " protocol="+s.label+" ") || !strings.Contains(lines[0], " code=INTERNAL ") {
 			t.Errorf("%s: access lines %q, want one, protocol=%s code=INTERNAL", s.name, lines, s.label)
 		}
@@ -161,7 +161,7 @@ func TestInprocAnswerThatCannotBeHandedOverIsRefusedBeforeTheCall(t *testing.T) 
 			if status.Code(err) != codes.Internal || calls != 0 {
 				t.Errorf("%s: %v after %d calls of the service, want INTERNAL before any", what, err, calls)
 			}
-			if lines := logLinesOf(logged.String(), "rpc"); len(lines) != 0 {
+			if lines := LogLines(logged.String(), "rpc"); len(lines) != 0 {
 				t.Errorf("%s: access lines %q, want none: the pipeline never ran the call", what, lines)
 			}
 			if got := counted(t, p, "OK", caller.surface()); got != 0 {
@@ -172,17 +172,6 @@ func TestInprocAnswerThatCannotBeHandedOverIsRefusedBeforeTheCall(t *testing.T) 
 			}
 		}
 	}
-}
-
-// logLinesOf are the lines of log with message msg.
-func logLinesOf(log, msg string) []string {
-	var out []string
-	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, "msg="+msg+" ") {
-			out = append(out, line)
-		}
-	}
-	return out
 }
 
 // counted is p's count of GetPartner's calls that ended with code on

@@ -405,7 +405,7 @@ func TestRESTWriteOfSeveralTagsRecordedOnce(t *testing.T) {
 	}
 	ts.Stop()
 	var codes []string
-	for _, l := range logLines(logged.String(), "rpc") {
+	for _, l := range server.LogLines(logged.String(), "rpc") {
 		if strings.Contains(l, "procedure=/fami.v1.PartnerService/UpdatePartner protocol=rest ") {
 			_, code, _ := strings.Cut(l, " code=")
 			code, _, _ = strings.Cut(code, " ")

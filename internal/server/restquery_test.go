@@ -183,7 +183,7 @@ func testRESTRefusalsRecorded(t *testing.T, tracing bool) {
 		if strings.HasSuffix(tt.procedure, "/Watch") {
 			kind = "stream" // logged as the pipeline logs a stream
 		}
-		lines := logLines(buf.String()[seen:], kind)
+		lines := server.LogLines(buf.String()[seen:], kind)
 		want := " procedure=/fami.v1." + tt.procedure + " protocol=rest peer=127.0.0.1 "
 		if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], " code="+tt.code+" duration=") {
 			t.Errorf("%s: access lines %q, want one with%s code=%s", tt.name, lines, want, tt.code)

@@ -113,7 +113,7 @@ func (rs *recordingServer) mark() recordMark {
 func (rs *recordingServer) recordedOnce(t *testing.T, since recordMark, what, procedure, protocol, code string) string {
 	t.Helper()
 	want := " procedure=" + procedure + " protocol=" + protocol + " peer=127.0.0.1 "
-	lines := logLines(rs.log.String()[since.log:], "rpc")
+	lines := server.LogLines(rs.log.String()[since.log:], "rpc")
 	if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], " code="+code+" ") {
 		t.Errorf("%s: access lines %q, want one with%s code=%s", what, lines, want, code)
 		lines = []string{""}

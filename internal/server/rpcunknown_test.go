@@ -148,7 +148,7 @@ func TestCallsNamingNoRPCLogBounded(t *testing.T) {
 	}
 	var noRPC []string
 	partner := 0
-	for _, l := range logLines(ts.log.String(), "rpc") {
+	for _, l := range server.LogLines(ts.log.String(), "rpc") {
 		switch {
 		case strings.Contains(l, " procedure=/http/GET "), strings.Contains(l, " procedure=/_OTHER/_OTHER "):
 			noRPC = append(noRPC, l)

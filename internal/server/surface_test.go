@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
 )
 
@@ -50,6 +51,14 @@ func newSurfaceAs(t *testing.T, ts *testServer, kind, token string) surface {
 func newSurfaceFor(t *testing.T, ts *testServer, kind string, spec auth.TokenSpec) surface {
 	t.Helper()
 	return newSurfaceAs(t, ts, kind, ts.mintToken(spec))
+}
+
+// revision is region's revision, read by s in a one-item List of its
+// partners: what a test compares to see that a call wrote nothing (or
+// one change).
+func (s surface) revision(t *testing.T, region string) int64 {
+	t.Helper()
+	return mustOK(s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: region, PageSize: 1}))(t, "list partners").GetRevision()
 }
 
 // callError is a failed call in the same shape whatever the surface.

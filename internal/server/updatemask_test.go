@@ -34,14 +34,7 @@ func TestUpdateNamingOnlyOutputOnlyWritesNothing(t *testing.T) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
 		seedPartner(t, ctx, s)
-		revision := func() int64 {
-			t.Helper()
-			list, err := s.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return list.GetRevision()
-		}
+		revision := func() int64 { return s.revision(t, lombardia) }
 		cur, err := s.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partnerName("udp-milano")})
 		if err != nil {
 			t.Fatal(err)

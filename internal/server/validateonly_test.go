@@ -28,10 +28,7 @@ func TestValidateOnlyProjectWrites(t *testing.T) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
 		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:validate:consultant", Role: principal.Consultant, Region: ownRegion})
-		revision := func() int64 {
-			t.Helper()
-			return mustOK(s.ListProjects(ctx, &famiv1.ListProjectsRequest{Parent: lombardia, PageSize: 1}))(t, "list projects").GetRevision()
-		}
+		revision := func() int64 { return s.revision(t, lombardia) }
 		create := func(id, code string) *famiv1.CreateProjectRequest {
 			return &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: id, RequestId: "req-" + id, Project: &famiv1.Project{
 				Code: code, Title: "Città Aperta", StartDate: "2021-01-01", EndDate: "2022-12-31", Fund: famiv1.Fund_FUND_FAMI_2021_2027}}

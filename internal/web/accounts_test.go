@@ -16,9 +16,7 @@ import (
 
 func TestAccountsAndServiceTokens(t *testing.T) {
 	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 
 	form := url.Values{"csrf": {a.csrf("/account")}, "account_id": {"mrossi"}, "display_name": {"Mario Rossi"}, "role": {"ROLE_CONSULTANT"}, "password": {"corta"}}
 	res, page := a.do("POST", "/account", form)

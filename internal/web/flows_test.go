@@ -261,9 +261,7 @@ func TestHoursCSVDefusesFormulas(t *testing.T) {
 func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 	f := startFamid(t)
 	f.partner("lombardia", "cpia", "CPIA Bergamo")
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	_, page := a.do("GET", "/partner/cpia", nil)
 	form := url.Values{"csrf": {a.csrf("/partner/cpia")}, "etag": {formEtag(t, page)}, "display_name": {"CPIA 1 Bergamo"}, "kind": {"PARTNER_KIND_ADULT_EDUCATION_CENTRE"}}
 	if res, _ := a.do("POST", "/partner/cpia", form); res.StatusCode != http.StatusSeeOther {
@@ -437,9 +435,7 @@ func TestRejectSelectionAllOrNothing(t *testing.T) {
 
 func TestReviewWithoutSelection(t *testing.T) {
 	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	for _, action := range []string{"approva", "respingi"} {
 		res, page := a.do("POST", "/approvazioni", url.Values{"csrf": {a.csrf("/")}, "azione": {action}, "reason": {"motivo"}})
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="selection-err">Seleziona almeno una registrazione.`) {

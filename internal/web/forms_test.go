@@ -71,9 +71,7 @@ func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
 	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
 	ats := f.partner("lombardia", "ats-bergamo", "ATS Bergamo")
 	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia, comune, ats)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	networks := famiv1.NewNetworkServiceClient(f.conn)
 	members := func() []string {
 		t.Helper()
@@ -197,9 +195,7 @@ func TestNetworkMemberDeletedMeanwhile(t *testing.T) {
 	udp, cpia := f.bergamoPartners()
 	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
 	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia, comune)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	_, page := a.do("GET", "/reti/rete-bergamo", nil)
 	if !strings.Contains(page, `<input type="hidden" name="member.1.was" value="`+cpia+`">`) {
 		t.Fatalf("the member rows do not carry the partner they show:\n%s", page)
@@ -260,9 +256,7 @@ func TestNetworkMemberRenamedMeanwhile(t *testing.T) {
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	_, page := a.do("GET", "/reti/rete-bergamo", nil)
 	if !strings.Contains(page, `<input type="hidden" name="member.1.was" value="`+cpia+`"><input type="hidden" name="member.1.shown" value="CPIA Bergamo">`) {
 		t.Fatalf("the member rows do not carry the partner and the name they show:\n%s", page)

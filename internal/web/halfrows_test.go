@@ -113,9 +113,7 @@ func TestBrowserHalfFilledPartyRow(t *testing.T) {
 // form comes back, 422, the row's code marked and the title kept.
 func TestHalfFilledActionRowRefused(t *testing.T) {
 	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
 		"fund": {"FUND_FAMI_2014_2020"}, "budget_cents": {"92.500"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"},
 		"action.0.code": {"01"}, "action.0.title": {"Scuola"}, "action.1.code": {""}, "action.1.title": {"Lavoro"}}
@@ -185,9 +183,7 @@ func TestHalfFilledPartyRowIsTheServicesRefusal(t *testing.T) {
 // marked only at the next save.
 func TestUnknownBeneficiaryWithTheServicesFaults(t *testing.T) {
 	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "request_id": {"form-lab-impact"}, "code": {"PROG-2463"},
 		"title": {""}, "fund": {"FUND_FAMI_2014_2020"}, "budget_cents": {"92.500"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"},
 		"beneficiary": {"Nessuno di questi"}, "action.0.code": {"01"}, "action.0.title": {"Scuola"}, "action.1.code": {""}, "action.1.title": {"Lavoro"}}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -146,19 +147,48 @@ func (f *famid) annaInBergamo(t *testing.T) (anna *browserless, network, udp, cp
 	return anna, network, udp, cpia
 }
 
+// adminIn signs in Anna Admin, Lombardia's region admin (the account made
+// here): the opening of the tests that set the region up through its pages.
+func (f *famid) adminIn(t *testing.T) *browserless {
+	t.Helper()
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	a := f.client(t)
+	a.signIn("admin@lombardia")
+	return a
+}
+
 func (f *famid) network(region, id, display string, lead string, others ...string) string {
 	f.t.Helper()
-	members := []*famiv1.Member{{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
-	for _, o := range others {
-		members = append(members, &famiv1.Member{Partner: o, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
-	}
 	n, err := famiv1.NewNetworkServiceClient(f.seed).CreateNetwork(f.admin(region), &famiv1.CreateNetworkRequest{
-		Parent: "regions/" + region, NetworkId: id, Network: &famiv1.Network{DisplayName: display, LeadPartner: lead, Members: members},
+		Parent: "regions/" + region, NetworkId: id, Network: &famiv1.Network{DisplayName: display, LeadPartner: lead, Members: membersOf(lead, others)},
 	})
 	if err != nil {
 		f.t.Fatalf("create network %s: %v", id, err)
 	}
 	return n.GetName()
+}
+
+// milanoNetworks creates n networks of Lombardia, rete000 ("Rete Milano
+// 000") onwards, each led by lead with others as partners: the many
+// networks of the tests of paged choices and reads.
+func (f *famid) milanoNetworks(t testing.TB, n int, lead string, others ...string) {
+	t.Helper()
+	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
+	bulk(t, n, func(i int) error {
+		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
+			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: lead,
+				Members: membersOf(lead, others)}})
+		return err
+	})
+}
+
+// membersOf is a network's members: lead leading, others as partners.
+func membersOf(lead string, others []string) []*famiv1.Member {
+	members := []*famiv1.Member{{Partner: lead, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}
+	for _, o := range others {
+		members = append(members, &famiv1.Member{Partner: o, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER})
+	}
+	return members
 }
 
 // browserless is a cookie-keeping HTTP client that does not follow

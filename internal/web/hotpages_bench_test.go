@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server"
-	"github.com/raccordo/raccordo/internal/server/servertest"
 )
 
 // municipalitiesFile is ISTAT's list, kept beside the repository.
@@ -91,13 +88,8 @@ type seeded struct {
 // municipalities, each with 12 quarterly monitoring reports.
 func seedRegion(b *testing.B) (*famid, seeded) {
 	b.Helper()
-	srv := servertest.Start(b, server.Config{MunicipalitiesFile: municipalitiesFile})
-	conn, err := grpc.NewClient(srv.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close() })
-	f := &famid{Server: srv, t: b, conn: conn}
+	f := startFamidWith(b, server.Config{MunicipalitiesFile: municipalitiesFile})
+	conn := f.conn
 	ctx := f.admin("lombardia")
 	const region = "regions/lombardia"
 	today := f.Clock.Now().In(rome())

@@ -85,9 +85,7 @@ func TestNoticesComeOnlyFromTheirCookie(t *testing.T) {
 // page it was meant for said nothing.
 func TestNoticeGoesToItsOwnPage(t *testing.T) {
 	f, _, _ := inLombardia(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	admin := f.client(t)
-	admin.signIn("admin@lombardia")
+	admin := f.adminIn(t)
 	const created = "Partner creato"
 	create := func(id string) string {
 		t.Helper()

@@ -69,13 +69,7 @@ func TestPagesReadLabelsOnly(t *testing.T) {
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
 	cpia := f.partner("lombardia", "cpia-milano", "CPIA Milano")
-	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
-	bulk(t, 120, func(i int) error {
-		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
-			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
-				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
-		return err
-	})
+	f.milanoNetworks(t, 120, udp, cpia)
 	consultant := f.asAccount("mrossi@lombardia")
 	for _, network := range []string{"rete007", "rete113", "rete007"} {
 		if _, err := famiv1.NewSupportServiceClient(f.conn).CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",

@@ -368,13 +368,7 @@ func TestEntryNetworksAreAPage(t *testing.T) {
 	f := startFamid(t)
 	setupLombardia(f)
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
-	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
-	bulk(t, 120, func(i int) error {
-		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
-			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
-				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
-		return err
-	})
+	f.milanoNetworks(t, 120, udp)
 	base, reads := countedApp(t, f)
 	consultant := f.asAccount("mrossi@lombardia")
 	e, err := famiv1.NewSupportServiceClient(f.conn).CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia",
@@ -532,13 +526,7 @@ func manyNetworksAndMeetings(t *testing.T) (f *famid, network string) {
 	f = startFamid(t)
 	network = setupLombardia(f)
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
-	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")
-	bulk(t, 60, func(i int) error {
-		_, err := networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia",
-			NetworkId: fmt.Sprintf("rete%03d", i), Network: &famiv1.Network{DisplayName: fmt.Sprintf("Rete Milano %03d", i), LeadPartner: udp,
-				Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}})
-		return err
-	})
+	f.milanoNetworks(t, 60, udp)
 	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
 	bulk(t, 60, func(i int) error {
 		_, err := f.onlineMeeting(fmt.Sprintf("m%03d", i), network, fmt.Sprintf("Tavolo %03d", i), noon.AddDate(0, 0, -60+i))

@@ -21,9 +21,7 @@ import (
 func TestProjectsAndNetworks(t *testing.T) {
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 
 	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
 		"fund": {"FUND_FAMI_2014_2020"}, "budget_cents": {"92.500,5"}, "start_date": {"01/09/2018"}, "end_date": {"31/12/2021"},
@@ -102,9 +100,7 @@ func TestNetworkEditKeepsProjectActions(t *testing.T) {
 			Members: []*famiv1.Member{{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}}); err != nil {
 		t.Fatal(err)
 	}
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	_, page := a.do("GET", "/reti/rete-bergamo", nil)
 	res, _ := a.do("POST", "/reti/rete-bergamo", url.Values{"csrf": {a.csrf("/reti/rete-bergamo")}, "etag": {formEtag(t, page)},
 		"display_name": {"Rete Bergamo Sud"}, "member.0.partner": {udp}, "member.0.role": {"MEMBER_ROLE_LEAD"},
@@ -198,9 +194,7 @@ func TestNetworkMembersSharingAName(t *testing.T) {
 	f.partner("lombardia", "comune-1", "Comune")
 	comune2 := f.partner("lombardia", "comune-2", "Comune")
 	padova := f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 
 	_, page := a.do("GET", "/reti/nuova", nil)
 	for _, want := range []string{`<option value="Comune (comune-1)">`, `<option value="Comune (comune-2)">`, `<option value="CPIA Bergamo">`} {
@@ -303,9 +297,7 @@ func TestFormsOfNamesStoredUnderOlderRules(t *testing.T) {
 		}
 		return tx.Put(n)
 	})
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 	const olderName, noLetters = "salvato con regole precedenti", "che le ricerche ignorano"
 	save := func(path string, form url.Values, want int) string {
 		t.Helper()
@@ -365,9 +357,7 @@ func TestRecordsWithAReservedIDHaveAPage(t *testing.T) {
 		p.Name, p.DisplayName = "regions/lombardia/partners/nuovo", "Partner di nome nuovo"
 		return tx.Put(p)
 	})
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	a := f.client(t)
-	a.signIn("admin@lombardia")
+	a := f.adminIn(t)
 
 	_, list := a.do("GET", "/partner", nil)
 	link := regexp.MustCompile(`<a href="([^"]*)">Partner di nome nuovo</a>`).FindStringSubmatch(list)

@@ -557,9 +557,7 @@ func extension(csrf string) url.Values {
 // name was missing.
 func TestHostileTextSaysWhatIsWrong(t *testing.T) {
 	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	b := f.client(t)
-	b.signIn("admin@lombardia")
+	b := f.adminIn(t)
 	csrf := b.csrf("/partner/nuovo")
 	for name, c := range map[string]struct{ value, want string }{
 		"not UTF-8":   {"Coop\xffSociale", "caratteri di controllo o non validi"},
@@ -586,9 +584,7 @@ func TestHostileTextSaysWhatIsWrong(t *testing.T) {
 // first).
 func TestFormsThatDoNotReadAreNamed(t *testing.T) {
 	f := startFamid(t)
-	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
-	b := f.client(t)
-	b.signIn("admin@lombardia")
+	b := f.adminIn(t)
 	csrf := url.Values{"csrf": {b.csrf("/partner/nuovo")}}.Encode()
 	for _, c := range []struct {
 		name, path, contentType, body string

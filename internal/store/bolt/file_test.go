@@ -16,20 +16,14 @@ import (
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
+	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
 )
 
 // backupOf copies lombardia's file of a seeded, closed data dir to a new
 // file, as famictl backup writes it.
 func backupOf(t *testing.T, dir string) string {
 	t.Helper()
-	data, err := os.ReadFile(bolt.RegionFile(dir, "lombardia"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "lombardia.db")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path, _ := bolttest.CopyRegion(t, dir, "lombardia")
 	return path
 }
 

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,6 +17,22 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
+
+// CopyRegion copies region's file of the closed data dir dir to a new file,
+// as a backup taken with famid stopped (and as famictl backup writes it);
+// it returns the copy's path and size.
+func CopyRegion(t testing.TB, dir, region string) (string, int64) {
+	t.Helper()
+	data, err := os.ReadFile(bolt.RegionFile(dir, region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), region+".db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, int64(len(data))
+}
 
 // Open opens a store in data dir dir with opts, and closes it when the
 // test ends; it stops the test if the store does not open.
