@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -27,6 +28,7 @@ import (
 	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 	"github.com/raccordo/raccordo/internal/store/bolt/bolttest"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 var crashRounds = flag.Int("crash.rounds", 20, "rounds of the SIGKILL crash test")
@@ -137,6 +139,8 @@ type child struct {
 	ready    string // its --ready-file
 	exited   chan error
 	done     chan struct{}
+	// stderr is what it wrote on its stderr, also copied to the test's.
+	stderr syncbuf.Buffer
 }
 
 // startChild starts famid on dir with flags besides, on ephemeral
@@ -148,11 +152,11 @@ func startChild(t *testing.T, dir string, flags ...string) *child {
 		"--ready-file", ready, "--log-level", "error", "--lock-timeout", "5s"}
 	cmd := exec.Command(os.Args[0], append(args, flags...)...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
-	cmd.Stderr = os.Stderr
+	c := &child{cmd: cmd, exited: make(chan error, 1), done: make(chan struct{})}
+	cmd.Stderr = io.MultiWriter(os.Stderr, &c.stderr)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, exited: make(chan error, 1), done: make(chan struct{})}
 	go func() {
 		c.exited <- cmd.Wait()
 		close(c.done)
@@ -167,7 +171,10 @@ func startChild(t *testing.T, dir string, flags ...string) *child {
 			<-c.done
 		}
 	})
-	bound := waitReady(t, ready, c.exited)
+	bound, err := startBounds.until(ready, cmd, c.exited, &c.stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if bound.PID != cmd.Process.Pid {
 		t.Fatalf("--ready-file %s names pid %d, famid is %d", ready, bound.PID, cmd.Process.Pid)
 	}

@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,15 +35,13 @@ func waitReady(t *testing.T, path string, exited <-chan error) readiness {
 	t.Helper()
 	var r readiness
 	waittest.Until(t, "famid to write its --ready-file "+path, func() bool {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			if err := json.Unmarshal(b, &r); err != nil {
-				t.Fatalf("--ready-file %s: %v: %q", path, err, b)
-			}
-			return true
-		}
-		if !errors.Is(err, os.ErrNotExist) {
+		got, ok, err := readReady(path)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if ok {
+			r = got
+			return true
 		}
 		select {
 		case err := <-exited:

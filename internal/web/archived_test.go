@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/waittest"
 )
 
 // TestArchivedNetworkRefusedOnTheField: hours logged for, and a meeting
@@ -92,10 +93,10 @@ func TestBrowserArchivesAndReactivates(t *testing.T) {
 		t.Errorf("the partners' list does not mark the archived partner: %q", b.text("main table"))
 	}
 
-	// A browser of its own: the first one's dialogs are answered yes by
-	// askedFirst's listener, which stays.
-	b = newBrowser(t, f)
-	b.signIn("admin@lombardia")
+	// The same browser: the partner's answers ended with its askedFirst.
+	// A listener left answering yes would answer the network's question
+	// too, racing askedFirst's no.
+	waittest.Until(t, "askedFirst's dialog listener to end", func() bool { return b.listening.Load() == 0 })
 	b.open("/reti/rete-bergamo", "rete-attiva")
 	askedFirst(b, "archive the network", chromedp.Click(chromedp.CSS(`form[action$="/archivia"] button`)),
 		"La rete resterà consultabile e si potrà riattivare", networkState,

@@ -33,6 +33,8 @@ type browser struct {
 	axe string
 	// shots is the screenshot folder, "" for none.
 	shots string
+	// listening counts the dialog listeners still on the browser.
+	listening atomic.Int32
 }
 
 func needed(t *testing.T, what string) {
@@ -292,12 +294,21 @@ func (b *browser) cookies() []*network.Cookie {
 // time, and returns the messages the dialogs showed so far.
 func (b *browser) answerDialogs(accept *atomic.Bool) func() []string {
 	b.t.Helper()
-	var mu sync.Mutex
-	var shown []string
 	ctx, cancel := context.WithCancel(b.ctx)
 	b.t.Cleanup(cancel)
+	return b.answerDialogsWhile(ctx, accept)
+}
+
+// answerDialogsWhile is answerDialogs until ctx ends: a listener left on
+// the browser would answer the dialogs of later steps too, and two at
+// once would both answer the same dialog.
+func (b *browser) answerDialogsWhile(ctx context.Context, accept *atomic.Bool) func() []string {
+	var mu sync.Mutex
+	var shown []string
 	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	b.listening.Add(1)
 	go func() {
+		defer b.listening.Add(-1)
 		for e, err := range opening {
 			if err != nil {
 				return
@@ -324,12 +335,14 @@ func (b *browser) answerDialogs(accept *atomic.Bool) func() []string {
 // dialog first, answering no and then yes. Answered no, the browser must
 // have asked one question, beginning with question, and state() must
 // still be before; answered yes, act is done once the page shows done, and
-// state() must be after. Dialogs opened later are answered yes; the
-// function returned gives the messages of those shown so far.
-func askedFirst[S comparable](b *browser, what string, act chromedp.Action[chromedp.Void], question string, state func() S, before S, done string, after S) (asked func() []string) {
+// state() must be after. Its answers end with it: a dialog opened later
+// is for the step that opens it to answer.
+func askedFirst[S comparable](b *browser, what string, act chromedp.Action[chromedp.Void], question string, state func() S, before S, done string, after S) {
 	b.t.Helper()
 	var accept atomic.Bool
-	asked = b.answerDialogs(&accept)
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	asked := b.answerDialogsWhile(ctx, &accept)
 	b.run(what+", answering no", act)
 	if got := asked(); len(got) != 1 || !strings.HasPrefix(got[0], question) {
 		b.t.Fatalf("before %s the browser asked %q, want one question beginning %q", what, got, question)
@@ -342,5 +355,7 @@ func askedFirst[S comparable](b *browser, what string, act chromedp.Action[chrom
 	if got := state(); got != after {
 		b.t.Errorf("after answering yes to %s the state is %v, want %v", what, got, after)
 	}
-	return asked
+	if got := asked(); len(got) != 2 {
+		b.t.Errorf("%s: the browser asked %q, want the one question twice (no, then yes)", what, got)
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -16,6 +15,7 @@ import (
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/store"
+	"github.com/raccordo/raccordo/internal/web"
 )
 
 func TestProtocolDraftEditOpenAmend(t *testing.T) {
@@ -316,7 +316,7 @@ func TestArchivedSeesNoProtocolActions(t *testing.T) {
 		_, signErr := protocols.SignProtocol(asMarco, &famiv1.SignProtocolRequest{Name: opened.GetName(), ContentHash: opened.GetContentHash()})
 		_, amendErr := protocols.AmendProtocol(asMarco, &famiv1.AmendProtocolRequest{Name: inForce.GetName(), ProtocolId: "emendamento"})
 		for act, err := range map[string]error{"open": openErr, "sign": signErr, "amend": amendErr} {
-			if info := errorInfoOf(err); status.Code(err) != codes.FailedPrecondition || info.GetReason() != string(errs.Archived) {
+			if info := web.ErrorInfo(err); status.Code(err) != codes.FailedPrecondition || info.GetReason() != string(errs.Archived) {
 				t.Errorf("%s: Marco's %s: %v, want FAILED_PRECONDITION, ARCHIVED", what, act, err)
 			}
 		}
@@ -341,16 +341,6 @@ func TestArchivedSeesNoProtocolActions(t *testing.T) {
 	}
 	look("the network archived", false)
 	refused("the network archived")
-}
-
-// errorInfoOf is the ErrorInfo detail of err, nil if it has none.
-func errorInfoOf(err error) *errdetails.ErrorInfo {
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			return info
-		}
-	}
-	return nil
 }
 
 // TestProtocolPageShowsItsNetworksAndThemes: a protocol across networks
