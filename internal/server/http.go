@@ -52,11 +52,10 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(interceptors...),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
-		connect.WithCodec(connectCodec{}),
 		// A small message gains a few bytes from gzip for a lot of CPU.
 		connect.WithCompressMinBytes(compressMinBytes),
 	}
-	opts = append(opts, connectJSONCodecs()...)
+	opts = append(opts, connectCodecs(pipe.undecoded)...)
 	var names []string
 	rpcs := newProcedureHandlers(pipe.served)
 	for _, svc := range svcs {

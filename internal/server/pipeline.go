@@ -111,6 +111,9 @@ type pipeline struct {
 	// (auth.Policy.AnonymousRefusals), given before the request is
 	// decoded (authenticateEarly).
 	anonymousRefusals map[string]error
+	// undecoded holds the unary requests whose body did not decode, for
+	// admit to refuse.
+	undecoded *undecoded
 }
 
 // begin starts the pipeline's record of a call, which finish ends, and
@@ -493,10 +496,16 @@ func (p *pipeline) principalOf(ctx context.Context, c call) (principal.Principal
 // admit authenticates and authorises a call and returns the context the
 // service runs in.
 func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principal.Principal, error) {
+	// A request that did not decode is refused before anything reads it,
+	// and its caller named in the records.
+	undecodable := p.undecoded.take(c.req)
 	if p.noAuth {
-		return principal.WithCall(ctx, c.peer, principal.Anonymous), principal.Anonymous, nil
+		return principal.WithCall(ctx, c.peer, principal.Anonymous), principal.Anonymous, undecodable
 	}
 	who, err := p.principalOf(ctx, c)
+	if err == nil {
+		err = undecodable
+	}
 	if err == nil && who.Authenticated() {
 		// Before the rights: a write of regions/- is invalid whoever
 		// sends it, not a national read to refuse.
@@ -650,14 +659,23 @@ func (a authFirst) RegisterService(desc *grpc.ServiceDesc, impl any) {
 }
 
 // grpcAuthFirst is the handler of procedure, h, authenticating its call
-// before h decodes the request (authFirst).
+// before h decodes the request (authFirst). A request that does not
+// decode is held for the pipeline to refuse (undecoded); one that grpc-go
+// refuses after, having read a second message, is dropped from the held.
 func (p *pipeline) grpcAuthFirst(procedure string, h grpc.MethodHandler) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, intercept grpc.UnaryServerInterceptor) (any, error) {
 		c := grpcCall(ctx, procedure)
 		if err := p.authenticateEarly(ctx, c, grpcCompressed(ctx)); err != nil {
 			return nil, p.refuse(ctx, c, err, arrival(ctx)).Err()
 		}
-		return h(srv, ctx, dec, intercept)
+		held := func(m any) error {
+			err := dec(decoding{m})
+			if err != nil {
+				_ = p.undecoded.take(m)
+			}
+			return err
+		}
+		return h(srv, ctx, held, intercept)
 	}
 }
 

@@ -509,6 +509,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		tracer:            tracer,
 		streams:           newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
 		shed:              newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
+		undecoded:         newUndecoded(),
 	}
 	p.noRPCLines = newLineBudget(cfg.noRPCLines, noRPCInterval, cfg.Now, p.logSuppressed)
 	s.noRPCLines = p.noRPCLines
@@ -523,7 +524,7 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
 		grpc.ChainStreamInterceptor(pipe.grpcStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
-		grpc.ForceServerCodecV2(newGRPCCodec()),
+		grpc.ForceServerCodecV2(newGRPCCodec(pipe.undecoded)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionIdle:     cfg.GRPCIdleTimeout,
