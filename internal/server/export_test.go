@@ -43,6 +43,10 @@ func SetRefusedBodyLimit(c *Config, n int64) { c.refusedBodyLimit = n }
 // with a few calls.
 func SetNoRPCLines(c *Config, n int) { c.noRPCLines = n }
 
+// SetOverloadLines sets how many access lines of refusals at the
+// concurrency limit each surface writes a minute.
+func SetOverloadLines(c *Config, n int) { c.overloadLines = n }
+
 // SetReadHeaderTimeout sets how long every HTTP listener waits for a
 // request's headers (defaultReadHeaderTimeout), so that a test sees a
 // slow client dropped without waiting 10 s.

@@ -106,6 +106,10 @@ type Config struct {
 	// noRPCLines is how many access lines of calls that name no RPC are
 	// written a minute (defaultNoRPCLines); only tests change it.
 	noRPCLines int
+	// overloadLines is how many access lines of calls refused at the
+	// concurrency limit each surface writes a minute
+	// (defaultOverloadLines); only tests change it.
+	overloadLines int
 	// readHeaderTimeout is how long every HTTP listener waits for a
 	// request's headers (defaultReadHeaderTimeout); only tests change it.
 	readHeaderTimeout time.Duration
@@ -217,6 +221,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.admissionHold, defaultAdmissionHold)
 	orDefault(&c.refusedBodyLimit, defaultRefusedBodyLimit)
 	orDefault(&c.noRPCLines, defaultNoRPCLines)
+	orDefault(&c.overloadLines, defaultOverloadLines)
 	orDefault(&c.readHeaderTimeout, defaultReadHeaderTimeout)
 	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
 	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
@@ -289,6 +294,9 @@ type Server struct {
 	// noRPCLines is the pipeline's budget of access lines, whose drops
 	// not yet logged Close logs.
 	noRPCLines *lineBudget
+	// overloadLines are the budgets of the refusals' access lines, whose
+	// drops not yet logged Close logs.
+	overloadLines *overloadLines
 	// cutStreams fails the writes of the streams on the HTTP listener
 	// still running once the stop waits for them no more (cutOnStop).
 	cutStreams context.CancelFunc
@@ -513,6 +521,8 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 	}
 	p.noRPCLines = newLineBudget(cfg.noRPCLines, noRPCInterval, cfg.Now, p.logSuppressed)
 	s.noRPCLines = p.noRPCLines
+	p.shed.lines = newOverloadLines(p, cfg.overloadLines)
+	s.overloadLines = p.shed.lines
 	return p
 }
 
@@ -801,6 +811,9 @@ func (s *Server) Close() error {
 		}
 		if s.noRPCLines != nil {
 			s.noRPCLines.close()
+		}
+		if s.overloadLines != nil {
+			s.overloadLines.close()
 		}
 		if s.closeStore != nil {
 			err = s.closeStore()
