@@ -241,9 +241,13 @@ func authBeforeDecode(p *pipeline, next http.Handler) http.Handler {
 			}
 		}
 		c := call{procedure: r.URL.Path, protocol: connectProtocol(r), header: r.Header.Get, peer: hostOf(r.RemoteAddr)}
-		if err := p.authenticateEarly(r.Context(), c, compressed); err != nil {
+		ctx, err := p.authenticateEarly(r.Context(), c, compressed)
+		if err != nil {
 			errw.Write(w, r, toConnect(p.refuse(r.Context(), c, err, arrival(r.Context()))))
 			return
+		}
+		if ctx != r.Context() { // a stream's principal, which its ticket would carry
+			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r)
 	})

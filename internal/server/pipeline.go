@@ -462,11 +462,13 @@ func (p *pipeline) authenticate(c call) (principal.Principal, error) {
 // refuses one whatever the request (anonymousRefusals), and an anonymous
 // compressed request, whatever its RPC (inflating is the costly part of
 // reading a body: seconds of CPU for 4 MB). It is the pipeline's own
-// authentication: the principal of a call admitted on arrival rides on
-// its ticket to admit (principalOf), which does not authenticate again.
-func (p *pipeline) authenticateEarly(ctx context.Context, c call, compressed bool) error {
+// authentication: the principal found rides on the context it returns,
+// for the pipeline to take (principalOf) rather than authenticate again:
+// on the call's ticket for a call admitted on arrival, in a value of its
+// own for a stream, which is admitted by the stream limits instead.
+func (p *pipeline) authenticateEarly(ctx context.Context, c call, compressed bool) (context.Context, error) {
 	if p.noAuth {
-		return nil
+		return ctx, nil
 	}
 	who, err := p.authenticate(c)
 	if err == nil && !who.Authenticated() {
@@ -476,19 +478,27 @@ func (p *pipeline) authenticateEarly(ctx context.Context, c call, compressed boo
 		}
 	}
 	if err != nil {
-		return err
+		return ctx, err
 	}
 	if t := ticketOf(ctx); t != nil {
 		t.who, t.authenticated = who, true
+		return ctx, nil
 	}
-	return nil
+	return context.WithValue(ctx, earlyPrincipalKey{}, &who), nil
 }
+
+// earlyPrincipalKey holds the principal authenticateEarly found for a
+// call without a ticket.
+type earlyPrincipalKey struct{}
 
 // principalOf is the principal of a call: the one authenticateEarly
 // found, or authenticate's.
 func (p *pipeline) principalOf(ctx context.Context, c call) (principal.Principal, error) {
 	if t := ticketOf(ctx); t != nil && t.authenticated {
 		return t.who, nil
+	}
+	if who, ok := ctx.Value(earlyPrincipalKey{}).(*principal.Principal); ok {
+		return *who, nil
 	}
 	return p.authenticate(c)
 }
@@ -665,7 +675,8 @@ func (a authFirst) RegisterService(desc *grpc.ServiceDesc, impl any) {
 func (p *pipeline) grpcAuthFirst(procedure string, h grpc.MethodHandler) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, intercept grpc.UnaryServerInterceptor) (any, error) {
 		c := grpcCall(ctx, procedure)
-		if err := p.authenticateEarly(ctx, c, grpcCompressed(ctx)); err != nil {
+		ctx, err := p.authenticateEarly(ctx, c, grpcCompressed(ctx))
+		if err != nil {
 			return nil, p.refuse(ctx, c, err, arrival(ctx)).Err()
 		}
 		held := func(m any) error {

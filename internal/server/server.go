@@ -106,6 +106,9 @@ type Config struct {
 	// noRPCLines is how many access lines of calls that name no RPC are
 	// written a minute (defaultNoRPCLines); only tests change it.
 	noRPCLines int
+	// wrapRevocations, when set, wraps the revocation list the token
+	// checks consult; only tests set it, to count the checks.
+	wrapRevocations func(auth.Revocations) auth.Revocations
 	// overloadLines is how many access lines of calls refused at the
 	// concurrency limit each surface writes a minute
 	// (defaultOverloadLines); only tests change it.
@@ -506,7 +509,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		log:               s.log,
 		accessLevel:       cfg.AccessLogLevel,
 		requestTimeout:    cfg.RequestTimeout,
-		verifier:          auth.NewVerifier(s.keys, acc.Revocations(), cfg.Now),
+		verifier:          auth.NewVerifier(s.keys, cfg.revocations(acc.Revocations()), cfg.Now),
 		now:               cfg.Now,
 		policy:            rights,
 		anonymousRefusals: rights.AnonymousRefusals(),
@@ -524,6 +527,15 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 	p.shed.lines = newOverloadLines(p, cfg.overloadLines)
 	s.overloadLines = p.shed.lines
 	return p
+}
+
+// revocations is the revocation list the token checks consult: r, or
+// r wrapped by a test (wrapRevocations).
+func (c *Config) revocations(r auth.Revocations) auth.Revocations {
+	if c.wrapRevocations != nil {
+		return c.wrapRevocations(r)
+	}
+	return r
 }
 
 // newGRPCServer builds the gRPC server of the services, with health and
