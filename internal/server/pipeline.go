@@ -30,6 +30,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // call is what the shared pipeline knows of a unary RPC, whatever transport
@@ -142,6 +143,9 @@ func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Sp
 	}
 	if c.method != "" {
 		attrs = append(attrs, httpMethodOriginal(c.method))
+	}
+	if store.IsValidateOnly(c.req) {
+		attrs = append(attrs, attribute.Bool("raccordo.validate_only", true))
 	}
 	return p.tracer.Start(ctx, "pipeline", trace.WithAttributes(attrs...))
 }
@@ -390,6 +394,10 @@ func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, c
 	}
 	if suppressed > 0 {
 		r.AddAttrs(slog.Int64("suppressed", suppressed))
+	}
+	if store.IsValidateOnly(c.req) {
+		// A check of a write (ADR 38), which wrote nothing.
+		r.AddAttrs(slog.Bool("validate_only", true))
 	}
 	_ = h.Handle(ctx, r) // as Logger does: a log that cannot be written fails no call
 }
