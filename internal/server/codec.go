@@ -27,10 +27,17 @@ import (
 // watcher of a region) as the bytes it was encoded to once, instead of
 // marshaling it again for each stream.
 
-// grpcCodec is grpc-go's proto codec with a bounded Unmarshal.
-type grpcCodec struct{ encoding.CodecV2 }
+// grpcCodec is grpc-go's proto codec with a bounded Unmarshal, which
+// hands the failure to decode a unary request to the pipeline (undecoded)
+// when grpcAuthFirst asks for it (decoding).
+type grpcCodec struct {
+	encoding.CodecV2
+	held *undecoded
+}
 
-func newGRPCCodec() grpcCodec { return grpcCodec{encoding.GetCodecV2(grpcproto.Name)} }
+func newGRPCCodec(held *undecoded) grpcCodec {
+	return grpcCodec{encoding.GetCodecV2(grpcproto.Name), held}
+}
 
 // Marshal writes a shared message as its bytes, anything else as
 // grpc-go's codec does.
@@ -48,17 +55,51 @@ func (c grpcCodec) Marshal(v any) (mem.BufferSlice, error) {
 }
 
 func (c grpcCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	d, unary := v.(decoding)
+	if unary {
+		v = d.m
+	}
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("unmarshal: %T is not a proto.Message", v)
 	}
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
-	return check.Unmarshal(buf.ReadOnlyData(), m)
+	err := check.Unmarshal(buf.ReadOnlyData(), m)
+	if err != nil && unary && c.held.hold(m, err) {
+		return nil
+	}
+	return err
+}
+
+// decoding is the request of a unary call as grpcAuthFirst hands it to
+// grpc-go's decoding, which passes it to the codec as it is: it tells
+// grpcCodec to hold a failure (undecoded), as it does not for a stream's
+// messages.
+type decoding struct{ m any }
+
+// connectCodecs are the codecs of the Connect handlers: connectCodec and
+// connectJSONCodec, whose failures to decode a unary request are held
+// for the pipeline (undecoded).
+func connectCodecs(held *undecoded) []connect.HandlerOption {
+	codecs := func(held *undecoded) []connect.HandlerOption {
+		return []connect.HandlerOption{
+			connect.WithCodec(connectCodec{held}),
+			connect.WithCodec(connectJSONCodec{"json", held}),
+			connect.WithCodec(connectJSONCodec{"json; charset=utf-8", held}),
+		}
+	}
+	unary := connect.WithConditionalHandlerOptions(func(spec connect.Spec) []connect.HandlerOption {
+		if spec.StreamType == connect.StreamTypeUnary {
+			return codecs(held)
+		}
+		return nil
+	})
+	return append(codecs(nil), unary)
 }
 
 // connectCodec is Connect's binary proto codec with a bounded Unmarshal.
-type connectCodec struct{}
+type connectCodec struct{ held *undecoded }
 
 func (connectCodec) Name() string { return "proto" }
 
@@ -78,12 +119,15 @@ func (connectCodec) MarshalAppend(dst []byte, v any) ([]byte, error) {
 	return proto.MarshalOptions{}.MarshalAppend(dst, m)
 }
 
-func (connectCodec) Unmarshal(data []byte, v any) error {
+func (c connectCodec) Unmarshal(data []byte, v any) error {
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("unmarshal: %T is not a proto.Message", v)
 	}
-	return check.Unmarshal(data, m)
+	if err := check.Unmarshal(data, m); err != nil && !c.held.hold(m, err) {
+		return err
+	}
+	return nil
 }
 
 var _ connect.Codec = connectCodec{}
@@ -96,16 +140,14 @@ var _ connect.Codec = connectCodec{}
 // and like REST's, it refuses unknown fields and enum names, naming them:
 // connect-go dropped them, so a misspelt field was lost data, and an
 // unknown enum name was read as unset ("NETWORK_STATE_CLOSED" answered
-// OK and left the network active). A unary call's errors reach the client
-// as text only: connect-go wraps a codec's error in a *connect.Error of its
-// own, without details, before any interceptor sees it (docs/errors.md), so
-// a BadRequest here would be lost; a stream's reach the pipeline, which
-// names the field (messageRefused).
-type connectJSONCodec struct{ name string }
-
-// connectJSONCodecs are the codecs for both names connect-go gives JSON.
-func connectJSONCodecs() []connect.HandlerOption {
-	return []connect.HandlerOption{connect.WithCodec(connectJSONCodec{"json"}), connect.WithCodec(connectJSONCodec{"json; charset=utf-8"})}
+// OK and left the network active). A unary
+// call's failure is held for the pipeline (undecoded), which refuses it
+// naming the field; connect-go would wrap it in a *connect.Error of its
+// own, without details, before any interceptor runs. A stream's reaches
+// the pipeline through connect-go (messageRefused).
+type connectJSONCodec struct {
+	name string
+	held *undecoded
 }
 
 func (c connectJSONCodec) Name() string { return c.name }
@@ -137,13 +179,17 @@ func (c connectJSONCodec) MarshalStable(v any) ([]byte, error) {
 
 func (connectJSONCodec) IsBinary() bool { return false }
 
-func (connectJSONCodec) Unmarshal(data []byte, v any) error {
+func (c connectJSONCodec) Unmarshal(data []byte, v any) error {
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("unmarshal: %T is not a proto.Message", v)
 	}
-	if len(data) == 0 {
-		return errors.New("zero-length payload is not a valid JSON object")
+	err := errors.New("zero-length payload is not a valid JSON object")
+	if len(data) > 0 {
+		err = check.UnmarshalJSON(data, m, protojson.UnmarshalOptions{})
 	}
-	return check.UnmarshalJSON(data, m, protojson.UnmarshalOptions{})
+	if err != nil && !c.held.hold(m, err) {
+		return err
+	}
+	return nil
 }

@@ -3,10 +3,12 @@ package server
 import (
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/errs"
 )
 
@@ -43,6 +45,29 @@ func SetRefusedBodyLimit(c *Config, n int64) { c.refusedBodyLimit = n }
 // written a minute (defaultNoRPCLines), so that a test sees the bound
 // with a few calls.
 func SetNoRPCLines(c *Config, n int) { c.noRPCLines = n }
+
+// CountTokenChecks makes the server count the revocation checks of its
+// token checks (each verification, each re-check of a stream's), and
+// returns the count so far.
+func CountTokenChecks(c *Config) func() int64 {
+	var n atomic.Int64
+	c.wrapRevocations = func(r auth.Revocations) auth.Revocations { return countedRevocations{r, &n} }
+	return n.Load
+}
+
+type countedRevocations struct {
+	auth.Revocations
+	n *atomic.Int64
+}
+
+func (c countedRevocations) Revoked(jti, subject, region string, generation int64) bool {
+	c.n.Add(1)
+	return c.Revocations.Revoked(jti, subject, region, generation)
+}
+
+// SetOverloadLines sets how many access lines of refusals at the
+// concurrency limit each surface writes a minute.
+func SetOverloadLines(c *Config, n int) { c.overloadLines = n }
 
 // SetReadHeaderTimeout sets how long every HTTP listener waits for a
 // request's headers (defaultReadHeaderTimeout), so that a test sees a

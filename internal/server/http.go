@@ -52,11 +52,10 @@ func (s *Server) httpHandler(ctx context.Context, svcs []service, pipe *pipeline
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(interceptors...),
 		connect.WithReadMaxBytes(s.cfg.MaxMessageBytes),
-		connect.WithCodec(connectCodec{}),
 		// A small message gains a few bytes from gzip for a lot of CPU.
 		connect.WithCompressMinBytes(compressMinBytes),
 	}
-	opts = append(opts, connectJSONCodecs()...)
+	opts = append(opts, connectCodecs(pipe.undecoded)...)
 	var names []string
 	rpcs := newProcedureHandlers(pipe.served)
 	for _, svc := range svcs {
@@ -242,9 +241,13 @@ func authBeforeDecode(p *pipeline, next http.Handler) http.Handler {
 			}
 		}
 		c := call{procedure: r.URL.Path, protocol: connectProtocol(r), header: r.Header.Get, peer: hostOf(r.RemoteAddr)}
-		if err := p.authenticateEarly(r.Context(), c, compressed); err != nil {
+		ctx, err := p.authenticateEarly(r.Context(), c, compressed)
+		if err != nil {
 			errw.Write(w, r, toConnect(p.refuse(r.Context(), c, err, arrival(r.Context()))))
 			return
+		}
+		if ctx != r.Context() { // a stream's principal, which its ticket would carry
+			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -12,6 +12,7 @@ import (
 	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/raccordo/raccordo/internal/store"
 	"github.com/raccordo/raccordo/internal/store/bolt"
 )
 
@@ -233,7 +234,12 @@ func (o *storeObserver) Begin(ctx context.Context, region, op string) func(error
 	}
 	_, span := o.tracer.Start(ctx, "store."+op, trace.WithAttributes(attribute.String("raccordo.region", region)))
 	return func(err error) {
-		if err != nil {
+		switch {
+		case store.RolledBack(err):
+			// A validate-only write's check, rolled back with its
+			// answer: no failure.
+			span.SetAttributes(attribute.Bool("raccordo.validate_only", true))
+		case err != nil:
 			code, reason := outcome(err)
 			span.SetStatus(otelcodes.Error, code+" "+reason)
 		}

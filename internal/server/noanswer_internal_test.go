@@ -78,7 +78,7 @@ func TestNoAnswerIsAnInternalErrorOnEverySurface(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := grpc.NewServer(grpc.ChainUnaryInterceptor(p.grpcUnary), grpc.ForceServerCodecV2(newGRPCCodec()))
+			srv := grpc.NewServer(grpc.ChainUnaryInterceptor(p.grpcUnary), grpc.ForceServerCodecV2(newGRPCCodec(nil)))
 			famiv1.RegisterPartnerServiceServer(srv, noAnswer{})
 			go srv.Serve(lis)
 			defer srv.Stop()

@@ -14,6 +14,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/tap"
 
 	"github.com/raccordo/raccordo/internal/errs"
@@ -98,6 +99,9 @@ type shedder struct {
 	restAnswer     *cannedAnswer
 	errw           *connect.ErrorWriter
 	metrics        *metrics
+	// lines bounds the access lines of the refusals (overloadLines); nil
+	// writes none.
+	lines *overloadLines
 	// stalled counts the calls that gave their slot back at the end of
 	// the hold (raccordo_calls_stalled_total).
 	stalled prometheus.Counter
@@ -385,7 +389,11 @@ func (s *shedder) tap(ctx context.Context, info *tap.Info) (context.Context, err
 	t, err := s.arrive(ctx, true)
 	if err != nil {
 		s.yield()
-		s.metrics.observe(&call{procedure: info.FullMethodName, protocol: surfaceGRPC}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+		c := call{procedure: info.FullMethodName, protocol: surfaceGRPC}
+		if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+			c.peer = hostOf(pr.Addr.String())
+		}
+		s.refused(ctx, &c)
 		return ctx, s.refusal
 	}
 	// The call's context ends when its stream does, answer written.
@@ -402,7 +410,7 @@ func (s *shedder) admitConnect(next http.Handler) http.Handler {
 			return
 		}
 		s.admitHTTP(w, r, next, func() {
-			s.metrics.observe(&call{procedure: r.URL.Path, protocol: connectProtocol(r)}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			s.refused(r.Context(), &call{procedure: r.URL.Path, protocol: connectProtocol(r), peer: hostOf(r.RemoteAddr)})
 			if a := s.connectAnswers[r.Header.Get("Content-Type")]; a != nil && r.Method == http.MethodPost {
 				a.replay(w)
 				return
@@ -419,7 +427,7 @@ func (s *shedder) admitConnect(next http.Handler) http.Handler {
 func (s *shedder) admitREST(next http.Handler, procedure func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.admitHTTP(w, r, next, func() {
-			s.metrics.observe(&call{procedure: procedure(r), protocol: surfaceREST}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			s.refused(r.Context(), &call{procedure: procedure(r), protocol: surfaceREST, peer: hostOf(r.RemoteAddr)})
 			s.restAnswer.replay(w)
 		})
 	})
@@ -439,10 +447,19 @@ func (s *shedder) admitWeb(next http.Handler, refuse func(http.ResponseWriter, *
 			return
 		}
 		s.admitHTTP(w, r, next, func() {
-			s.metrics.observe(&call{procedure: unrouted(r.Method), protocol: surfaceWeb}, "RESOURCE_EXHAUSTED", string(errOverloaded.Reason), 0)
+			s.refused(r.Context(), &call{procedure: unrouted(r.Method), protocol: surfaceWeb, peer: hostOf(r.RemoteAddr)})
 			refuse(w, r, s.refusal)
 		})
 	})
+}
+
+// refused records a call refused as it arrived: in the metrics, every
+// one, and in the access log within its surface's budget (lines).
+func (s *shedder) refused(ctx context.Context, c *call) {
+	s.metrics.observe(c, codeOverloaded, string(errOverloaded.Reason), 0)
+	if s.lines != nil {
+		s.lines.write(ctx, c)
+	}
 }
 
 func (s *shedder) admitHTTP(w http.ResponseWriter, r *http.Request, next http.Handler, refuse func()) {

@@ -21,6 +21,7 @@ import (
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
+	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
 // TestLoadShedding holds the only slot of a server that works on one call
@@ -459,5 +460,50 @@ func httpStatus(code int) func(*http.Response) bool {
 func grpcStatus(code string) func(*http.Response) bool {
 	return func(r *http.Response) bool {
 		return r.StatusCode == http.StatusOK && r.Header.Get("Grpc-Status") == code
+	}
+}
+
+// TestOverloadRefusalsLogged: the calls refused at the concurrency limit
+// as they arrive get access lines, a bounded number per surface: the
+// first ones of each surface are written like any call's (code
+// RESOURCE_EXHAUSTED, the peer), the rest only counted, and the count of
+// those dropped is said once, with the surface, when the server closes
+// (or the interval ends). The metrics count every refusal. They had no
+// line at all.
+func TestOverloadRefusalsLogged(t *testing.T) {
+	const lines, refusals = 2, 5
+	var buf syncbuf.Buffer
+	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0", Logger: textLog(&buf, slog.LevelInfo)}
+	server.SetAdmissionHold(&cfg, time.Hour) // the held call keeps its slot for the whole test
+	server.SetOverloadLines(&cfg, lines)
+	ts := startServer(t, cfg)
+	for _, kind := range surfaceKinds {
+		s := newSurface(t, ts, kind)
+		list := func() error {
+			_, err := s.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia})
+			return err
+		}
+		finish := holdSlot(t, ts, kind, list) // one refusal
+		for range refusals - 1 {
+			wantOverloaded(t, kind, list())
+		}
+		if err := finish(); err != nil {
+			t.Fatalf("%s: the held call, once whole: %v", kind, err)
+		}
+	}
+	m := scrape(t, ts.metricsURL())
+	ts.Stop()
+	for _, kind := range surfaceKinds {
+		if v, _ := sample(m, "raccordo_rpc_requests_total", `method="ListPartners"`, `code="RESOURCE_EXHAUSTED"`, `surface="`+kind+`"`); v != refusals {
+			t.Errorf("raccordo_rpc_requests_total ListPartners RESOURCE_EXHAUSTED on %s = %v, want %d", kind, v, refusals)
+		}
+		want := "procedure=/fami.v1.PartnerService/ListPartners protocol=" + kind + " peer=127.0.0.1 principal=\"\" code=RESOURCE_EXHAUSTED"
+		if n := strings.Count(buf.String(), want); n != lines {
+			t.Errorf("%d access lines %q, want %d", n, want, lines)
+		}
+		said := fmt.Sprintf(`msg="access lines suppressed" protocol=%s code=RESOURCE_EXHAUSTED suppressed=%d`, kind, refusals-lines)
+		if !strings.Contains(buf.String(), said) {
+			t.Errorf("no line %q in\n%s", said, buf.String())
+		}
 	}
 }

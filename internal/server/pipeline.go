@@ -30,6 +30,7 @@ import (
 	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/principal"
+	"github.com/raccordo/raccordo/internal/store"
 )
 
 // call is what the shared pipeline knows of a unary RPC, whatever transport
@@ -111,6 +112,9 @@ type pipeline struct {
 	// (auth.Policy.AnonymousRefusals), given before the request is
 	// decoded (authenticateEarly).
 	anonymousRefusals map[string]error
+	// undecoded holds the unary requests whose body did not decode, for
+	// admit to refuse.
+	undecoded *undecoded
 }
 
 // begin starts the pipeline's record of a call, which finish ends, and
@@ -139,6 +143,9 @@ func (p *pipeline) begin(ctx context.Context, c call) (context.Context, trace.Sp
 	}
 	if c.method != "" {
 		attrs = append(attrs, httpMethodOriginal(c.method))
+	}
+	if store.IsValidateOnly(c.req) {
+		attrs = append(attrs, attribute.Bool("raccordo.validate_only", true))
 	}
 	return p.tracer.Start(ctx, "pipeline", trace.WithAttributes(attrs...))
 }
@@ -388,6 +395,10 @@ func (p *pipeline) logCall(ctx context.Context, kind string, c *call, subject, c
 	if suppressed > 0 {
 		r.AddAttrs(slog.Int64("suppressed", suppressed))
 	}
+	if store.IsValidateOnly(c.req) {
+		// A check of a write (ADR 38), which wrote nothing.
+		r.AddAttrs(slog.Bool("validate_only", true))
+	}
 	_ = h.Handle(ctx, r) // as Logger does: a log that cannot be written fails no call
 }
 
@@ -459,11 +470,13 @@ func (p *pipeline) authenticate(c call) (principal.Principal, error) {
 // refuses one whatever the request (anonymousRefusals), and an anonymous
 // compressed request, whatever its RPC (inflating is the costly part of
 // reading a body: seconds of CPU for 4 MB). It is the pipeline's own
-// authentication: the principal of a call admitted on arrival rides on
-// its ticket to admit (principalOf), which does not authenticate again.
-func (p *pipeline) authenticateEarly(ctx context.Context, c call, compressed bool) error {
+// authentication: the principal found rides on the context it returns,
+// for the pipeline to take (principalOf) rather than authenticate again:
+// on the call's ticket for a call admitted on arrival, in a value of its
+// own for a stream, which is admitted by the stream limits instead.
+func (p *pipeline) authenticateEarly(ctx context.Context, c call, compressed bool) (context.Context, error) {
 	if p.noAuth {
-		return nil
+		return ctx, nil
 	}
 	who, err := p.authenticate(c)
 	if err == nil && !who.Authenticated() {
@@ -473,13 +486,18 @@ func (p *pipeline) authenticateEarly(ctx context.Context, c call, compressed boo
 		}
 	}
 	if err != nil {
-		return err
+		return ctx, err
 	}
 	if t := ticketOf(ctx); t != nil {
 		t.who, t.authenticated = who, true
+		return ctx, nil
 	}
-	return nil
+	return context.WithValue(ctx, earlyPrincipalKey{}, &who), nil
 }
+
+// earlyPrincipalKey holds the principal authenticateEarly found for a
+// call without a ticket.
+type earlyPrincipalKey struct{}
 
 // principalOf is the principal of a call: the one authenticateEarly
 // found, or authenticate's.
@@ -487,16 +505,25 @@ func (p *pipeline) principalOf(ctx context.Context, c call) (principal.Principal
 	if t := ticketOf(ctx); t != nil && t.authenticated {
 		return t.who, nil
 	}
+	if who, ok := ctx.Value(earlyPrincipalKey{}).(*principal.Principal); ok {
+		return *who, nil
+	}
 	return p.authenticate(c)
 }
 
 // admit authenticates and authorises a call and returns the context the
 // service runs in.
 func (p *pipeline) admit(ctx context.Context, c call) (context.Context, principal.Principal, error) {
+	// A request that did not decode is refused before anything reads it,
+	// and its caller named in the records.
+	undecodable := p.undecoded.take(c.req)
 	if p.noAuth {
-		return principal.WithCall(ctx, c.peer, principal.Anonymous), principal.Anonymous, nil
+		return principal.WithCall(ctx, c.peer, principal.Anonymous), principal.Anonymous, undecodable
 	}
 	who, err := p.principalOf(ctx, c)
+	if err == nil {
+		err = undecodable
+	}
 	if err == nil && who.Authenticated() {
 		// Before the rights: a write of regions/- is invalid whoever
 		// sends it, not a national read to refuse.
@@ -650,14 +677,24 @@ func (a authFirst) RegisterService(desc *grpc.ServiceDesc, impl any) {
 }
 
 // grpcAuthFirst is the handler of procedure, h, authenticating its call
-// before h decodes the request (authFirst).
+// before h decodes the request (authFirst). A request that does not
+// decode is held for the pipeline to refuse (undecoded); one that grpc-go
+// refuses after, having read a second message, is dropped from the held.
 func (p *pipeline) grpcAuthFirst(procedure string, h grpc.MethodHandler) grpc.MethodHandler {
 	return func(srv any, ctx context.Context, dec func(any) error, intercept grpc.UnaryServerInterceptor) (any, error) {
 		c := grpcCall(ctx, procedure)
-		if err := p.authenticateEarly(ctx, c, grpcCompressed(ctx)); err != nil {
+		ctx, err := p.authenticateEarly(ctx, c, grpcCompressed(ctx))
+		if err != nil {
 			return nil, p.refuse(ctx, c, err, arrival(ctx)).Err()
 		}
-		return h(srv, ctx, dec, intercept)
+		held := func(m any) error {
+			err := dec(decoding{m})
+			if err != nil {
+				_ = p.undecoded.take(m)
+			}
+			return err
+		}
+		return h(srv, ctx, held, intercept)
 	}
 }
 

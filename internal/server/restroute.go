@@ -379,7 +379,9 @@ func (rr *restRouter) checkQuery(next runtime.HandlerFunc) runtime.HandlerFunc {
 				// call asks, as a body is, which no caller refused
 				// UNAUTHENTICATED gets read.
 				procedure = rt.procedure
-				err = rr.pipe.authenticateEarly(r.Context(), call{procedure: procedure, protocol: surfaceREST, header: r.Header.Get}, false)
+				// A REST call has its ticket (admitREST), which carries the
+				// principal found: the context is the same.
+				_, err = rr.pipe.authenticateEarly(r.Context(), call{procedure: procedure, protocol: surfaceREST, header: r.Header.Get}, false)
 			}
 			var q url.Values
 			if err == nil {

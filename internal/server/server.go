@@ -106,6 +106,13 @@ type Config struct {
 	// noRPCLines is how many access lines of calls that name no RPC are
 	// written a minute (defaultNoRPCLines); only tests change it.
 	noRPCLines int
+	// wrapRevocations, when set, wraps the revocation list the token
+	// checks consult; only tests set it, to count the checks.
+	wrapRevocations func(auth.Revocations) auth.Revocations
+	// overloadLines is how many access lines of calls refused at the
+	// concurrency limit each surface writes a minute
+	// (defaultOverloadLines); only tests change it.
+	overloadLines int
 	// readHeaderTimeout is how long every HTTP listener waits for a
 	// request's headers (defaultReadHeaderTimeout); only tests change it.
 	readHeaderTimeout time.Duration
@@ -217,6 +224,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.admissionHold, defaultAdmissionHold)
 	orDefault(&c.refusedBodyLimit, defaultRefusedBodyLimit)
 	orDefault(&c.noRPCLines, defaultNoRPCLines)
+	orDefault(&c.overloadLines, defaultOverloadLines)
 	orDefault(&c.readHeaderTimeout, defaultReadHeaderTimeout)
 	orDefault(&c.GRPCMaxConnections, DefaultGRPCMaxConnections)
 	orDefault(&c.GRPCIdleTimeout, DefaultGRPCIdleTimeout)
@@ -289,6 +297,9 @@ type Server struct {
 	// noRPCLines is the pipeline's budget of access lines, whose drops
 	// not yet logged Close logs.
 	noRPCLines *lineBudget
+	// overloadLines are the budgets of the refusals' access lines, whose
+	// drops not yet logged Close logs.
+	overloadLines *overloadLines
 	// cutStreams fails the writes of the streams on the HTTP listener
 	// still running once the stop waits for them no more (cutOnStop).
 	cutStreams context.CancelFunc
@@ -498,7 +509,7 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		log:               s.log,
 		accessLevel:       cfg.AccessLogLevel,
 		requestTimeout:    cfg.RequestTimeout,
-		verifier:          auth.NewVerifier(s.keys, acc.Revocations(), cfg.Now),
+		verifier:          auth.NewVerifier(s.keys, cfg.revocations(acc.Revocations()), cfg.Now),
 		now:               cfg.Now,
 		policy:            rights,
 		anonymousRefusals: rights.AnonymousRefusals(),
@@ -509,10 +520,22 @@ func (s *Server) newPipeline(acc *accounts.Service, rights auth.Policy, tracer t
 		tracer:            tracer,
 		streams:           newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerPrincipal),
 		shed:              newShedder(cfg.MaxConcurrentCalls, cfg.admissionHold, cfg.refusedBodyLimit, s.metrics, s.log),
+		undecoded:         newUndecoded(),
 	}
 	p.noRPCLines = newLineBudget(cfg.noRPCLines, noRPCInterval, cfg.Now, p.logSuppressed)
 	s.noRPCLines = p.noRPCLines
+	p.shed.lines = newOverloadLines(p, cfg.overloadLines)
+	s.overloadLines = p.shed.lines
 	return p
+}
+
+// revocations is the revocation list the token checks consult: r, or
+// r wrapped by a test (wrapRevocations).
+func (c *Config) revocations(r auth.Revocations) auth.Revocations {
+	if c.wrapRevocations != nil {
+		return c.wrapRevocations(r)
+	}
+	return r
 }
 
 // newGRPCServer builds the gRPC server of the services, with health and
@@ -523,7 +546,7 @@ func (s *Server) newGRPCServer(svcs []service, pipe *pipeline) *grpc.Server {
 		grpc.ChainUnaryInterceptor(pipe.grpcUnary),
 		grpc.ChainStreamInterceptor(pipe.grpcStream),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
-		grpc.ForceServerCodecV2(newGRPCCodec()),
+		grpc.ForceServerCodecV2(newGRPCCodec(pipe.undecoded)),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionIdle:     cfg.GRPCIdleTimeout,
@@ -800,6 +823,9 @@ func (s *Server) Close() error {
 		}
 		if s.noRPCLines != nil {
 			s.noRPCLines.close()
+		}
+		if s.overloadLines != nil {
+			s.overloadLines.close()
 		}
 		if s.closeStore != nil {
 			err = s.closeStore()

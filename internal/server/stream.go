@@ -52,7 +52,10 @@ func (p *pipeline) stream(ctx context.Context, c call, next func(context.Context
 		p.finish(ctx, span, "stream", &c, &who, err, start)
 	}()
 	if !p.noAuth {
-		if who, err = p.authenticate(c); err != nil {
+		// On the HTTP port the caller was authenticated before connect-go
+		// read anything (authBeforeDecode): principalOf takes that
+		// principal; revocation and expiry are checked again below.
+		if who, err = p.principalOf(ctx, c); err != nil {
 			return err
 		}
 		ctx = principal.With(ctx, who)

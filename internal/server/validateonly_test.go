@@ -2,7 +2,11 @@ package server_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	otelcodes "go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -124,4 +128,50 @@ func sameRefusal[R any](t *testing.T, what string, call func(R) error, real, che
 		!slices.Equal(c.Fields, r.Fields) || !slices.Equal(c.FieldReasons, r.FieldReasons) {
 		t.Errorf("%s: validate-only answered %v, the real call %v", what, c, r)
 	}
+}
+
+// TestValidateOnlyRecordedAsACheck: a validate-only write is recorded as
+// a check, not a write: its access line says validate_only=true, its
+// pipeline span and its store span carry raccordo.validate_only, and the
+// store span, rolled back with the check's answer, is no error. The real
+// write's records say none of it. The check's store span ended with an
+// error status, and nothing told a check from a write.
+func TestValidateOnlyRecordedAsACheck(t *testing.T) {
+	rs := startRecording(t, server.Config{})
+	s := newSurface(t, rs.testServer, "grpc")
+	req := &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "checked", Project: &famiv1.Project{
+		Code: "PROG-9", Title: "Città Aperta", StartDate: "2021-01-01", EndDate: "2022-12-31", Fund: famiv1.Fund_FUND_FAMI_2021_2027}}
+	for _, check := range []bool{true, false} {
+		req.ValidateOnly = check
+		since := rs.mark()
+		if _, err := s.CreateProject(t.Context(), req); err != nil {
+			t.Fatalf("create (validate_only %v): %v", check, err)
+		}
+		line := rs.recordedOnce(t, since, "create", famiv1.ProjectService_CreateProject_FullMethodName, "grpc", "OK")
+		if got := strings.Contains(line, " validate_only=true"); got != check {
+			t.Errorf("validate_only %v: access line %q", check, line)
+		}
+		for _, span := range rs.spans.GetSpans()[since.spans:] {
+			if span.Name != "pipeline" && !strings.HasPrefix(span.Name, "store.") {
+				continue
+			}
+			if got := spanBool(span, "raccordo.validate_only"); got != check {
+				t.Errorf("validate_only %v: span %s has raccordo.validate_only %v", check, span.Name, got)
+			}
+			if span.Status.Code == otelcodes.Error {
+				t.Errorf("validate_only %v: span %s ended with an error: %s", check, span.Name, span.Status.Description)
+			}
+		}
+	}
+}
+
+// spanBool is the value of a span's boolean attribute key, false without
+// one.
+func spanBool(s tracetest.SpanStub, key string) bool {
+	for _, a := range s.Attributes {
+		if string(a.Key) == key {
+			return a.Value.AsBool()
+		}
+	}
+	return false
 }

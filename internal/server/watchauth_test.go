@@ -164,3 +164,25 @@ func TestWatchLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamTokenCheckedOnce: a stream's token is checked once as the
+// stream starts, on every surface, and its revocation again before each
+// message sent (TestWatchObeysItsCredential). A watch of another region,
+// refused on its request, sends nothing: one check. On the HTTP port the
+// token was checked twice, before connect-go read the request and again
+// as the stream started.
+func TestStreamTokenCheckedOnce(t *testing.T) {
+	var cfg server.Config
+	checks := server.CountTokenChecks(&cfg)
+	ts := startServer(t, cfg)
+	for _, kind := range []string{"grpc", "connect", "connect-json", "grpcweb"} {
+		before := checks()
+		err := watchEach(t.Context(), t, ts, kind, ts.token, &famiv1.WatchRequest{Parent: "regions/veneto"}, func(*famiv1.WatchResponse) bool { return true })
+		if e, ok := asCallError(err); !ok || e.Code != codes.PermissionDenied {
+			t.Errorf("%s: a watch of another region: %v, want PERMISSION_DENIED", kind, err)
+		}
+		if n := checks() - before; n != 1 {
+			t.Errorf("%s: the token checked %d times, want once", kind, n)
+		}
+	}
+}

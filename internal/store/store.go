@@ -403,7 +403,7 @@ func MutationOf(ctx context.Context, requestID string, req proto.Message) (Mutat
 	}
 	m := By(principal.From(ctx))
 	m.RequestID = requestID
-	if v, ok := req.(validateOnly); ok && v.GetValidateOnly() {
+	if IsValidateOnly(req) {
 		// A check is no attempt of the write: its request_id is neither
 		// looked up (an earlier call's answer is not replayed for it) nor
 		// recorded (a later real call under it is no retry of the check).
@@ -430,6 +430,20 @@ func By(who principal.Principal) Mutation {
 // validateOnly is a request with AIP-163's validate_only field.
 type validateOnly interface {
 	GetValidateOnly() bool
+}
+
+// IsValidateOnly reports whether req is a check of a write
+// (validate_only set), which Mutate rolls back.
+func IsValidateOnly(req any) bool {
+	v, ok := req.(validateOnly)
+	return ok && v.GetValidateOnly()
+}
+
+// RolledBack reports whether err, a transaction's outcome, is the roll
+// back of a validate-only mutation: the check's answer, not a failure.
+func RolledBack(err error) bool {
+	var v *validated
+	return errors.As(err, &v)
 }
 
 // validated is the error that rolls back a validate-only mutation once fn
