@@ -720,11 +720,19 @@ func takingPartners(who principal.Principal, p *famiv1.Protocol, act Act) []stri
 // archived rule the service holds it to (unarchived; opening, through
 // validate's references): none of networks, p's networks as they are
 // now, is archived, nor any of partners, as they are now, that act names
-// (takingPartners). The web asks it, beside MayChange and the rights
-// table, so as not to offer a button that is then refused ARCHIVED; it
-// offered signing, opening and amending a protocol whose network or
-// partner was archived.
+// (takingPartners). An amendment leaves out its archived parties and
+// additional networks (LeftOut, ADR 36), so only p's own network counts,
+// and a network member's own partner: leaving it out would leave them a
+// draft they may not edit (partyOnly). The web asks it, beside MayChange
+// and the rights table, so as not to offer a button that is then refused
+// ARCHIVED; it offered signing, opening and amending a protocol whose
+// network or partner was archived.
 func TakesNew(who principal.Principal, p *famiv1.Protocol, act Act, networks []*famiv1.Network, partners []*famiv1.Partner) bool {
+	if act == Amend {
+		parties, _ := LeftOut(p, networks, partners)
+		own := who.Role == principal.NetworkMember && slices.Contains(parties, who.Partner)
+		return !own && !slices.ContainsFunc(networks, func(n *famiv1.Network) bool { return n.GetName() == p.GetNetwork() && resource.Archived(n) })
+	}
 	if slices.ContainsFunc(networks, func(n *famiv1.Network) bool { return resource.Archived(n) }) {
 		return false
 	}
@@ -732,6 +740,25 @@ func TakesNew(who principal.Principal, p *famiv1.Protocol, act Act, networks []*
 	return !slices.ContainsFunc(partners, func(pt *famiv1.Partner) bool {
 		return resource.Archived(pt) && slices.Contains(names, pt.GetName())
 	})
+}
+
+// LeftOut names the parties and additional networks of p that an
+// amendment must leave out (remove_parties, remove_additional_networks),
+// given networks and partners as they are now: the archived ones, which
+// it would otherwise be refused for (ADR 36). The web's amendment sends
+// them.
+func LeftOut(p *famiv1.Protocol, networks []*famiv1.Network, partners []*famiv1.Partner) (parties, additional []string) {
+	for _, pt := range partners {
+		if resource.Archived(pt) && isParty(p, pt.GetName()) && !slices.Contains(parties, pt.GetName()) {
+			parties = append(parties, pt.GetName())
+		}
+	}
+	for _, n := range networks {
+		if resource.Archived(n) && slices.Contains(p.GetAdditionalNetworks(), n.GetName()) && !slices.Contains(additional, n.GetName()) {
+			additional = append(additional, n.GetName())
+		}
+	}
+	return parties, additional
 }
 
 // partiesOf lists the partners of p's parties.
