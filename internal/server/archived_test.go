@@ -39,12 +39,7 @@ func TestArchivedTakesNothingNew(t *testing.T) {
 			Partner: &famiv1.Partner{DisplayName: "ETS", Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR}}); err != nil {
 			t.Fatal(err)
 		}
-		altra, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "altra", Network: &famiv1.Network{
-			DisplayName: "Altra", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{
-				{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partnerName("ets"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		altra := otherNetwork(t, admin, partnerName("ets"))
 		patto, err := admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: names["fami.v1.Protocol"]})
 		if err != nil {
 			t.Fatal(err)
@@ -58,14 +53,7 @@ func TestArchivedTakesNothingNew(t *testing.T) {
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}}); err != nil {
 			t.Fatalf("archive %s: %v", rete, err)
 		}
-		revision := func() int64 {
-			t.Helper()
-			res, err := admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res.GetRevision()
-		}
+		revision := func() int64 { return regionRevision(t, admin) }
 		before := revision()
 
 		withMember := func(n *famiv1.Network, partner string) *famiv1.Network {
@@ -208,14 +196,7 @@ func TestArchivedTakesNoAmendmentOrEvaluation(t *testing.T) {
 				t.Fatalf("archived=%v: %v", archived, err)
 			}
 		}
-		revision := func() int64 {
-			t.Helper()
-			res, err := admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res.GetRevision()
-		}
+		revision := func() int64 { return regionRevision(t, admin) }
 		amend := func() error {
 			_, err := admin.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: patto.GetName(), ProtocolId: "patto-v2"})
 			return err
@@ -303,12 +284,7 @@ func TestAmendmentLeavesOutWhatClosed(t *testing.T) {
 		names := seedEveryType(t, ts)
 		admin := newSurface(t, ts, kind)
 		udp, cpia := partnerName("udp"), partnerName("cpia")
-		altra, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "altra", Network: &famiv1.Network{
-			DisplayName: "Altra", LeadPartner: udp, Members: []*famiv1.Member{
-				{Partner: udp, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: cpia, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		altra := otherNetwork(t, admin, cpia)
 		if _, err := admin.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: names["fami.v1.Protocol"],
 			AdditionalNetworks: []string{altra.GetName()}}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"additional_networks"}}}); err != nil {
 			t.Fatal(err)
@@ -325,14 +301,7 @@ func TestAmendmentLeavesOutWhatClosed(t *testing.T) {
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}}); err != nil {
 			t.Fatal(err)
 		}
-		revision := func() int64 {
-			t.Helper()
-			res, err := admin.ListPartners(ctx, &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return res.GetRevision()
-		}
+		revision := func() int64 { return regionRevision(t, admin) }
 		amend := func(parties, networks []string) (*famiv1.Protocol, error) {
 			return admin.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: patto.GetName(), ProtocolId: "patto-v2",
 				RemoveParties: parties, RemoveAdditionalNetworks: networks})
@@ -385,4 +354,28 @@ func partnersOf(p *famiv1.Protocol) []string {
 		out = append(out, party.GetPartner())
 	}
 	return out
+}
+
+// otherNetwork creates the network "altra", led by udp with partner as
+// its other member.
+func otherNetwork(t *testing.T, admin surface, partner string) *famiv1.Network {
+	t.Helper()
+	n, err := admin.CreateNetwork(t.Context(), &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "altra", Network: &famiv1.Network{
+		DisplayName: "Altra", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{
+			{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partner, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// regionRevision is Lombardy's revision as admin reads it: a refused
+// write leaves it as it was.
+func regionRevision(t *testing.T, admin surface) int64 {
+	t.Helper()
+	res, err := admin.ListPartners(t.Context(), &famiv1.ListPartnersRequest{Parent: lombardia, PageSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.GetRevision()
 }
