@@ -394,6 +394,14 @@ func TestAmendmentLeavesOutTheArchivedParty(t *testing.T) {
 	if res.StatusCode == http.StatusSeeOther {
 		t.Errorf("the amendment keeping the archived CPIA was made (%s)", res.Header.Get("Location"))
 	}
+	// What the form sends is the service's to check: a name the
+	// protocol does not hold is refused, with the page again.
+	for _, hostile := range []string{"x\x00", network, strings.Repeat("é", 10_000)} {
+		if res, body := anna.do("POST", path+"/emenda", url.Values{"csrf": {anna.csrf(path)}, "remove_parties": {cpia, hostile}}); res.StatusCode != http.StatusUnprocessableEntity ||
+			!strings.Contains(body, "Prepara un emendamento") {
+			t.Errorf("the amendment leaving out %.20q: status %d, want 422 with the protocol's page: %s", hostile, res.StatusCode, body)
+		}
+	}
 	res, _ = anna.do("POST", path+"/emenda", url.Values{"csrf": {anna.csrf(path)}, "remove_parties": {cpia}})
 	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(strings.Split(res.Header.Get("Location"), "?")[0], "/modifica") {
 		t.Fatalf("the amendment leaving out the CPIA: status %d to %q", res.StatusCode, res.Header.Get("Location"))
