@@ -188,7 +188,7 @@ var catalogue = []Entry{
 	{AlreadySigned, FailedPrecondition, 409, "a party's second signature"},
 	{AmendmentPending, FailedPrecondition, 409, "amend a protocol that already has an amendment under way"},
 
-	{Archived, FailedPrecondition, 409, "name an archived network or partner where a write adds it (a new meeting, support entry, protocol, contact, account or network member, a meeting's new participant, a network's new member while it is archived, a capacity assessment of an archived network or a survey of its meeting), open for signature or amend a protocol that names one, or sign for an archived partner or a protocol of an archived network: records that already name it keep it and stay editable; the violations name the fields (each with reason `ARCHIVED`); make it active again first"},
+	{Archived, FailedPrecondition, 409, "name an archived network or partner where a write adds it (a new meeting, support entry, protocol, contact, account or network member, a meeting's new participant, a network's new member while it is archived, a capacity assessment of an archived network or a survey of its meeting), open for signature a protocol that names one, amend one keeping it (an amendment leaves out a closed party or additional network through `remove_parties` and `remove_additional_networks`), or sign for an archived partner or a protocol of an archived network: records that already name it keep it and stay editable; the violations name the fields (each with reason `ARCHIVED`); make it active again first"},
 
 	{PartnerInUse, FailedPrecondition, 409, "delete a partner a network, protocol or meeting references"},
 	{NetworkInUse, FailedPrecondition, 409, "delete a network something references, or that has capacity assessments"},

@@ -459,9 +459,16 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			return nil, err
 		}
 		// The amendment is a new protocol of the same networks and
-		// parties: an archived one is refused now, naming it, rather than
-		// copied into a draft that could never be opened (ADR 36).
-		if err := unarchived(tx, old, takingPartners(who, old, Amend)...); err != nil {
+		// parties, less those the request leaves out: an archived one it
+		// keeps is refused now, naming it, rather than copied into a draft
+		// that could never be opened (ADR 36). One that closed is left out
+		// by the amendment itself, as it could not be made active again
+		// just to be amended out.
+		p, err := amendment(req, old, aip.Name(region, resource.Protocols, id))
+		if err != nil {
+			return nil, err
+		}
+		if err := unarchived(tx, p, takingPartners(who, p, Amend)...); err != nil {
 			return nil, err
 		}
 		// One amendment at a time, so a protocol's versions form a chain.
@@ -482,29 +489,6 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 				})
 			}
 		}
-		// Besides its references (above), the text is copied as it is,
-		// unchecked: a version written under older rules is frozen and
-		// can change only here, so the amendment is not refused for it.
-		// The draft's edits are not refused for it either
-		// (UpdateProtocol), and opening the draft for signature refuses
-		// it, naming the field to fix.
-		p := &famiv1.Protocol{
-			Name:               aip.Name(region, resource.Protocols, id),
-			Network:            old.GetNetwork(),
-			AdditionalNetworks: slices.Clone(old.GetAdditionalNetworks()),
-			Title:              old.GetTitle(),
-			Objectives:         old.GetObjectives(),
-			Body:               old.GetBody(),
-			Themes:             slices.Clone(old.GetThemes()),
-			ValidFrom:          old.GetValidFrom(),
-			ValidUntil:         old.GetValidUntil(),
-			State:              famiv1.ProtocolState_PROTOCOL_STATE_DRAFT,
-			Version:            old.GetVersion() + 1,
-			Supersedes:         old.GetName(),
-		}
-		for _, party := range old.GetParties() {
-			p.Parties = append(p.Parties, proto.CloneOf(party))
-		}
 		if err := resource.Absent(tx, p, "protocol_id"); err != nil {
 			return nil, err
 		}
@@ -516,6 +500,64 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		}
 		return p, tx.Put(p)
 	})
+}
+
+// amendment is the draft called name that amends old: old's network,
+// text and validity, and its parties and additional networks less those
+// req leaves out (remove_parties, remove_additional_networks). Each of
+// those must be one of old's, named once; any other is INVALID_ARGUMENT
+// naming its element, as leaving out what the protocol does not hold is a
+// mistake, not a no-op.
+//
+// Besides its references (AmendProtocol checks them), the text is copied
+// as it is, unchecked: a version written under older rules is frozen and
+// can change only here, so the amendment is not refused for it. The
+// draft's edits are not refused for it either (UpdateProtocol), and
+// opening the draft for signature refuses it, naming the field to fix.
+func amendment(req *famiv1.AmendProtocolRequest, old *famiv1.Protocol, name string) (*famiv1.Protocol, error) {
+	p := &famiv1.Protocol{
+		Name:       name,
+		Network:    old.GetNetwork(),
+		Title:      old.GetTitle(),
+		Objectives: old.GetObjectives(),
+		Body:       old.GetBody(),
+		Themes:     slices.Clone(old.GetThemes()),
+		ValidFrom:  old.GetValidFrom(),
+		ValidUntil: old.GetValidUntil(),
+		State:      famiv1.ProtocolState_PROTOCOL_STATE_DRAFT,
+		Version:    old.GetVersion() + 1,
+		Supersedes: old.GetName(),
+	}
+	var v errs.Violations
+	gone := leftOut(&v, "remove_parties", req.GetRemoveParties(), partiesOf(old), "a party to "+old.GetName())
+	for _, party := range old.GetParties() {
+		if !gone[party.GetPartner()] {
+			p.Parties = append(p.Parties, proto.CloneOf(party))
+		}
+	}
+	gone = leftOut(&v, "remove_additional_networks", req.GetRemoveAdditionalNetworks(), old.GetAdditionalNetworks(), "an additional network of "+old.GetName())
+	for _, n := range old.GetAdditionalNetworks() {
+		if !gone[n] {
+			p.AdditionalNetworks = append(p.AdditionalNetworks, n)
+		}
+	}
+	return p, v.Err()
+}
+
+// leftOut is the set of names field lists, each of which must be one of
+// has, named once: a violation of its element otherwise, saying it is
+// not what (or is listed twice).
+func leftOut(v *errs.Violations, field string, names, has []string, what string) check.Set[string] {
+	seen := check.Set[string]{}
+	for i, n := range names {
+		switch {
+		case seen.Again(n):
+			v.Add(errs.Indexed(field, i), "%q is listed twice", errs.Clip(n, errs.MaxEcho))
+		case !slices.Contains(has, n):
+			v.Add(errs.Indexed(field, i), "%q is not %s", errs.Clip(n, errs.MaxEcho), what)
+		}
+	}
+	return seen
 }
 
 // chainRoom refuses an amendment of old once old's chain holds maxChain
@@ -678,11 +720,19 @@ func takingPartners(who principal.Principal, p *famiv1.Protocol, act Act) []stri
 // archived rule the service holds it to (unarchived; opening, through
 // validate's references): none of networks, p's networks as they are
 // now, is archived, nor any of partners, as they are now, that act names
-// (takingPartners). The web asks it, beside MayChange and the rights
-// table, so as not to offer a button that is then refused ARCHIVED; it
-// offered signing, opening and amending a protocol whose network or
-// partner was archived.
+// (takingPartners). An amendment leaves out its archived parties and
+// additional networks (LeftOut, ADR 36), so only p's own network counts,
+// and a network member's own partner: leaving it out would leave them a
+// draft they may not edit (partyOnly). The web asks it, beside MayChange
+// and the rights table, so as not to offer a button that is then refused
+// ARCHIVED; it offered signing, opening and amending a protocol whose
+// network or partner was archived.
 func TakesNew(who principal.Principal, p *famiv1.Protocol, act Act, networks []*famiv1.Network, partners []*famiv1.Partner) bool {
+	if act == Amend {
+		parties, _ := LeftOut(p, networks, partners)
+		own := who.Role == principal.NetworkMember && slices.Contains(parties, who.Partner)
+		return !own && !slices.ContainsFunc(networks, func(n *famiv1.Network) bool { return n.GetName() == p.GetNetwork() && resource.Archived(n) })
+	}
 	if slices.ContainsFunc(networks, func(n *famiv1.Network) bool { return resource.Archived(n) }) {
 		return false
 	}
@@ -690,6 +740,25 @@ func TakesNew(who principal.Principal, p *famiv1.Protocol, act Act, networks []*
 	return !slices.ContainsFunc(partners, func(pt *famiv1.Partner) bool {
 		return resource.Archived(pt) && slices.Contains(names, pt.GetName())
 	})
+}
+
+// LeftOut names the parties and additional networks of p that an
+// amendment must leave out (remove_parties, remove_additional_networks),
+// given networks and partners as they are now: the archived ones, which
+// it would otherwise be refused for (ADR 36). The web's amendment sends
+// them.
+func LeftOut(p *famiv1.Protocol, networks []*famiv1.Network, partners []*famiv1.Partner) (parties, additional []string) {
+	for _, pt := range partners {
+		if resource.Archived(pt) && isParty(p, pt.GetName()) && !slices.Contains(parties, pt.GetName()) {
+			parties = append(parties, pt.GetName())
+		}
+	}
+	for _, n := range networks {
+		if resource.Archived(n) && slices.Contains(p.GetAdditionalNetworks(), n.GetName()) && !slices.Contains(additional, n.GetName()) {
+			additional = append(additional, n.GetName())
+		}
+	}
+	return parties, additional
 }
 
 // partiesOf lists the partners of p's parties.

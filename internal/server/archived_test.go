@@ -39,12 +39,7 @@ func TestArchivedTakesNothingNew(t *testing.T) {
 			Partner: &famiv1.Partner{DisplayName: "ETS", Kind: famiv1.PartnerKind_PARTNER_KIND_THIRD_SECTOR}}); err != nil {
 			t.Fatal(err)
 		}
-		altra, err := admin.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "altra", Network: &famiv1.Network{
-			DisplayName: "Altra", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{
-				{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partnerName("ets"), Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		altra := otherNetwork(t, admin, partnerName("ets"))
 		patto, err := admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: names["fami.v1.Protocol"]})
 		if err != nil {
 			t.Fatal(err)
@@ -271,4 +266,105 @@ func TestArchivedTakesNoAmendmentOrEvaluation(t *testing.T) {
 			t.Errorf("the amendment made once active again: %v", err)
 		}
 	})
+}
+
+// TestAmendmentLeavesOutWhatClosed: an amendment leaves out the parties
+// and additional networks its request names (remove_parties,
+// remove_additional_networks), so a protocol whose partner or additional
+// network was archived (a body that closed) is amended without it, on
+// every surface (ADR 36, revised). An amendment that keeps an archived
+// one is still refused ARCHIVED, one violation for each kept, and one
+// that leaves out what the protocol does not hold is INVALID_ARGUMENT
+// naming the element, with nothing written; the draft takes no archived
+// party back. Before, the only way was to make the record active again,
+// amend, and archive it again.
+func TestAmendmentLeavesOutWhatClosed(t *testing.T) {
+	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
+		ctx := t.Context()
+		names := seedEveryType(t, ts)
+		admin := newSurface(t, ts, kind)
+		udp, cpia := partnerName("udp"), partnerName("cpia")
+		altra := otherNetwork(t, admin, cpia)
+		if _, err := admin.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: names["fami.v1.Protocol"],
+			AdditionalNetworks: []string{altra.GetName()}}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"additional_networks"}}}); err != nil {
+			t.Fatal(err)
+		}
+		patto, err := admin.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: names["fami.v1.Protocol"]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: cpia, Archived: true},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"archived"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.UpdateNetwork(ctx, &famiv1.UpdateNetworkRequest{Network: &famiv1.Network{Name: altra.GetName(), State: famiv1.NetworkState_NETWORK_STATE_ARCHIVED},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"state"}}}); err != nil {
+			t.Fatal(err)
+		}
+		revision := func() int64 { return admin.revision(t, lombardia) }
+		amend := func(parties, networks []string) (*famiv1.Protocol, error) {
+			return admin.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: patto.GetName(), ProtocolId: "patto-v2",
+				RemoveParties: parties, RemoveAdditionalNetworks: networks})
+		}
+		before := revision()
+		for _, c := range []struct {
+			what              string
+			parties, networks []string
+			want              wantErr
+			named             string
+		}{
+			{"keeping both", nil, nil, wantErr{codes.FailedPrecondition, "ARCHIVED", []string{"name", "name"}}, altra.GetName()},
+			{"keeping the archived network", []string{cpia}, nil, wantErr{codes.FailedPrecondition, "ARCHIVED", []string{"name"}}, altra.GetName()},
+			{"keeping the archived party", nil, []string{altra.GetName()}, wantErr{codes.FailedPrecondition, "ARCHIVED", []string{"name"}}, cpia},
+			{"leaving out what it does not hold, or twice", []string{cpia, partnerName("ets"), cpia, "x\x00"}, []string{names["fami.v1.Network"]},
+				wantErr{codes.InvalidArgument, "INVALID_ARGUMENT", []string{"remove_parties[1]", "remove_parties[2]", "remove_parties[3]", "remove_additional_networks[0]"}}, "remove_parties"},
+		} {
+			_, err := amend(c.parties, c.networks)
+			checkErr(t, "an amendment "+c.what, err, c.want)
+			if e, ok := asCallError(err); ok && !strings.Contains(e.Message, c.named) {
+				t.Errorf("an amendment %s: %q does not name %s", c.what, e.Message, c.named)
+			}
+		}
+		if after := revision(); after != before {
+			t.Errorf("the region's revision went from %d to %d: a refused amendment wrote", before, after)
+		}
+
+		// Leaving out both, the amendment is made, of the rest.
+		next, err := amend([]string{cpia}, []string{altra.GetName()})
+		if err != nil {
+			t.Fatalf("an amendment leaving out the archived party and network: %v", err)
+		}
+		if got := partnersOf(next); !slices.Equal(got, []string{udp}) || len(next.GetAdditionalNetworks()) != 0 ||
+			next.GetNetwork() != patto.GetNetwork() || next.GetSupersedes() != patto.GetName() || next.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_DRAFT {
+			t.Errorf("the amendment: parties %q, additional networks %q, network %s, supersedes %s, %s; want [%s], none, %s, %s, DRAFT",
+				got, next.GetAdditionalNetworks(), next.GetNetwork(), next.GetSupersedes(), next.GetState(), udp, patto.GetNetwork(), patto.GetName())
+		}
+		// The draft takes no archived party back.
+		_, err = admin.UpdateProtocol(ctx, &famiv1.UpdateProtocolRequest{Protocol: &famiv1.Protocol{Name: next.GetName(),
+			Parties: append(next.GetParties(), &famiv1.Party{Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY})},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"parties"}}})
+		checkErr(t, "the archived party added to the amendment", err, wantErr{codes.FailedPrecondition, "ARCHIVED", []string{"protocol.parties[1].partner"}})
+	})
+}
+
+// partnersOf lists the partners of p's parties.
+func partnersOf(p *famiv1.Protocol) []string {
+	var out []string
+	for _, party := range p.GetParties() {
+		out = append(out, party.GetPartner())
+	}
+	return out
+}
+
+// otherNetwork creates the network "altra", led by udp with partner as
+// its other member.
+func otherNetwork(t *testing.T, admin surface, partner string) *famiv1.Network {
+	t.Helper()
+	n, err := admin.CreateNetwork(t.Context(), &famiv1.CreateNetworkRequest{Parent: lombardia, NetworkId: "altra", Network: &famiv1.Network{
+		DisplayName: "Altra", LeadPartner: partnerName("udp"), Members: []*famiv1.Member{
+			{Partner: partnerName("udp"), Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}, {Partner: partner, Role: famiv1.MemberRole_MEMBER_ROLE_PARTNER}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -5,16 +5,18 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
-// TestRepeatedFieldsAreListed reads the templates' checkboxes, the only
+// TestRepeatedFieldsAreListed reads the templates' checkboxes and the
+// hidden fields a range repeats (what an amendment leaves out), the only
 // fields a page sends more than once, and checks that listFields holds
 // their names and nothing else: a checkbox group left out would be
 // refused as a repeated field (readForm) once two of its boxes are
 // ticked.
 func TestRepeatedFieldsAreListed(t *testing.T) {
-	checkbox := regexp.MustCompile(`<input type="checkbox" name="([^"]+)"`)
+	checkbox := regexp.MustCompile(`<input type="checkbox" name="([^"]+)"|\{\{range [^}]*\}\}<input type="hidden" name="([^"]+)"`)
 	multiple := regexp.MustCompile(`<select[^>]* multiple`)
 	found := map[string]bool{}
 	files, err := fs.Glob(templateFS, "templates/*.html")
@@ -27,7 +29,10 @@ func TestRepeatedFieldsAreListed(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range checkbox.FindAllSubmatch(b, -1) {
-			found[string(m[1])] = true
+			// A name made in the range (a row's) is another field each time.
+			if name := string(m[1]) + string(m[2]); !strings.Contains(name, "{{") {
+				found[name] = true
+			}
 		}
 		if multiple.Match(b) {
 			t.Errorf("%s has a <select multiple>: add its name to listFields and to this test", f)

@@ -594,6 +594,7 @@ var italian = map[string]string{
 	"protocols.role_labels":                                "Ruoli (descrizione)",
 	"protocols.party_roles":                                "Ruoli delle parti",
 	"protocols.amend":                                      "Prepara un emendamento",
+	"protocols.amend_leaves_out":                           "L'emendamento non riporterà quanto è archiviato: %s.",
 	"protocols.terminate":                                  "Risolvi il protocollo",
 	"protocols.terminate_reason":                           "Motivo della risoluzione",
 	"protocols.terminate_heading":                          "Risolvere il protocollo?",

@@ -196,10 +196,12 @@ func (a *App) protocolUpdate(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 // protocolAmend starts the next version: a draft copy the parties edit,
-// open and sign again.
+// open and sign again, less the archived parties and additional networks
+// the page's form leaves out (protocols.LeftOut, ADR 36).
 func (a *App) protocolAmend(w http.ResponseWriter, r *http.Request, s *session) {
 	name := pathName(r, s, resource.Protocols, "protocol")
-	next, err := a.protocols.AmendProtocol(s.ctx, &famiv1.AmendProtocolRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
+	next, err := a.protocols.AmendProtocol(s.ctx, &famiv1.AmendProtocolRequest{Name: name, Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id"),
+		RemoveParties: r.PostForm["remove_parties"], RemoveAdditionalNetworks: r.PostForm["remove_additional_networks"]})
 	if err == nil {
 		seeOther(w, r, noticed("/protocolli/"+resource.ID(next.GetName())+"/modifica", "protocol_amended"))
 		return

@@ -61,6 +61,12 @@ type protocolPage struct {
 	OtherNetworks   string
 	StateName       string
 	MyPartnerSigned bool
+	// RemoveParties and RemoveNetworks are what the amendment leaves
+	// out (protocols.LeftOut): the archived parties and additional
+	// networks, which LeftOutLabels names for the user.
+	RemoveParties  []string
+	RemoveNetworks []string
+	LeftOutLabels  string
 }
 
 func (a *App) protocolView(w http.ResponseWriter, r *http.Request, s *session) {
@@ -134,6 +140,17 @@ func (p *protocolPage) offer(a *App, s *session, party bool, networks []*famiv1.
 	inForce := state == famiv1.ProtocolState_PROTOCOL_STATE_IN_FORCE || state == famiv1.ProtocolState_PROTOCOL_STATE_SIGNED
 	p.CanAmend = inForce && mine && pr.GetSupersededBy() == "" && takes(protocols.Amend) &&
 		s.can(a, famiv1.ProtocolService_AmendProtocol_FullMethodName, &famiv1.AmendProtocolRequest{Name: pr.GetName()})
+	if p.CanAmend {
+		p.RemoveParties, p.RemoveNetworks = protocols.LeftOut(pr, networks, parties)
+		var labels []string
+		for _, n := range p.RemoveParties {
+			labels = append(labels, p.Partners[n])
+		}
+		for _, n := range p.RemoveNetworks {
+			labels = append(labels, displayNameIn(networks, n))
+		}
+		p.LeftOutLabels = strings.Join(labels, ", ")
+	}
 	p.CanTerminate = (inForce || state == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE) && mine &&
 		s.can(a, famiv1.ProtocolService_TerminateProtocol_FullMethodName, &famiv1.TerminateProtocolRequest{Name: pr.GetName()})
 }

@@ -372,3 +372,66 @@ func TestProtocolPageShowsItsNetworksAndThemes(t *testing.T) {
 		}
 	}
 }
+
+// TestAmendmentLeavesOutTheArchivedParty: with the CPIA archived (a body
+// that closed), Anna, the UdP's staff, is offered the amendment of the
+// protocol in force, and the page says the CPIA is left out; her form
+// sends it in remove_parties, and the draft made is the UdP's alone (ADR
+// 36, revised). Before, the page offered no amendment, and the service
+// refused any. The same form without the removal, as a page read before
+// the archiving sends it, is refused with the page again, nothing made.
+func TestAmendmentLeavesOutTheArchivedParty(t *testing.T) {
+	f := startFamid(t)
+	anna, network, udp, cpia := f.annaInBergamo(t)
+	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
+	ctx, protocols := f.admin("lombardia"), famiv1.NewProtocolServiceClient(f.conn)
+	p, err := protocols.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: "vigente", Protocol: &famiv1.Protocol{
+		Network: network, Title: "Protocollo UdP-CPIA", Body: "Art. 1 - Le parti collaborano.", ValidFrom: "2025-01-01",
+		Parties: []*famiv1.Party{{Partner: udp, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT}, {Partner: cpia, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY}}}})
+	if err == nil {
+		p, err = protocols.OpenProtocolForSignature(ctx, &famiv1.OpenProtocolForSignatureRequest{Name: p.GetName()})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"anna@lombardia", "marco@lombardia"} {
+		if _, err := protocols.SignProtocol(f.asAccount(who), &famiv1.SignProtocolRequest{Name: p.GetName(), ContentHash: p.GetContentHash()}); err != nil {
+			t.Fatalf("%s signs: %v", who, err)
+		}
+	}
+	if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: cpia, Archived: true},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"archived"}}}); err != nil {
+		t.Fatal(err)
+	}
+	path := "/protocolli/" + lastID(p.GetName())
+	_, page := anna.do("GET", path, nil)
+	for _, want := range []string{`action="` + path + `/emenda"`, `name="remove_parties" value="` + cpia + `"`, "L&#39;emendamento non riporterà quanto è archiviato: "} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page of the protocol with the CPIA archived lacks %s", want)
+		}
+	}
+	res, _ := anna.do("POST", path+"/emenda", url.Values{"csrf": {anna.csrf(path)}})
+	if res.StatusCode == http.StatusSeeOther {
+		t.Errorf("the amendment keeping the archived CPIA was made (%s)", res.Header.Get("Location"))
+	}
+	// What the form sends is the service's to check: a name the
+	// protocol does not hold is refused, with the page again.
+	for _, hostile := range []string{"x\x00", network, strings.Repeat("é", 10_000)} {
+		if res, body := anna.do("POST", path+"/emenda", url.Values{"csrf": {anna.csrf(path)}, "remove_parties": {cpia, hostile}}); res.StatusCode != http.StatusUnprocessableEntity ||
+			!strings.Contains(body, "Prepara un emendamento") {
+			t.Errorf("the amendment leaving out %.20q: status %d, want 422 with the protocol's page: %s", hostile, res.StatusCode, body)
+		}
+	}
+	res, _ = anna.do("POST", path+"/emenda", url.Values{"csrf": {anna.csrf(path)}, "remove_parties": {cpia}})
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(strings.Split(res.Header.Get("Location"), "?")[0], "/modifica") {
+		t.Fatalf("the amendment leaving out the CPIA: status %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	next := strings.TrimSuffix(strings.Split(res.Header.Get("Location"), "?")[0], "/modifica")
+	draft, err := protocols.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: "regions/lombardia/protocols/" + lastID(next)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := draft.GetParties(); len(got) != 1 || got[0].GetPartner() != udp || draft.GetSupersedes() != p.GetName() {
+		t.Errorf("the amendment: parties %v, supersedes %s; want the UdP alone, superseding %s", got, draft.GetSupersedes(), p.GetName())
+	}
+}

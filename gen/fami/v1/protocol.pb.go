@@ -1223,10 +1223,21 @@ type AmendProtocolRequest struct {
 	// Client-chosen id of the new version; the server picks one when empty.
 	ProtocolId string `protobuf:"bytes,2,opt,name=protocol_id,json=protocolId,proto3" json:"protocol_id,omitempty"`
 	// The etag of the version to amend as last read, when set.
-	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
-	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag      string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Partners whose parties the amendment leaves out, each a party of the
+	// version amended, at most once. An archived partner (a body that
+	// closed) must be left out here: an amendment takes no archived party,
+	// and is refused ARCHIVED for each one it would keep (ADR 36). Format:
+	// regions/{region}/partners/{partner}.
+	RemoveParties []string `protobuf:"bytes,5,rep,name=remove_parties,json=removeParties,proto3" json:"remove_parties,omitempty"`
+	// Additional networks the amendment leaves out, each one of the
+	// version amended, at most once; an archived one must be (ADR 36). The
+	// protocol's own network cannot be left out. Format:
+	// regions/{region}/networks/{network}.
+	RemoveAdditionalNetworks []string `protobuf:"bytes,6,rep,name=remove_additional_networks,json=removeAdditionalNetworks,proto3" json:"remove_additional_networks,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *AmendProtocolRequest) Reset() {
@@ -1285,6 +1296,20 @@ func (x *AmendProtocolRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *AmendProtocolRequest) GetRemoveParties() []string {
+	if x != nil {
+		return x.RemoveParties
+	}
+	return nil
+}
+
+func (x *AmendProtocolRequest) GetRemoveAdditionalNetworks() []string {
+	if x != nil {
+		return x.RemoveAdditionalNetworks
+	}
+	return nil
 }
 
 var File_fami_v1_protocol_proto protoreflect.FileDescriptor
@@ -1391,14 +1416,16 @@ const file_fami_v1_protocol_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"~\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\"\xe3\x01\n" +
 	"\x14AmendProtocolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vprotocol_id\x18\x02 \x01(\tR\n" +
 	"protocolId\x12\x12\n" +
 	"\x04etag\x18\x03 \x01(\tR\x04etag\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId*\x82\x02\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12%\n" +
+	"\x0eremove_parties\x18\x05 \x03(\tR\rremoveParties\x12<\n" +
+	"\x1aremove_additional_networks\x18\x06 \x03(\tR\x18removeAdditionalNetworks*\x82\x02\n" +
 	"\rProtocolState\x12\x1e\n" +
 	"\x1aPROTOCOL_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14PROTOCOL_STATE_DRAFT\x10\x01\x12%\n" +
