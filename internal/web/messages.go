@@ -108,6 +108,7 @@ var italian = map[string]string{
 	"hours.previous":               "Periodo precedente",
 	"hours.next":                   "Periodo successivo",
 	"hours.total":                  "Totale del periodo: %s",
+	"hours.total_rejected":         "Totale del periodo: %s, escluse le ore respinte (%s)",
 	"hours.none":                   "Nessuna ora registrata in questo periodo.",
 	"hours.log":                    "Registra ore",
 	"hours.csv":                    "Scarica CSV",
