@@ -485,6 +485,7 @@ var italian = map[string]string{
 	"meetings.schedule":                                    "Programma",
 	"meetings.upcoming":                                    "Prossimi incontri",
 	"meetings.past":                                        "Incontri passati",
+	"meetings.state_to_record":                             "Da registrare: presenze e verbale",
 	"meetings.latest":                                      "Gli incontri degli ultimi tre mesi, dal più recente.",
 	"meetings.latest_more":                                 "Gli incontri più recenti degli ultimi tre mesi, dal più recente: gli altri sono nell'elenco completo.",
 	"meetings.archive":                                     "Tutti gli incontri passati, dal più vecchio",
