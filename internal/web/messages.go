@@ -93,7 +93,8 @@ var italian = map[string]string{
 	"home.intro":   "Scegli una sezione dal menu.",
 	"home.role":    "Ruolo: %s",
 	"home.region":  "Regione: %s",
-	"home.partner": "Partner: %s",
+	"home.partner": "Ente: %s",
+	"home.tool":    "Hai effettuato l'accesso con un'utenza tecnica, non con un account personale.",
 
 	"role.ministry":        "Ministero",
 	"role.region_admin":    "Amministrazione regionale",
