@@ -22,13 +22,13 @@ func TestHomeWithADamagedPartner(t *testing.T) {
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
 	b := f.client(t)
 	b.signIn("anna@lombardia")
-	if res, page := b.do("GET", "/", nil); res.StatusCode != http.StatusOK || !strings.Contains(page, "Partner: MARKER-partner") {
+	if res, page := b.do("GET", "/", nil); res.StatusCode != http.StatusOK || !strings.Contains(page, "Ente: MARKER-partner") {
 		t.Fatalf("home before the damage: status %d, want 200 naming the partner", res.StatusCode)
 	}
 
 	bolttest.Damage(t, f.DataDir, "lombardia", "MARKER-partner")
 	res, page := b.do("GET", "/", nil)
-	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(page, "Errore interno") || strings.Contains(page, "Partner:") {
+	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(page, "Errore interno") || strings.Contains(page, "Ente:") {
 		t.Errorf("home with a damaged partner: status %d, want 500, the internal error page and no partner line", res.StatusCode)
 	}
 }

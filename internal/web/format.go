@@ -52,12 +52,21 @@ var funcs = template.FuncMap{
 // for a regional system, "anonimo" for a survey answer, "utenza tecnica"
 // for any other machine credential, "piattaforma" for none.
 func person(subject, name string) string {
-	if name != "" {
-		return name
+	if n := personName(subject, name); n != "" {
+		return n
 	}
-	switch {
-	case subject == "":
+	if subject == "" {
 		return msg("common.person_platform")
+	}
+	return msg("common.person_tool")
+}
+
+// personName is the name person gives subject: "" for a machine credential
+// minted without a name (a bootstrap token), which names no one.
+func personName(subject, name string) string {
+	switch {
+	case name != "":
+		return name
 	case strings.HasPrefix(subject, principal.AccountPrefix):
 		return strings.TrimPrefix(subject, principal.AccountPrefix)
 	case strings.HasPrefix(subject, principal.SystemPrefix):
@@ -65,7 +74,7 @@ func person(subject, name string) string {
 	case subject == principal.Anonymous.Subject:
 		return msg("common.person_anonymous")
 	}
-	return msg("common.person_tool")
+	return ""
 }
 
 // italianDate is the layout of a date as the pages show it and people

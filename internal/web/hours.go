@@ -36,10 +36,14 @@ type hoursPage struct {
 	Prev, Next string
 	Entries    []entryRow
 	Pager      *pager
-	// TotalMinutes is the period's, every page's entries.
-	TotalMinutes int64
-	Form         *form
-	Networks     []option
+	// TotalMinutes is the period's hours that count, every page's entries
+	// submitted or approved; RejectedMinutes, the rejected ones', which the
+	// caption says apart. Before, the total added the rejected in, and a
+	// month whose only entry was rejected said its hours as worked.
+	TotalMinutes, RejectedMinutes int64
+
+	Form     *form
+	Networks []option
 	// NetworkSearch narrows Networks, a page of the region's (entryLookups).
 	NetworkSearch     choiceSearch
 	Activities, Modes []option
@@ -256,7 +260,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 			row := newEntryRow(e, nil)
 			row.Locked = entryLocked(e, l.closed)
 			row.Editable, row.Resubmit = row.Locked == "", resubmittable(e, l.closed)
-			p.TotalMinutes += int64(e.GetDurationMinutes())
+			p.addMinutes(e)
 			networks = append(networks, e.GetNetwork())
 			return row, true
 		})
@@ -267,7 +271,7 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	}
 	if err == nil && p.Pager.Paged() {
 		// The caption is the period's total, and the page holds part of it.
-		p.TotalMinutes, err = a.loggedMinutes(s, p.Start, p.End)
+		p.TotalMinutes, p.RejectedMinutes, err = a.loggedMinutes(s, p.Start, p.End)
 	}
 	if err != nil {
 		a.fail(w, r, s, err)
@@ -277,13 +281,29 @@ func (a *App) renderHours(w http.ResponseWriter, r *http.Request, s *session, co
 	a.render(w, code, "hours", p)
 }
 
-// loggedMinutes is the minutes the user logged from start to end, in
-// every state, as the service sums them.
-func (a *App) loggedMinutes(s *session, start, end string) (int64, error) {
-	res, err := a.support.SummarizeSupportEntries(s.ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: regionName(s.region), StartDate: start, EndDate: end,
-		Consultant: s.who.Subject, States: []famiv1.SupportEntryState{famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_SUBMITTED,
-			famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_APPROVED, famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED}})
-	return res.GetTotals().GetTotalMinutes(), err
+// addMinutes counts the entry e in the page's totals.
+func (p *hoursPage) addMinutes(e *famiv1.SupportEntry) {
+	if e.GetState() == famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED {
+		p.RejectedMinutes += int64(e.GetDurationMinutes())
+		return
+	}
+	p.TotalMinutes += int64(e.GetDurationMinutes())
+}
+
+// loggedMinutes is the minutes the user logged from start to end, as the
+// service sums them: those that count (submitted or approved, the
+// service's default states) and, apart, the rejected ones.
+func (a *App) loggedMinutes(s *session, start, end string) (counted, rejected int64, err error) {
+	sum := func(states ...famiv1.SupportEntryState) (int64, error) {
+		res, err := a.support.SummarizeSupportEntries(s.ctx, &famiv1.SummarizeSupportEntriesRequest{Parent: regionName(s.region),
+			StartDate: start, EndDate: end, Consultant: s.who.Subject, States: states})
+		return res.GetTotals().GetTotalMinutes(), err
+	}
+	if counted, err = sum(); err != nil {
+		return 0, 0, err
+	}
+	rejected, err = sum(famiv1.SupportEntryState_SUPPORT_ENTRY_STATE_REJECTED)
+	return counted, rejected, err
 }
 
 // entryLookups loads what the entry form shows beside an entry's names:

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,4 +85,48 @@ func TestApprovedEntryShowsWhatWasLogged(t *testing.T) {
 	if strings.Contains(page, "Modifica ore di supporto") {
 		t.Error("the approved entry's page is titled as an edit")
 	}
+}
+
+// TestHoursTotalLeavesRejectedApart: the hours page's total is of the
+// hours that count, submitted or approved, and the rejected ones are said
+// apart, on a page holding the whole period (summed from its rows) as on
+// one page of many (summed by the service). Before, both added every
+// state: a month whose only entry was rejected said "Totale del periodo:
+// 1 h 30 min", hours the region had refused.
+func TestHoursTotalLeavesRejectedApart(t *testing.T) {
+	f, c, network := withLoggedHours(t)
+	support := famiv1.NewSupportServiceClient(f.conn)
+	if _, err := support.RejectSupportEntry(f.admin("lombardia"), &famiv1.RejectSupportEntryRequest{Name: f.entries("lombardia")[0].GetName(), Reason: "Manca il verbale"}); err != nil {
+		t.Fatal(err)
+	}
+	const month = "/ore?vista=mese&data=2026-11-20"
+	if _, page := c.do("GET", month, nil); !strings.Contains(page, "<caption>Totale del periodo: 0 min, escluse le ore respinte (1 h 30 min)</caption>") {
+		t.Errorf("a month whose only entry is rejected does not say 0 min with the rejected 1 h 30 min apart:\n%s", caption(page))
+	}
+
+	// 50 entries more of 15 minutes: the month is two pages.
+	consultant := f.asAccount("mrossi@lombardia")
+	for i := range 50 {
+		if _, err := support.CreateSupportEntry(consultant, &famiv1.CreateSupportEntryRequest{Parent: "regions/lombardia", SupportEntry: &famiv1.SupportEntry{
+			Network: network, Activity: famiv1.SupportActivity_SUPPORT_ACTIVITY_WORKSHOP, Mode: famiv1.SupportMode_SUPPORT_MODE_ONLINE,
+			Date: fmt.Sprintf("2026-11-%02d", 1+i/3), DurationMinutes: 15,
+		}}); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	_, page := c.do("GET", month, nil)
+	if nextOf(page) == "" {
+		t.Fatal("51 entries of a month fit one page: the service's sum is not read")
+	}
+	if !strings.Contains(page, "<caption>Totale del periodo: 12 h 30 min, escluse le ore respinte (1 h 30 min)</caption>") {
+		t.Errorf("a month of many pages does not leave its rejected hours apart:\n%s", caption(page))
+	}
+}
+
+// caption is the page's table caption, for a failure's message.
+func caption(page string) string {
+	if i, j := strings.Index(page, "<caption>"), strings.Index(page, "</caption>"); i >= 0 && j > i {
+		return page[i:j]
+	}
+	return "(no caption)"
 }

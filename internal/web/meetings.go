@@ -43,6 +43,8 @@ type meetingsPage struct {
 	OverduePager *pager
 	Networks     map[string]string
 	CanSchedule  bool
+	// States labels the rows' states, by meeting (meetingState).
+	States map[string]string
 }
 
 // calendarPage is the user's calendar addresses: the button that
@@ -103,6 +105,10 @@ func (a *App) meetingList(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	if err == nil {
 		p.Networks, err = a.networkLabels(s, nil, rowNetworks(p.Upcoming, p.Past))
+	}
+	p.States = map[string]string{}
+	for _, m := range slices.Concat(p.Upcoming, p.Past) {
+		p.States[m.GetName()] = meetingState(m, a.now())
 	}
 	if err != nil {
 		a.fail(w, r, s, err)
@@ -208,7 +214,23 @@ func (a *App) latestMeetings(s *session, req *famiv1.ListMeetingsRequest) (lates
 // attendance and minutes are left out, as the page keeps a page of
 // meetings.
 func meetingRow(m *famiv1.Meeting) *famiv1.Meeting {
-	return &famiv1.Meeting{Name: m.GetName(), Title: m.GetTitle(), Kind: m.GetKind(), Networks: m.GetNetworks(), State: m.GetState(), StartTime: m.GetStartTime()}
+	return &famiv1.Meeting{Name: m.GetName(), Title: m.GetTitle(), Kind: m.GetKind(), Networks: m.GetNetworks(), State: m.GetState(),
+		StartTime: m.GetStartTime(), EndTime: m.GetEndTime()}
+}
+
+// meetingState is how the pages say m's state at now, the server's
+// clock: a meeting still scheduled once its time has passed (its end, or
+// its start when it has none) awaits its attendance and minutes, which
+// make it held; it said "Programmato", as though it had yet to happen.
+func meetingState(m *famiv1.Meeting, now time.Time) string {
+	end := m.GetEndTime()
+	if end == nil {
+		end = m.GetStartTime()
+	}
+	if m.GetState() == famiv1.MeetingState_MEETING_STATE_SCHEDULED && end != nil && !end.AsTime().After(now) {
+		return msg("meetings.state_to_record")
+	}
+	return label(m.GetState())
 }
 
 // readFeeds reads the pages of the user's calendar addresses p lists, for
@@ -545,7 +567,9 @@ func nonEmpty(s ...string) []string {
 // them once it has started.
 type meetingPage struct {
 	frame
-	Meeting     *famiv1.Meeting
+	Meeting *famiv1.Meeting
+	// State says the meeting's state (meetingState).
+	State       string
 	Partners    map[string]string
 	Members     []option // the attendance form's rows
 	Owners      []option // a new action item's choices
@@ -583,7 +607,7 @@ func (a *App) renderMeeting(w http.ResponseWriter, r *http.Request, s *session, 
 	p := &meetingPage{frame: a.newFrame(r, s, "meetings.title"), Meeting: m, Attendance: map[string]int32{},
 		RequestID: newRequestID(),
 		Roles:     enumOptions(famiv1.AttendeeRole_name, func(n int32) string { return famiv1.AttendeeRole(n).String() })}
-	p.Title = m.GetTitle()
+	p.Title, p.State = m.GetTitle(), meetingState(m, a.now())
 	p.CanRecord, p.CanCancel = a.meetingForms(s, m, l)
 	var members []string
 	for _, n := range m.GetNetworks() {

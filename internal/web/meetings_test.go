@@ -788,3 +788,48 @@ func TestLatestMeetingsFromMidnightInRome(t *testing.T) {
 		t.Errorf("the archive lacks the meeting of 29/08/2026")
 	}
 }
+
+// TestPastScheduledMeetingAwaitsItsRecords: a scheduled meeting whose
+// time has passed, by the server's clock, says on the meetings page and
+// on its own that its attendance and minutes are awaited; one yet to come
+// says "Programmato", and one whose attendance is recorded "Svolto".
+// Before, a meeting of ten days ago with nothing recorded said
+// "Programmato", as though it had yet to take place.
+func TestPastScheduledMeetingAwaitsItsRecords(t *testing.T) {
+	f := startFamid(t)
+	network := setupLombardia(f)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	past := f.pastTable(network)
+	soon, err := f.onlineMeeting("presto", network, "Incontro di tra poco", f.Clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.client(t)
+	b.signIn("admin@lombardia")
+	const awaited, scheduled, held = "Da registrare: presenze e verbale", "Programmato", "Svolto"
+	says := func(m *famiv1.Meeting, want string) {
+		t.Helper()
+		_, list := b.do("GET", "/incontri", nil)
+		_, row, _ := strings.Cut(list, `">`+m.GetTitle()+`</a>`)
+		if row, _, _ = strings.Cut(row, "</tr>"); !strings.Contains(row, `<td data-label="Stato">`+want+`</td>`) {
+			t.Errorf("the meetings page's row of %q does not say %q:\n%s", m.GetTitle(), want, row)
+		}
+		if _, page := b.do("GET", "/incontri/"+lastID(m.GetName()), nil); !strings.Contains(page, "<dd>"+want+"</dd>") {
+			t.Errorf("the page of %q does not say %q", m.GetTitle(), want)
+		}
+	}
+	says(past, awaited)
+	says(soon, scheduled)
+
+	// The server's clock passes the meeting's end: it is awaited too (the
+	// session, older than its token now, is opened again).
+	f.Clock.Advance(3 * time.Hour)
+	b.signIn("admin@lombardia")
+	says(soon, awaited)
+
+	if _, err := famiv1.NewMeetingServiceClient(f.conn).RecordAttendance(f.admin("lombardia"), &famiv1.RecordAttendanceRequest{Name: past.GetName(),
+		Attendance: []*famiv1.PartnerAttendance{{Partner: "regions/lombardia/partners/udp-bergamo", Attendees: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	says(past, held)
+}

@@ -198,10 +198,14 @@ type homePage struct {
 	// not its id.
 	Region  string
 	Partner string
+	// Name is whom the page greets: "" for a machine credential minted
+	// without a name (personName), which the page greets as such. It was
+	// greeted "Benvenuto, utenza tecnica", as though that were a name.
+	Name string
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request, s *session) {
-	p := &homePage{frame: a.newFrame(r, s, "home.title")}
+	p := &homePage{frame: a.newFrame(r, s, "home.title"), Name: personName(s.who.Subject, s.who.Name())}
 	if rg, ok := territory.LookupRegion(s.region); ok {
 		p.Region = rg.DisplayName
 	}

@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"html"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/principal"
 )
 
 // TestDurationColumnsSayHowTheyCount: the hours tables show a duration as
@@ -132,4 +136,39 @@ func TestOptionalSelectsOfferNone(t *testing.T) {
 			t.Errorf("the %s select does not start with %q: %.80s", name, first, opt)
 		}
 	}
+}
+
+// TestHomeGreetsWhoSignedIn: the home page greets a person by name and
+// names a network member's organisation "Ente", as the account form that
+// sets it does; a ministry signed in with a bootstrap token, which names
+// no one, is greeted without a name and told it used a technical
+// credential. Before, it was "Benvenuto, utenza tecnica", and the staff's
+// page said "Partner: Ufficio di Piano di Bergamo".
+func TestHomeGreetsWhoSignedIn(t *testing.T) {
+	f, staff, _ := inLombardia(t)
+	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, "regions/lombardia/partners/udp-bergamo")
+	staff.signIn("anna@lombardia")
+	_, page := staff.do("GET", "/", nil)
+	if !strings.Contains(page, "<h1>Benvenuto, Anna Bianchi</h1>") || !strings.Contains(page, "<p>Ente: Ufficio di Piano di Bergamo</p>") || strings.Contains(page, "Partner:") {
+		t.Errorf("the staff's home page does not greet Anna Bianchi and name her Ente:\n%s", mainOf(page))
+	}
+
+	m := f.client(t)
+	if res, _ := m.do("POST", "/accedi/token", url.Values{"token": {f.token(principal.Ministry, "")}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in with a token: status %d", res.StatusCode)
+	}
+	_, page = m.do("GET", "/", nil)
+	if strings.Contains(page, "Benvenuto, utenza tecnica") || !strings.Contains(page, "<h1>Benvenuto</h1>") ||
+		!strings.Contains(page, html.EscapeString("Hai effettuato l'accesso con un'utenza tecnica")) {
+		t.Errorf("the ministry's token is greeted as though it were a name, or not told what it signed in with:\n%s", mainOf(page))
+	}
+}
+
+// mainOf is the page's main content, for a failure's message.
+func mainOf(page string) string {
+	if _, after, ok := strings.Cut(page, "<main"); ok {
+		before, _, _ := strings.Cut(after, "</main>")
+		return before
+	}
+	return page
 }
