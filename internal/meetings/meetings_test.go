@@ -1222,3 +1222,36 @@ func TestMeetingASurveyEvaluatesIsInUse(t *testing.T) {
 		t.Errorf("delete a meeting no survey evaluates: %v", err)
 	}
 }
+
+// TestArchivedAttendanceMatchedByPartner: an archived partner's line,
+// recorded before it was archived, is sent again as it is after a new
+// partner's line that sorts before it, so it moves from attendance[0] to
+// attendance[1]: it is saved, as the stored line is matched by its
+// partner, not by its place. A line of a partner archived with no line
+// recorded is refused ARCHIVED at its own place, whatever the lines
+// around it.
+func TestArchivedAttendanceMatchedByPartner(t *testing.T) {
+	e := newEnv(t)
+	c := e.admin()
+	name := e.create(c, "tavolo", e.meeting()).GetName()
+	e.Clock.Set(at(t, "2026-03-10 12:00"))
+	caritas, cpia, udp := partnerName("caritas"), partnerName("cpia-bergamo"), partnerName("udp-bergamo")
+	if _, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name,
+		Attendance: []*famiv1.PartnerAttendance{{Partner: udp, Attendees: 2}}}); err != nil {
+		t.Fatalf("record the UdP's attendance: %v", err)
+	}
+	for _, p := range []string{udp, cpia} {
+		if _, err := e.Reg.Partners().UpdatePartner(c, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: p, Archived: true},
+			UpdateMask: mask("archived")}); err != nil {
+			t.Fatalf("archive %s: %v", p, err)
+		}
+	}
+	m, err := e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name,
+		Attendance: []*famiv1.PartnerAttendance{{Partner: caritas, Attendees: 1}, {Partner: udp, Attendees: 2}}})
+	if err != nil || len(m.GetAttendance()) != 2 {
+		t.Errorf("the archived UdP's line sent again after a new line: %v, %v; want both saved", m.GetAttendance(), err)
+	}
+	_, err = e.svc.RecordAttendance(c, &famiv1.RecordAttendanceRequest{Name: name,
+		Attendance: []*famiv1.PartnerAttendance{{Partner: caritas, Attendees: 1}, {Partner: cpia, Attendees: 1}, {Partner: udp, Attendees: 2}}})
+	errstest.Want(t, "a new line of the archived CPIA", err, errs.FailedPrecondition, errs.Archived, "attendance[1].partner")
+}

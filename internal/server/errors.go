@@ -97,16 +97,21 @@ func statusFor(ctx context.Context, log *slog.Logger, procedure string, c *call,
 	case e.Cause != nil:
 		logError(ctx, log, "error behind the answer", procedure, c, "err", e.Cause, "answered", e.Reason)
 	}
-	st := status.New(grpcCodes[e.Code], e.Message)
+	st := status.New(grpcCodes[e.Code], validUTF8(e.Message))
 	reason := e.Reason
 	if reason == "" {
 		reason = e.Code.Reason()
 	}
-	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: string(reason), Domain: errorDomain, Metadata: e.Metadata}}
+	metadata := make(map[string]string, len(e.Metadata))
+	for k, v := range e.Metadata {
+		metadata[validUTF8(k)] = validUTF8(v)
+	}
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: string(reason), Domain: errorDomain, Metadata: metadata}}
 	if len(e.Violations) > 0 {
 		br := &errdetails.BadRequest{}
 		for _, v := range e.Violations {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description, Reason: v.Reason})
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+				Field: validUTF8(v.Field), Description: validUTF8(v.Description), Reason: v.Reason})
 		}
 		details = append(details, br)
 	}
@@ -119,6 +124,14 @@ func statusFor(ctx context.Context, log *slog.Logger, procedure string, c *call,
 	}
 	return withDetails
 }
+
+// validUTF8 is s with each invalid UTF-8 sequence replaced by U+FFFD.
+// The text of an error may echo what the caller sent (the decoder's
+// words on a body of bytes that are not UTF-8): a proto string must be
+// UTF-8, so one such text failed the marshaling of every detail, and the
+// status went out without any (no BadRequest naming the field), as did
+// Connect's JSON answer to an undecodable body.
+func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // logError writes the one line of an error the edge hides from its
 // caller (an internal error, damaged data): what the operator needs to
@@ -176,10 +189,11 @@ func messageRefused(ce *connect.Error) (*status.Status, bool) {
 	case connect.CodeResourceExhausted:
 		return status.New(codes.ResourceExhausted, ce.Message()), true
 	case connect.CodeInvalidArgument:
-		st := status.New(codes.InvalidArgument, ce.Message())
-		field := decodeErrorField(ce.Message())
+		msg := validUTF8(ce.Message())
+		st := status.New(codes.InvalidArgument, msg)
+		field := decodeErrorField(msg)
 		withDetails, err := st.WithDetails(&errdetails.ErrorInfo{Reason: string(errs.Invalid.Reason()), Domain: errorDomain},
-			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: ce.Message()}}})
+			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: msg}}})
 		if err != nil {
 			return st, true
 		}

@@ -1,10 +1,20 @@
 package server_test
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/server"
@@ -38,5 +48,65 @@ func TestUndecodableBodyIsCounted(t *testing.T) {
 	m := scrape(t, rs.metricsURL())
 	for surface, cs := range calls {
 		wantCounted(t, m, float64(len(cs)), "fami.v1.PartnerService", "CreatePartner", "INVALID_ARGUMENT", surface)
+	}
+}
+
+// TestUndecodableBodyCarriesDetails: the refusal of a unary request whose
+// body does not decode carries its details, a BadRequest naming the
+// field, on Connect with either codec and on gRPC. The body is not UTF-8
+// (garbage), and the JSON decoder's words echo its bytes: a proto string
+// must be UTF-8, so the details did not marshal, and Connect JSON's answer
+// went out without any, while the proto codecs', whose words echo
+// nothing, had them.
+func TestUndecodableBodyCarriesDetails(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	procedure := famiv1.PartnerService_CreatePartner_FullMethodName
+	for _, contentType := range []string{"application/json", "application/proto"} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, ts.httpURL()+procedure, bytes.NewReader(garbage))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Authorization", "Bearer "+ts.token)
+		res, b := fetch(t, newHTTPClient(t), req)
+		var body struct {
+			Details []struct{ Type, Value string }
+		}
+		if err := json.Unmarshal(b, &body); err != nil || res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: %d %s (%v)", contentType, res.StatusCode, b, err)
+		}
+		var fields []string
+		for _, d := range body.Details {
+			raw, err := base64.RawStdEncoding.DecodeString(d.Value)
+			var br errdetails.BadRequest
+			if d.Type == "google.rpc.BadRequest" && err == nil && proto.Unmarshal(raw, &br) == nil {
+				for _, v := range br.GetFieldViolations() {
+					fields = append(fields, v.GetField())
+				}
+			}
+		}
+		if len(fields) != 1 || fields[0] != "body" {
+			t.Errorf("%s: the BadRequest names %q, want [body]\n%s", contentType, fields, b)
+		}
+	}
+
+	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "authorization", "Bearer "+ts.token)
+	in, out := append([]byte(nil), garbage...), []byte(nil)
+	st := status.Convert(conn.Invoke(ctx, procedure, &in, &out, grpc.ForceCodecV2(rawCodec{})))
+	var fields []string
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		}
+	}
+	if len(fields) != 1 || fields[0] != "body" {
+		t.Errorf("gRPC: the BadRequest names %q, want [body] (%v)", fields, st)
 	}
 }

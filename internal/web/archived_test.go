@@ -175,27 +175,9 @@ func TestArchivedMemberNotOfferedAttendance(t *testing.T) {
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	c := f.client(t)
 	c.signIn("admin@lombardia")
-	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10).Format("02/01/2006")
-	res, _ := c.do("POST", "/incontri", url.Values{"csrf": {c.csrf("/incontri/nuovo")}, "networks": {network},
-		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo"}, "day": {day},
-		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
-	held := strings.Split(res.Header.Get("Location"), "?")[0]
-	if res.StatusCode != http.StatusSeeOther || held == "" {
-		t.Fatalf("schedule the held meeting: status %d", res.StatusCode)
-	}
+	held, name := heldWithSchool(t, f, c, network, school, cpia, school)
 	ctx := f.admin("lombardia")
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
-	name := "regions/lombardia/meetings/" + lastID(held)
-	if _, err := meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: name,
-		Attendance: []*famiv1.PartnerAttendance{{Partner: school, Attendees: 2}}}); err != nil {
-		t.Fatalf("record the school's attendance: %v", err)
-	}
-	for _, partner := range []string{cpia, school} {
-		if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: partner, Archived: true},
-			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"archived"}}}); err != nil {
-			t.Fatalf("archive %s: %v", partner, err)
-		}
-	}
 
 	_, page := c.do("GET", held, nil)
 	for _, tc := range []struct {
@@ -222,4 +204,63 @@ func TestArchivedMemberNotOfferedAttendance(t *testing.T) {
 	if err != nil || len(m.GetAttendance()) != 2 {
 		t.Errorf("the attendance saved: %v, %v; want the UdP's and the school's", m.GetAttendance(), err)
 	}
+}
+
+// TestArchivedAttendanceRowAfterANewRow: a held meeting's page saved with
+// a new row of an active member that sorts before the row of a member
+// archived after its attendance was recorded (the agency before the
+// school): the archived member's line moves down the list the save
+// sends, and is still saved, not refused ARCHIVED nor refused at the
+// wrong row, as the service matches the stored line by its partner.
+func TestArchivedAttendanceRowAfterANewRow(t *testing.T) {
+	f := startFamid(t)
+	agency := f.partner("lombardia", "agenzia-bergamo", "Agenzia di Bergamo")
+	school := f.partner("lombardia", "scuola-bergamo", "Scuola di Bergamo")
+	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", agency, school)
+	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
+	c := f.client(t)
+	c.signIn("admin@lombardia")
+	held, name := heldWithSchool(t, f, c, network, school, school)
+	ctx := f.admin("lombardia")
+	meetings := famiv1.NewMeetingServiceClient(f.conn)
+	_, page := c.do("GET", held, nil)
+	att := formValues(t, page, held+"/presenze")
+	att.Set("att."+agency, "3")
+	if res, page := c.do("POST", held+"/presenze", att); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the agency's new row before the school's: status %d\n%s", res.StatusCode, page)
+	}
+	m, err := meetings.GetMeeting(ctx, &famiv1.GetMeetingRequest{Name: name})
+	if err != nil || len(m.GetAttendance()) != 2 || m.GetAttendance()[1].GetPartner() != school || m.GetAttendance()[1].GetAttendees() != 2 {
+		t.Errorf("the attendance saved: %v, %v; want the agency's and the school's", m.GetAttendance(), err)
+	}
+}
+
+// heldWithSchool schedules on c, the region admin's client, a meeting of
+// network held ten days ago, records through the API the attendance of
+// school (2 attendees) and then archives the partners archived: the held
+// meeting of the tests of archived members' rows. It returns the
+// meeting's page and its resource name.
+func heldWithSchool(t *testing.T, f *famid, c *browserless, network, school string, archived ...string) (held, name string) {
+	t.Helper()
+	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10).Format("02/01/2006")
+	res, _ := c.do("POST", "/incontri", url.Values{"csrf": {c.csrf("/incontri/nuovo")}, "networks": {network},
+		"kind": {"MEETING_KIND_COORDINATION_TABLE"}, "title": {"Tavolo"}, "day": {day},
+		"start_time": {"10:00"}, "end_time": {"12:00"}, "mode": {"MEETING_MODE_IN_PERSON"}, "place": {"Bergamo"}})
+	held = strings.Split(res.Header.Get("Location"), "?")[0]
+	if res.StatusCode != http.StatusSeeOther || held == "" {
+		t.Fatalf("schedule the held meeting: status %d", res.StatusCode)
+	}
+	ctx := f.admin("lombardia")
+	name = "regions/lombardia/meetings/" + lastID(held)
+	if _, err := famiv1.NewMeetingServiceClient(f.conn).RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: name,
+		Attendance: []*famiv1.PartnerAttendance{{Partner: school, Attendees: 2}}}); err != nil {
+		t.Fatalf("record the school's attendance: %v", err)
+	}
+	for _, partner := range archived {
+		if _, err := famiv1.NewPartnerServiceClient(f.conn).UpdatePartner(ctx, &famiv1.UpdatePartnerRequest{Partner: &famiv1.Partner{Name: partner, Archived: true},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"archived"}}}); err != nil {
+			t.Fatalf("archive %s: %v", partner, err)
+		}
+	}
+	return held, name
 }
