@@ -103,14 +103,21 @@ func (s *Service) GetMonitoringReport(ctx context.Context, req *famiv1.GetMonito
 // ListMonitoringReports implements fami.v1.MonitoringService. Earlier
 // approved revisions are listed with show_approved_revisions only, and
 // otherwise read by name; the parent regions/{r}/projects/- lists every
-// project's reports (resource.AnyParent).
+// project's reports (resource.AnyParent); states keeps the reports in
+// those states only. The filter is applied as the page is read, within
+// its scan budget, so a page of a region with few reports awaiting
+// review may end short with a next page token.
 func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMonitoringReportsRequest) (*famiv1.ListMonitoringReportsResponse, error) {
 	region, project, err := parseProject("parent", req.GetParent())
 	if err != nil {
 		return nil, err
 	}
+	inState, err := stateFilter(req.GetStates())
+	if err != nil {
+		return nil, err
+	}
 	keep := func(r *famiv1.MonitoringReport) (bool, error) {
-		return req.GetShowApprovedRevisions() || !strings.Contains(resource.ID(r.GetName()), "@"), nil
+		return (req.GetShowApprovedRevisions() || !strings.Contains(resource.ID(r.GetName()), "@")) && inState(r.GetState()), nil
 	}
 	if resource.ID(project) == resource.AnyParent {
 		return resource.ListInEveryParent[*famiv1.ListMonitoringReportsResponse](ctx, s.store, region, req, resource.Projects, resource.MonitoringReports, keep)
@@ -121,6 +128,23 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 		}
 		return strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports, keep, nil
 	})
+}
+
+// stateFilter checks a list's states filter (each a known state, not
+// UNSPECIFIED, naming states[i] otherwise) and answers whether a report
+// in a state is kept: every state when none is asked.
+func stateFilter(states []famiv1.MonitoringReportState) (func(famiv1.MonitoringReportState) bool, error) {
+	if len(states) == 0 {
+		return func(famiv1.MonitoringReportState) bool { return true }, nil
+	}
+	var v errs.Violations
+	set := make(map[famiv1.MonitoringReportState]bool, len(states))
+	for i, st := range states {
+		if check.Enum(&v, errs.Indexed("states", i), st, true) {
+			set[st] = true
+		}
+	}
+	return func(st famiv1.MonitoringReportState) bool { return set[st] }, v.Err()
 }
 
 // UpdateMonitoringReport implements fami.v1.MonitoringService.

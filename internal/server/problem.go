@@ -290,9 +290,10 @@ func upperSnake(c codes.Code) string {
 
 // decodeErrorField finds the field a gateway decoding error is about:
 // protojson says `unknown field "x"` or `enum field x:`, the query parser
-// `parsing field "x"`. It falls back to "body".
+// `parsing field "x"` (`parsing list "x"` for a repeated field). It falls
+// back to "body".
 func decodeErrorField(msg string) string {
-	for _, marker := range []string{`unknown field "`, `parsing field "`, `enum field `, `for field `, ` field `} {
+	for _, marker := range []string{`unknown field "`, `parsing field "`, `parsing list "`, `enum field `, `for field `, ` field `} {
 		if _, rest, ok := strings.Cut(msg, marker); ok {
 			end := strings.IndexAny(rest, `": `)
 			if end > 0 {

@@ -1414,8 +1414,13 @@ type ListMonitoringReportsRequest struct {
 	// after its report: otherwise they are read by name only
 	// (GetMonitoringReport).
 	ShowApprovedRevisions bool `protobuf:"varint,4,opt,name=show_approved_revisions,json=showApprovedRevisions,proto3" json:"show_approved_revisions,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Only the reports in these states, when set; empty lists every state.
+	// An earlier approved revision listed with show_approved_revisions is
+	// APPROVED. Part of the request a page token belongs to: a later page
+	// asked with other states is refused (AIP-158).
+	States        []MonitoringReportState `protobuf:"varint,5,rep,packed,name=states,proto3,enum=fami.v1.MonitoringReportState" json:"states,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListMonitoringReportsRequest) Reset() {
@@ -1474,6 +1479,13 @@ func (x *ListMonitoringReportsRequest) GetShowApprovedRevisions() bool {
 		return x.ShowApprovedRevisions
 	}
 	return false
+}
+
+func (x *ListMonitoringReportsRequest) GetStates() []MonitoringReportState {
+	if x != nil {
+		return x.States
+	}
+	return nil
 }
 
 type ListMonitoringReportsResponse struct {
@@ -2602,13 +2614,14 @@ const file_fami_v1_monitoring_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tR\trequestId\"0\n" +
 	"\x1aGetMonitoringReportRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xaa\x01\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xe2\x01\n" +
 	"\x1cListMonitoringReportsRequest\x12\x16\n" +
 	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x1b\n" +
 	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\x126\n" +
-	"\x17show_approved_revisions\x18\x04 \x01(\bR\x15showApprovedRevisions\"\xad\x01\n" +
+	"\x17show_approved_revisions\x18\x04 \x01(\bR\x15showApprovedRevisions\x126\n" +
+	"\x06states\x18\x05 \x03(\x0e2\x1e.fami.v1.MonitoringReportStateR\x06states\"\xad\x01\n" +
 	"\x1dListMonitoringReportsResponse\x12H\n" +
 	"\x12monitoring_reports\x18\x01 \x03(\v2\x19.fami.v1.MonitoringReportR\x11monitoringReports\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
@@ -2817,45 +2830,46 @@ var file_fami_v1_monitoring_proto_depIdxs = []int32{
 	33, // 19: fami.v1.MonitoringReport.create_time:type_name -> google.protobuf.Timestamp
 	33, // 20: fami.v1.MonitoringReport.update_time:type_name -> google.protobuf.Timestamp
 	16, // 21: fami.v1.CreateMonitoringReportRequest.monitoring_report:type_name -> fami.v1.MonitoringReport
-	16, // 22: fami.v1.ListMonitoringReportsResponse.monitoring_reports:type_name -> fami.v1.MonitoringReport
-	16, // 23: fami.v1.UpdateMonitoringReportRequest.monitoring_report:type_name -> fami.v1.MonitoringReport
-	35, // 24: fami.v1.UpdateMonitoringReportRequest.update_mask:type_name -> google.protobuf.FieldMask
-	35, // 25: fami.v1.ListOverdueProjectsRequest.read_mask:type_name -> google.protobuf.FieldMask
-	36, // 26: fami.v1.ListOverdueProjectsResponse.projects:type_name -> fami.v1.Project
-	4,  // 27: fami.v1.FlagCount.kind:type_name -> fami.v1.MonitoringFlagKind
-	0,  // 28: fami.v1.ReportStateCount.state:type_name -> fami.v1.MonitoringReportState
-	29, // 29: fami.v1.MonitoringSummary.indicators:type_name -> fami.v1.IndicatorProgress
-	30, // 30: fami.v1.MonitoringSummary.flags:type_name -> fami.v1.FlagCount
-	31, // 31: fami.v1.MonitoringSummary.report_states:type_name -> fami.v1.ReportStateCount
-	17, // 32: fami.v1.MonitoringService.CreateMonitoringReport:input_type -> fami.v1.CreateMonitoringReportRequest
-	18, // 33: fami.v1.MonitoringService.GetMonitoringReport:input_type -> fami.v1.GetMonitoringReportRequest
-	19, // 34: fami.v1.MonitoringService.ListMonitoringReports:input_type -> fami.v1.ListMonitoringReportsRequest
-	21, // 35: fami.v1.MonitoringService.UpdateMonitoringReport:input_type -> fami.v1.UpdateMonitoringReportRequest
-	22, // 36: fami.v1.MonitoringService.SubmitMonitoringReport:input_type -> fami.v1.SubmitMonitoringReportRequest
-	23, // 37: fami.v1.MonitoringService.ApproveMonitoringReport:input_type -> fami.v1.ApproveMonitoringReportRequest
-	24, // 38: fami.v1.MonitoringService.ReturnMonitoringReport:input_type -> fami.v1.ReturnMonitoringReportRequest
-	25, // 39: fami.v1.MonitoringService.CorrectMonitoringReport:input_type -> fami.v1.CorrectMonitoringReportRequest
-	26, // 40: fami.v1.MonitoringService.SummarizeMonitoring:input_type -> fami.v1.SummarizeMonitoringRequest
-	27, // 41: fami.v1.MonitoringService.ListOverdueProjects:input_type -> fami.v1.ListOverdueProjectsRequest
-	6,  // 42: fami.v1.MonitoringService.GetMonitoringSettings:input_type -> fami.v1.GetMonitoringSettingsRequest
-	7,  // 43: fami.v1.MonitoringService.UpdateMonitoringSettings:input_type -> fami.v1.UpdateMonitoringSettingsRequest
-	16, // 44: fami.v1.MonitoringService.CreateMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 45: fami.v1.MonitoringService.GetMonitoringReport:output_type -> fami.v1.MonitoringReport
-	20, // 46: fami.v1.MonitoringService.ListMonitoringReports:output_type -> fami.v1.ListMonitoringReportsResponse
-	16, // 47: fami.v1.MonitoringService.UpdateMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 48: fami.v1.MonitoringService.SubmitMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 49: fami.v1.MonitoringService.ApproveMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 50: fami.v1.MonitoringService.ReturnMonitoringReport:output_type -> fami.v1.MonitoringReport
-	16, // 51: fami.v1.MonitoringService.CorrectMonitoringReport:output_type -> fami.v1.MonitoringReport
-	32, // 52: fami.v1.MonitoringService.SummarizeMonitoring:output_type -> fami.v1.MonitoringSummary
-	28, // 53: fami.v1.MonitoringService.ListOverdueProjects:output_type -> fami.v1.ListOverdueProjectsResponse
-	5,  // 54: fami.v1.MonitoringService.GetMonitoringSettings:output_type -> fami.v1.MonitoringSettings
-	5,  // 55: fami.v1.MonitoringService.UpdateMonitoringSettings:output_type -> fami.v1.MonitoringSettings
-	44, // [44:56] is the sub-list for method output_type
-	32, // [32:44] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	0,  // 22: fami.v1.ListMonitoringReportsRequest.states:type_name -> fami.v1.MonitoringReportState
+	16, // 23: fami.v1.ListMonitoringReportsResponse.monitoring_reports:type_name -> fami.v1.MonitoringReport
+	16, // 24: fami.v1.UpdateMonitoringReportRequest.monitoring_report:type_name -> fami.v1.MonitoringReport
+	35, // 25: fami.v1.UpdateMonitoringReportRequest.update_mask:type_name -> google.protobuf.FieldMask
+	35, // 26: fami.v1.ListOverdueProjectsRequest.read_mask:type_name -> google.protobuf.FieldMask
+	36, // 27: fami.v1.ListOverdueProjectsResponse.projects:type_name -> fami.v1.Project
+	4,  // 28: fami.v1.FlagCount.kind:type_name -> fami.v1.MonitoringFlagKind
+	0,  // 29: fami.v1.ReportStateCount.state:type_name -> fami.v1.MonitoringReportState
+	29, // 30: fami.v1.MonitoringSummary.indicators:type_name -> fami.v1.IndicatorProgress
+	30, // 31: fami.v1.MonitoringSummary.flags:type_name -> fami.v1.FlagCount
+	31, // 32: fami.v1.MonitoringSummary.report_states:type_name -> fami.v1.ReportStateCount
+	17, // 33: fami.v1.MonitoringService.CreateMonitoringReport:input_type -> fami.v1.CreateMonitoringReportRequest
+	18, // 34: fami.v1.MonitoringService.GetMonitoringReport:input_type -> fami.v1.GetMonitoringReportRequest
+	19, // 35: fami.v1.MonitoringService.ListMonitoringReports:input_type -> fami.v1.ListMonitoringReportsRequest
+	21, // 36: fami.v1.MonitoringService.UpdateMonitoringReport:input_type -> fami.v1.UpdateMonitoringReportRequest
+	22, // 37: fami.v1.MonitoringService.SubmitMonitoringReport:input_type -> fami.v1.SubmitMonitoringReportRequest
+	23, // 38: fami.v1.MonitoringService.ApproveMonitoringReport:input_type -> fami.v1.ApproveMonitoringReportRequest
+	24, // 39: fami.v1.MonitoringService.ReturnMonitoringReport:input_type -> fami.v1.ReturnMonitoringReportRequest
+	25, // 40: fami.v1.MonitoringService.CorrectMonitoringReport:input_type -> fami.v1.CorrectMonitoringReportRequest
+	26, // 41: fami.v1.MonitoringService.SummarizeMonitoring:input_type -> fami.v1.SummarizeMonitoringRequest
+	27, // 42: fami.v1.MonitoringService.ListOverdueProjects:input_type -> fami.v1.ListOverdueProjectsRequest
+	6,  // 43: fami.v1.MonitoringService.GetMonitoringSettings:input_type -> fami.v1.GetMonitoringSettingsRequest
+	7,  // 44: fami.v1.MonitoringService.UpdateMonitoringSettings:input_type -> fami.v1.UpdateMonitoringSettingsRequest
+	16, // 45: fami.v1.MonitoringService.CreateMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 46: fami.v1.MonitoringService.GetMonitoringReport:output_type -> fami.v1.MonitoringReport
+	20, // 47: fami.v1.MonitoringService.ListMonitoringReports:output_type -> fami.v1.ListMonitoringReportsResponse
+	16, // 48: fami.v1.MonitoringService.UpdateMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 49: fami.v1.MonitoringService.SubmitMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 50: fami.v1.MonitoringService.ApproveMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 51: fami.v1.MonitoringService.ReturnMonitoringReport:output_type -> fami.v1.MonitoringReport
+	16, // 52: fami.v1.MonitoringService.CorrectMonitoringReport:output_type -> fami.v1.MonitoringReport
+	32, // 53: fami.v1.MonitoringService.SummarizeMonitoring:output_type -> fami.v1.MonitoringSummary
+	28, // 54: fami.v1.MonitoringService.ListOverdueProjects:output_type -> fami.v1.ListOverdueProjectsResponse
+	5,  // 55: fami.v1.MonitoringService.GetMonitoringSettings:output_type -> fami.v1.MonitoringSettings
+	5,  // 56: fami.v1.MonitoringService.UpdateMonitoringSettings:output_type -> fami.v1.MonitoringSettings
+	45, // [45:57] is the sub-list for method output_type
+	33, // [33:45] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_fami_v1_monitoring_proto_init() }

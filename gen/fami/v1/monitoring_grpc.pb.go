@@ -57,7 +57,10 @@ type MonitoringServiceClient interface {
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
 	GetMonitoringReport(ctx context.Context, in *GetMonitoringReportRequest, opts ...grpc.CallOption) (*MonitoringReport, error)
 	// ListMonitoringReports lists a project's reports in period order, or
-	// every project's (parent regions/{region}/projects/-).
+	// every project's (parent regions/{region}/projects/-), optionally only
+	// those in some states (the region's reports awaiting review: states
+	// SUBMITTED). Returns INVALID_ARGUMENT naming states[i] for a state
+	// that is unspecified or unknown.
 	ListMonitoringReports(ctx context.Context, in *ListMonitoringReportsRequest, opts ...grpc.CallOption) (*ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
@@ -253,7 +256,10 @@ type MonitoringServiceServer interface {
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
 	GetMonitoringReport(context.Context, *GetMonitoringReportRequest) (*MonitoringReport, error)
 	// ListMonitoringReports lists a project's reports in period order, or
-	// every project's (parent regions/{region}/projects/-).
+	// every project's (parent regions/{region}/projects/-), optionally only
+	// those in some states (the region's reports awaiting review: states
+	// SUBMITTED). Returns INVALID_ARGUMENT naming states[i] for a state
+	// that is unspecified or unknown.
 	ListMonitoringReports(context.Context, *ListMonitoringReportsRequest) (*ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report

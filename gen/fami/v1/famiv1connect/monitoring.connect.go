@@ -82,7 +82,10 @@ type MonitoringServiceClient interface {
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
 	GetMonitoringReport(context.Context, *v1.GetMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// ListMonitoringReports lists a project's reports in period order, or
-	// every project's (parent regions/{region}/projects/-).
+	// every project's (parent regions/{region}/projects/-), optionally only
+	// those in some states (the region's reports awaiting review: states
+	// SUBMITTED). Returns INVALID_ARGUMENT naming states[i] for a state
+	// that is unspecified or unknown.
 	ListMonitoringReports(context.Context, *v1.ListMonitoringReportsRequest) (*v1.ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
@@ -347,7 +350,10 @@ type MonitoringServiceHandler interface {
 	// earlier approved revision. Returns NOT_FOUND if it does not exist.
 	GetMonitoringReport(context.Context, *v1.GetMonitoringReportRequest) (*v1.MonitoringReport, error)
 	// ListMonitoringReports lists a project's reports in period order, or
-	// every project's (parent regions/{region}/projects/-).
+	// every project's (parent regions/{region}/projects/-), optionally only
+	// those in some states (the region's reports awaiting review: states
+	// SUBMITTED). Returns INVALID_ARGUMENT naming states[i] for a state
+	// that is unspecified or unknown.
 	ListMonitoringReports(context.Context, *v1.ListMonitoringReportsRequest) (*v1.ListMonitoringReportsResponse, error)
 	// UpdateMonitoringReport changes a DRAFT or RETURNED report. Returns
 	// FAILED_PRECONDITION with reason REPORT_APPROVED for an approved report
