@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -60,9 +61,15 @@ type monitoringPage struct {
 	Projects    []*famiv1.Project
 	// ProjectPager pages Projects, on the region's page.
 	ProjectPager *pager
-	NewForm      *form
-	CanCreate    bool
-	RequestID    string
+	// Awaiting are, on the region's page of a reviewer, the reports of
+	// every quarter submitted and not yet reviewed, a page at a time
+	// (AwaitingPager).
+	Awaiting      []awaitingReport
+	AwaitingPager *pager
+	CanReview     bool
+	NewForm       *form
+	CanCreate     bool
+	RequestID     string
 	// Quarters are the filter's choices; NewQuarters, on a project's
 	// page, the quarters of its span that have no report yet.
 	Quarters, NewQuarters []option
@@ -99,11 +106,71 @@ func (a *App) regionMonitoring(w http.ResponseWriter, r *http.Request, s *sessio
 	var err error
 	p.Projects, p.ProjectPager, err = readPage(s, r, "", msg("projects.title"), a.projects.ListProjects, &famiv1.ListProjectsRequest{Parent: regionName(s.region)},
 		(*famiv1.ListProjectsResponse).GetProjects, every)
+	if err == nil {
+		err = a.awaitingReview(r, s, p)
+	}
 	if err != nil {
 		a.fail(w, r, s, err)
 		return
 	}
 	a.render(w, code, "monitoring", p)
+}
+
+// awaitingReport is a report awaiting review as the region's page lists
+// it: its project's label, its quarter, what it says was committed and
+// paid in the quarter, who submitted it and when.
+type awaitingReport struct {
+	*famiv1.MonitoringReport
+	// Project is the project's name, ProjectLabel its code and title.
+	Project, ProjectLabel string
+	CommittedCents        int64
+	PaidCents             int64
+}
+
+// Href is the report's page, where it is approved or sent back.
+func (r awaitingReport) Href() string {
+	return "/progetti/" + url.PathEscape(resource.ID(r.Project)) + "/monitoraggio/" + url.PathEscape(r.GetPeriod())
+}
+
+// awaitingReview fills p, for a user who may review the region's reports,
+// with a page of the reports submitted for review, of every project and
+// quarter (ListMonitoringReports of projects/- with the SUBMITTED state,
+// under the prefix "esa_" beside the projects' and the overdue pages),
+// their projects labelled as the overdue ones are.
+func (a *App) awaitingReview(r *http.Request, s *session, p *monitoringPage) error {
+	every := regionName(s.region) + "/" + resource.Projects + "/" + resource.AnyParent
+	p.CanReview = s.can(a, famiv1.MonitoringService_ApproveMonitoringReport_FullMethodName,
+		&famiv1.ApproveMonitoringReportRequest{Name: every + "/" + resource.MonitoringReports + "/" + resource.AnyParent})
+	if !p.CanReview {
+		return nil
+	}
+	var err error
+	p.Awaiting, p.AwaitingPager, err = readPage(s, r, "esa_", msg("monitoring.awaiting_title"), a.monitoring.ListMonitoringReports,
+		&famiv1.ListMonitoringReportsRequest{Parent: every, States: []famiv1.MonitoringReportState{famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED}},
+		(*famiv1.ListMonitoringReportsResponse).GetMonitoringReports, func(rep *famiv1.MonitoringReport) (awaitingReport, bool) {
+			row := awaitingReport{MonitoringReport: rep}
+			row.Project, _, _ = strings.Cut(rep.GetName(), "/"+resource.MonitoringReports+"/")
+			for _, e := range rep.GetExpenditures() {
+				row.CommittedCents += e.GetCommittedCents()
+				row.PaidCents += e.GetPaidCents()
+			}
+			return row, true
+		})
+	if err != nil || len(p.Awaiting) == 0 {
+		return err
+	}
+	names := make([]string, len(p.Awaiting))
+	for i, row := range p.Awaiting {
+		names[i] = row.Project
+	}
+	labels, err := a.projectLabels(s, nil, names)
+	if err != nil {
+		return err
+	}
+	for i := range p.Awaiting {
+		p.Awaiting[i].ProjectLabel = cmp.Or(labels[p.Awaiting[i].Project], resource.ID(p.Awaiting[i].Project))
+	}
+	return nil
 }
 
 // summarize fills p's summary of parent's quarter; an invalid quarter is
