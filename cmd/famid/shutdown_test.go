@@ -60,20 +60,33 @@ func storeLarge(t *testing.T, dir string, n int) {
 	}
 }
 
-// putLarge writes n partners of 128 KiB each into lombardia of st, one a
-// transaction (an etcd transaction holds at most 1.5 MiB).
+// putLarge writes n partners of 128 KiB each into lombardia of st,
+// largeInATx a transaction: the etcd store refuses a transaction over 1 MiB
+// (its default), and each partner goes in twice (the record and its
+// change). One a
+// transaction, the 128 commits of a 16 MiB region (each an fsync on bbolt)
+// took seconds of each test that stalls a backup.
 func putLarge(t *testing.T, st store.Store, n int) {
 	t.Helper()
-	for i := range n {
+	for first := 0; first < n; first += largeInATx {
 		_, err := st.Update(context.Background(), "lombardia", store.Mutation{Principal: "test:large"}, func(tx store.WriteTx) (proto.Message, error) {
-			p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: "Partner", Description: strings.Repeat("x", 128<<10), Etag: "1"}
-			return &emptypb.Empty{}, tx.Put(p)
+			for i := first; i < min(first+largeInATx, n); i++ {
+				p := &famiv1.Partner{Name: fmt.Sprintf("regions/lombardia/partners/p%d", i), DisplayName: "Partner", Description: strings.Repeat("x", 128<<10), Etag: "1"}
+				if err := tx.Put(p); err != nil {
+					return nil, err
+				}
+			}
+			return &emptypb.Empty{}, nil // the store wants a result
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 }
+
+// largeInATx is how many of putLarge's partners go in one transaction:
+// 3 of 128 KiB, twice each, is 768 KiB.
+const largeInATx = 3
 
 // stallBackup asks famid at httpAddr for lombardia's backup through
 // surface ("rest" or "connect"), reads its status line, and reads no more:
