@@ -15,6 +15,7 @@ import (
 )
 
 func TestAccountsAndServiceTokens(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	a := f.adminIn(t)
 
@@ -148,6 +149,7 @@ func TestServiceTokenStates(t *testing.T) {
 // leaves the token active. It used to revoke at the first click, a button
 // away from the accounts' "Elimina", which always asked.
 func TestBrowserRevokingATokenAsksFirst(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	tokens := famiv1.NewAuthServiceClient(f.conn)
@@ -178,6 +180,7 @@ func TestBrowserRevokingATokenAsksFirst(t *testing.T) {
 // select. A partner typed by its name resolves on submit; a name of no
 // partner, hostile text included, is refused at the field, nothing saved.
 func TestAccountsPageReadsItsPartners(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	f.partners("lombardia", 120, func(i int) (string, string) { return fmt.Sprintf("p%03d", i), fmt.Sprintf("Comune %03d", i) })
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, "regions/lombardia/partners/p117")
@@ -230,6 +233,7 @@ func TestAccountsPageReadsItsPartners(t *testing.T) {
 // do (revoke one no longer used), keeping what was typed; it said only
 // that the state did not allow it.
 func TestServiceTokenLimitOnTheForm(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	auth := famiv1.NewAuthServiceClient(f.conn)

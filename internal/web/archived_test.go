@@ -18,6 +18,7 @@ import (
 // says so in Italian beside the network it names, and above the form what
 // archiving means; nothing is saved. Before, both were saved.
 func TestArchivedNetworkRefusedOnTheField(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	if _, err := famiv1.NewNetworkServiceClient(f.seed).UpdateNetwork(f.admin("lombardia"), &famiv1.UpdateNetworkRequest{
@@ -58,6 +59,7 @@ func TestArchivedNetworkRefusedOnTheField(t *testing.T) {
 // active again from the same page, the API reads them active. Before, the
 // web had no way to do either, nor showed the state.
 func TestBrowserArchivesAndReactivates(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -129,6 +131,7 @@ func TestBrowserArchivesAndReactivates(t *testing.T) {
 // one is; a protocol drafted in it before it was archived still shows it
 // in its form. Before, the forms offered it, and the save was refused.
 func TestArchivedNotOfferedAsAChoice(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	closed := f.network("lombardia", "rete-chiusa", "Rete chiusa", udp, cpia)
@@ -168,6 +171,7 @@ func TestArchivedNotOfferedAsAChoice(t *testing.T) {
 // (the save sends the attendance whole), and the form as the page fills
 // it saves. Before, the archived member had its row and its choice.
 func TestArchivedMemberNotOfferedAttendance(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	school := f.partner("lombardia", "scuola-bergamo", "Scuola di Bergamo")
@@ -213,6 +217,7 @@ func TestArchivedMemberNotOfferedAttendance(t *testing.T) {
 // sends, and is still saved, not refused ARCHIVED nor refused at the
 // wrong row, as the service matches the stored line by its partner.
 func TestArchivedAttendanceRowAfterANewRow(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	agency := f.partner("lombardia", "agenzia-bergamo", "Agenzia di Bergamo")
 	school := f.partner("lombardia", "scuola-bergamo", "Scuola di Bergamo")

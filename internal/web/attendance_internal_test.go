@@ -15,6 +15,7 @@ import (
 // deleted since is forgiven as stored) are checked here, the others
 // through the page too (TestAttendanceRefusalOnItsRow).
 func TestAttendanceFaultPlacesEveryCause(t *testing.T) {
+	t.Parallel()
 	const udp, cpia = "regions/lombardia/partners/udp", "regions/lombardia/partners/cpia"
 	teacher := famiv1.AttendeeRole_ATTENDEE_ROLE_TEACHER
 	fault := attendanceFault([]*famiv1.PartnerAttendance{
@@ -48,6 +49,7 @@ func TestAttendanceFaultPlacesEveryCause(t *testing.T) {
 // field's own, each once. The field's own message was replaced (alias),
 // or the moved ones dropped but the first (attendanceRowless).
 func TestMovedMessagesAllShow(t *testing.T) {
+	t.Parallel()
 	const udp, gone = "regions/lombardia/partners/udp", "regions/lombardia/partners/gone"
 	fm := newForm(nil)
 	fm.mark("trimestre", "own")

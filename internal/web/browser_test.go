@@ -47,6 +47,12 @@ func needed(t *testing.T, what string) {
 
 func newBrowser(t *testing.T, f *famid) *browser {
 	t.Helper()
+	return newBrowserOf(t, f, &chromium)
+}
+
+// newBrowserOf is newBrowser in a context of the Chromium of in.
+func newBrowserOf(t *testing.T, f *famid, in *sharedBrowser) *browser {
+	t.Helper()
 	exe := os.Getenv("RACCORDO_CHROMIUM")
 	if exe == "" {
 		exe, _ = exec.LookPath("chromium")
@@ -62,7 +68,7 @@ func newBrowser(t *testing.T, f *famid) *browser {
 	if err != nil {
 		needed(t, "axe-core at "+axePath)
 	}
-	shared, err := chromium.get(exe)
+	shared, err := in.get(exe)
 	if err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
@@ -81,7 +87,9 @@ func newBrowser(t *testing.T, f *famid) *browser {
 // chromium is the one Chromium process of the test binary: started by the
 // first browser test, not by TestMain, so that the tests without a browser
 // need none, and stopped by TestMain. A process per test cost each test a
-// browser's start and its first tab; the package ran 30 of them.
+// browser's start and its first tab; the package ran 30 of them. The tests
+// run in parallel, each in a browser context of its own; the one test that
+// kills a browser kills one of its own (TestBrowserRestartsAfterACrash).
 var chromium sharedBrowser
 
 type sharedBrowser struct {
@@ -98,7 +106,7 @@ func (s *sharedBrowser) get(exe string) (context.Context, error) {
 	if s.ctx != nil && s.ctx.Err() == nil {
 		return s.ctx, nil
 	}
-	s.close()
+	s.closeLocked()
 	// The process's profile holds no test's cookies or storage (those live
 	// in each test's browser context), but it is a fresh folder per process
 	// so that no run reads another's.
@@ -124,7 +132,7 @@ func (s *sharedBrowser) get(exe string) (context.Context, error) {
 	ctx, cancel := chromedp.NewContext(actx)
 	s.ctx, s.stop = ctx, func() { cancel(); cancelAlloc(); os.RemoveAll(dir) }
 	if err := chromedp.Do(ctx); err != nil {
-		s.close()
+		s.closeLocked()
 		return nil, err
 	}
 	return s.ctx, nil
@@ -132,6 +140,12 @@ func (s *sharedBrowser) get(exe string) (context.Context, error) {
 
 // close stops the browser, if one runs, and removes its profile.
 func (s *sharedBrowser) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeLocked()
+}
+
+func (s *sharedBrowser) closeLocked() {
 	if s.stop != nil {
 		s.stop()
 	}
@@ -141,9 +155,7 @@ func (s *sharedBrowser) close() {
 // TestMain stops the shared browser once every test has run.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	chromium.mu.Lock()
 	chromium.close()
-	chromium.mu.Unlock()
 	os.Exit(code)
 }
 

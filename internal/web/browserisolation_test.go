@@ -13,6 +13,7 @@ import (
 // one opened while the first is still open, nor in one opened after the
 // first test ended, as a failed test does too.
 func TestBrowserContextsShareNothing(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
 	const keep = `localStorage.setItem("lasciato", "sì"); localStorage.length`
 	const kept = `localStorage.length`
@@ -51,17 +52,21 @@ func TestBrowserContextsShareNothing(t *testing.T) {
 // is started again for the next test when it has died (a crash, the
 // machine's OOM killer), rather than handed out dead, which would fail
 // every browser test after it. The test kills it between two tests'
-// browsers; the second gets a new process and works.
+// browsers; the second gets a new process and works. It kills a Chromium
+// of its own, not the one the tests running beside it share.
 func TestBrowserRestartsAfterACrash(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
+	var own sharedBrowser
+	t.Cleanup(own.close)
 	signInPage := func(b *browser) {
 		t.Helper()
 		b.run("open the sign-in page", chromedp.Navigate(f.url("/accedi")), chromedp.WaitVisible(chromedp.CSS("#f-username")))
 	}
-	signInPage(newBrowser(t, f))
-	chromium.mu.Lock()
-	dead, process := chromium.ctx, chromedp.FromContext(chromium.ctx).Browser.Process()
-	chromium.mu.Unlock()
+	signInPage(newBrowserOf(t, f, &own))
+	own.mu.Lock()
+	dead, process := own.ctx, chromedp.FromContext(own.ctx).Browser.Process()
+	own.mu.Unlock()
 	if err := process.Kill(); err != nil {
 		t.Fatalf("kill Chromium: %v", err)
 	}
@@ -70,7 +75,7 @@ func TestBrowserRestartsAfterACrash(t *testing.T) {
 	case <-time.After(30 * time.Second): // a hang guard, not a timed assertion
 		t.Fatal("the shared browser's context is still live 30 s after its process was killed: it would be handed out dead")
 	}
-	b := newBrowser(t, f)
+	b := newBrowserOf(t, f, &own)
 	if again := chromedp.FromContext(b.ctx).Browser.Process(); again == nil || again.Pid == process.Pid {
 		t.Fatalf("the browser after the crash is process %v, want a new one (the dead one was %d)", again, process.Pid)
 	}

@@ -24,6 +24,7 @@ import (
 // TestCatalogueCoversTemplates walks every template for {{t "key"}} and
 // checks the catalogue has the key, so no page shows a bare key.
 func TestCatalogueCoversTemplates(t *testing.T) {
+	t.Parallel()
 	keyRE := regexp.MustCompile(`\{\{-?\s*(?:t|tn|fld|sel)\s[^}]*?"([a-z_]+\.[a-z_.]+)"`)
 	anyKey := regexp.MustCompile(`"((?:nav|meetings|projects|accounts|tokens|hours|field|hint|approvals|periods|summary|partners|networks|protocols|history|common|error|signin|home|app|msg|monitoring|overlaps|dashboard)\.[a-z_]+)"`)
 	err := eachFile(templateFS, "templates", func(p string, b []byte) {
@@ -43,6 +44,7 @@ func TestCatalogueCoversTemplates(t *testing.T) {
 // TestCatalogueLabelsEveryEnumShown checks each value of the enums the pages
 // show has an Italian label.
 func TestCatalogueLabelsEveryEnumShown(t *testing.T) {
+	t.Parallel()
 	for _, e := range []protoreflect.EnumDescriptor{
 		famiv1.SupportActivity(0).Descriptor(), famiv1.SupportMode(0).Descriptor(), famiv1.SupportTopic(0).Descriptor(),
 		famiv1.SupportOperatorRole(0).Descriptor(), famiv1.SupportEntryState(0).Descriptor(), famiv1.ClosedPeriodState(0).Descriptor(),
@@ -64,6 +66,7 @@ func TestCatalogueLabelsEveryEnumShown(t *testing.T) {
 }
 
 func TestFormats(t *testing.T) {
+	t.Parallel()
 	at := func(day, h, m int) *timestamppb.Timestamp {
 		return timestamppb.New(time.Date(2026, 11, day, h, m, 0, 0, territory.Rome))
 	}
@@ -92,6 +95,7 @@ func TestFormats(t *testing.T) {
 }
 
 func TestLocalPath(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"/ore?vista=settimana":         "/ore?vista=settimana",
 		"//attacker.example/x":         "",
@@ -112,6 +116,7 @@ func TestLocalPath(t *testing.T) {
 // catalogue, so a renamed or mistyped reason cannot leave a text that never
 // shows.
 func TestCatalogueTranslatesOnlyKnownReasons(t *testing.T) {
+	t.Parallel()
 	n := 0
 	for key := range italian {
 		r, ok := strings.CutPrefix(key, "reason.")
@@ -134,6 +139,7 @@ func TestCatalogueTranslatesOnlyKnownReasons(t *testing.T) {
 // value they only know at run time. A text that nothing shows any more
 // fails here, so the catalogue cannot rot.
 func TestCatalogueHasNoUnusedKeys(t *testing.T) {
+	t.Parallel()
 	// The keys built at run time: an enum's or a role's name, an error's
 	// reason, code, violation or field, a month's number (their own tests
 	// check them against the enums and errs' catalogue), what a resource at

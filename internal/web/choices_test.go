@@ -32,6 +32,7 @@ import (
 // whose page reload lost what was typed, and a form sent with "cerca" was
 // saved or refused.
 func TestSearchKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	f, c, bergamo := inLombardia(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
@@ -164,6 +165,7 @@ func TestSearchKeepsWhatWasTyped(t *testing.T) {
 // it says that the meetings are the region's (it said nothing). Before, the pager was
 // a link, and following it lost the form and its search.
 func TestMeetingsPagerKeepsTheForm(t *testing.T) {
+	t.Parallel()
 	f, c, bergamo := inLombardia(t)
 	noon := f.Clock.Now().In(rome()).Truncate(24 * time.Hour).Add(12 * time.Hour)
 	bulk(t, 60, func(i int) error {
@@ -257,6 +259,7 @@ func entryFormOf(t *testing.T, c *browserless, path string) (page, action string
 // form sent without the search's hidden field, as a client of its own
 // sends it, is saved as sent.
 func TestSaveRunsASearchTypedSince(t *testing.T) {
+	t.Parallel()
 	f, c, bergamo := inLombardia(t)
 	milano := f.network("lombardia", "rete-milano", "Rete Milano", f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano"))
 	c.signIn("mrossi@lombardia")
@@ -306,14 +309,20 @@ func TestSaveRunsASearchTypedSince(t *testing.T) {
 // saved; Enter in another field then saves. Both pages pass axe. Before,
 // the search button was the default one, and Enter in any field searched
 // instead of saving.
-func TestBrowserEnterSaves(t *testing.T) { enterSavesAndSearches(t, true) }
+func TestBrowserEnterSaves(t *testing.T) {
+	t.Parallel()
+	enterSavesAndSearches(t, true)
+}
 
 // TestBrowserEnterSearchesWithoutScript: the same, with JavaScript off in
 // Chromium. Enter in the search field clicks the save, as HTML has it, but
 // the save finds a search typed since the page was shown and runs it
 // (searchable): the form comes back as typed, its choices narrowed,
 // nothing saved. Before, it saved the entry.
-func TestBrowserEnterSearchesWithoutScript(t *testing.T) { enterSavesAndSearches(t, false) }
+func TestBrowserEnterSearchesWithoutScript(t *testing.T) {
+	t.Parallel()
+	enterSavesAndSearches(t, false)
+}
 
 // enterSavesAndSearches presses Enter in the entry form's fields, in a
 // region of 61 networks (the network search shown), JavaScript on or off:
@@ -395,6 +404,7 @@ func enterSavesAndSearches(t *testing.T, script bool) {
 // though a network search was typed and not run, as the visible save
 // does; before, it ran the search and saved nothing. The page passes axe.
 func TestBrowserEnterInAFieldSavesWithASearchTyped(t *testing.T) {
+	t.Parallel()
 	enterInAFieldWithASearchTyped(t, true)
 }
 
@@ -402,6 +412,7 @@ func TestBrowserEnterInAFieldSavesWithASearchTyped(t *testing.T) {
 // JavaScript runs the search typed and saves nothing, saying so: the
 // server cannot tell where Enter was pressed (searchable).
 func TestBrowserEnterInAFieldSearchesWithoutScript(t *testing.T) {
+	t.Parallel()
 	enterInAFieldWithASearchTyped(t, false)
 }
 
@@ -477,6 +488,7 @@ func (b *browser) typeEntry(step, network, minutes, notes, search string) {
 // "salva". Before, the server could not tell the two apart, and the click
 // ran the search and saved nothing.
 func TestBrowserSaveSavesWithASearchTyped(t *testing.T) {
+	t.Parallel()
 	f, network := manyNetworksAndMeetings(t)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
@@ -513,6 +525,7 @@ func TestBrowserSaveSavesWithASearchTyped(t *testing.T) {
 // not run (TestBrowserSaveSavesWithASearchTyped); before, it named
 // nothing, as its copy does.
 func TestChoiceSearchFormsSaveOnEnter(t *testing.T) {
+	t.Parallel()
 	f, c, bergamo := inLombardia(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	c.signIn("mrossi@lombardia")

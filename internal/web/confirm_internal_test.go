@@ -17,6 +17,7 @@ import (
 // a question of its own. The behaviour of each is in
 // TestConfirmationsWithoutScript and TestIrreversibleActionsAskFirst.
 func TestEveryDialogAsksOnTheServerToo(t *testing.T) {
+	t.Parallel()
 	var asked []string
 	dialog := regexp.MustCompile(`data-confirm="\{\{t "([a-z_.]+)"\}\}"`)
 	err := eachFile(templateFS, "templates", func(_ string, b []byte) {

@@ -24,6 +24,7 @@ import (
 // every action), a "Conferma" button and a way back; that page's form
 // does the action. Before, such a POST acted at once: only app.js asked.
 func TestConfirmationsWithoutScript(t *testing.T) {
+	t.Parallel()
 	f, consultant, _ := withLoggedHours(t)
 	admin := f.client(t)
 	admin.signIn("admin@lombardia")
@@ -82,6 +83,7 @@ func TestConfirmationsWithoutScript(t *testing.T) {
 // confirmation (a report's, on two lines). Before, each acted at the first
 // press, with or without the script.
 func TestIrreversibleActionsAskFirst(t *testing.T) {
+	t.Parallel()
 	f, staff, admin := monitoringClients(t)
 	ctx := f.admin("lombardia")
 	meeting, err := f.onlineMeeting("", "regions/lombardia/networks/rete-milano", "Tavolo di coordinamento", f.Clock.Now().AddDate(0, 0, 10))
@@ -160,6 +162,7 @@ func TestIrreversibleActionsAskFirst(t *testing.T) {
 // "Revoca" leads to the confirmation page (checked by axe), which leaves the
 // token active until its «Conferma» is pressed.
 func TestBrowserConfirmsWithoutScript(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	auth := famiv1.NewAuthServiceClient(f.conn)
@@ -212,6 +215,7 @@ func scripts(off bool) chromedp.Action[chromedp.Void] {
 // confirmation page (checked by axe), headed by its own question, which
 // returns it with the reason typed, on two lines, once confirmed.
 func TestBrowserAsksBeforeCancelAndReturn(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	ctx := f.admin("lombardia")

@@ -17,6 +17,7 @@ import (
 // home page that silently leaves the partner out, as it did when any
 // error of the lookup was read as "no partner".
 func TestHomeWithADamagedPartner(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp := f.partner("lombardia", "udp-bergamo", "MARKER-partner")
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
@@ -38,6 +39,7 @@ func TestHomeWithADamagedPartner(t *testing.T) {
 // redirect and page alike, so an anonymous visitor cannot learn the
 // username exists. It used to get the internal error page.
 func TestSignInWithADamagedAccount(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "anna", "MARKER-account", famiv1.Role_ROLE_CONSULTANT, "")
 	bolttest.DamageSystem(t, f.DataDir, "MARKER-account")
@@ -56,6 +58,7 @@ func TestSignInWithADamagedAccount(t *testing.T) {
 // totals, and warns, naming the region left out; before, the whole page
 // was the internal error page.
 func TestDashboardWithoutADamagedRegion(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.partner("lombardia", "udp-bergamo", "MARKER-partner")
 	f.partner("veneto", "udp-venezia", "Ufficio di Piano di Venezia")

@@ -26,6 +26,7 @@ func firstAdmin(t *testing.T) *browserless {
 // table's headings over no row, in a scrollable region a keyboard user
 // tabbed into to find nothing.
 func TestNoAccountsSaysSo(t *testing.T) {
+	t.Parallel()
 	a := firstAdmin(t)
 	res, page := a.do("GET", "/account", nil)
 	if res.StatusCode != http.StatusOK {
@@ -43,6 +44,7 @@ func TestNoAccountsSaysSo(t *testing.T) {
 // people write it, "Lombardia", not by the id of its addresses
 // ("lombardia"), which it showed before.
 func TestHomeNamesTheRegion(t *testing.T) {
+	t.Parallel()
 	a := firstAdmin(t)
 	_, page := a.do("GET", "/", nil)
 	if want := "<p>Regione: Lombardia</p>"; !strings.Contains(page, want) {
@@ -55,6 +57,7 @@ func TestHomeNamesTheRegion(t *testing.T) {
 // a row is a card of labelled values, "Indicatori" stood over nothing, as
 // if the page had failed to load it.
 func TestDashboardSaysWhenNoIndicators(t *testing.T) {
+	t.Parallel()
 	a := firstAdmin(t)
 	_, page := a.do("GET", "/cruscotto", nil)
 	if want := `<td data-label="Indicatori">Nessun indicatore</td>`; !strings.Contains(page, want) {

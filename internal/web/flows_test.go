@@ -23,6 +23,7 @@ import (
 func lastID(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
 
 func TestEntryEditRejectResubmitDelete(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	entry := f.entries("lombardia")[0]
 	id := lastID(entry.GetName())
@@ -116,6 +117,7 @@ func changeEntryMeanwhile(t *testing.T, c *browserless, network, path string, en
 // write over it) and a delete button carrying the stored etag, which
 // deletes once pressed again.
 func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	entry := f.entries("lombardia")[0]
 	id := lastID(entry.GetName())
@@ -151,6 +153,7 @@ func TestEntryStaleDeleteShowsCurrent(t *testing.T) {
 // as Italians often write them (5/11/2026), log the day meant. They were
 // passed on as typed, and the service refused the date.
 func TestEntryDateTypedWithOneDigit(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	form := entryForm(c.csrf("/ore"), network)
@@ -169,6 +172,7 @@ func TestEntryDateTypedWithOneDigit(t *testing.T) {
 // TestHoursFormComesBackToItsPage checks). It came back to November's,
 // saying the hours were logged where they were not to be seen.
 func TestEntryLoggedInAnotherMonthIsShown(t *testing.T) {
+	t.Parallel()
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	form := entryForm(c.csrf("/ore"), network)
@@ -188,6 +192,7 @@ func TestEntryLoggedInAnotherMonthIsShown(t *testing.T) {
 // shows today's month, as one asked for no date does. The listing refused
 // its dates, and the page was an error, "I dati inviati non sono validi".
 func TestHoursPageOfADayOutOfRange(t *testing.T) {
+	t.Parallel()
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	c.logHours(network)
@@ -206,6 +211,7 @@ func TestHoursPageOfADayOutOfRange(t *testing.T) {
 }
 
 func TestHoursCSV(t *testing.T) {
+	t.Parallel()
 	_, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	c.do("POST", "/ore", entryForm(c.csrf("/ore"), network))
@@ -223,6 +229,7 @@ func TestHoursCSV(t *testing.T) {
 // defused, byte for byte the file the REST export writes. The web wrote
 // its own CSV, with neither the defusing nor the byte-order mark.
 func TestHoursCSVDefusesFormulas(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	c.signIn("mrossi@lombardia")
@@ -259,6 +266,7 @@ func TestHoursCSVDefusesFormulas(t *testing.T) {
 }
 
 func TestPartnerStaleEditShowsCurrent(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.partner("lombardia", "cpia", "CPIA Bergamo")
 	a := f.adminIn(t)
@@ -302,6 +310,7 @@ func TestPartnerStaleEditShowsCurrent(t *testing.T) {
 // none) is not chosen, and the pages go on reading a region. Chosen, it
 // made every page of the region "page not found" until another was.
 func TestMinistryChoosesOnlyARegion(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupLombardia(f)
 	m := f.ministryIn(t, "lombardia")
@@ -319,6 +328,7 @@ func TestMinistryChoosesOnlyARegion(t *testing.T) {
 }
 
 func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
 	// Accounts are regional, so the ministry signs in with a token from
@@ -360,6 +370,7 @@ func TestMinistryReadsAnyRegionAndHistory(t *testing.T) {
 // batch: when one of the selected entries was approved meanwhile, none is
 // rejected, and the page says which entry stopped it and why.
 func TestRejectSelectionAllOrNothing(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	for range 3 {
 		c.logHours(network)
@@ -434,6 +445,7 @@ func TestRejectSelectionAllOrNothing(t *testing.T) {
 }
 
 func TestReviewWithoutSelection(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	a := f.adminIn(t)
 	for _, action := range []string{"approva", "respingi"} {
@@ -498,6 +510,7 @@ func savedMeanwhile(t *testing.T, path string, first *browserless, firsts url.Va
 // it, and saves it by submitting again; a form still based on an older
 // version is refused again.
 func TestNetworkStaleEditRedone(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -559,6 +572,7 @@ func TestNetworkStaleEditRedone(t *testing.T) {
 // stale edit names the partners a network links to by their display
 // names, as the form's lists do, not by their ids.
 func TestStaleEditNamesLinkedResources(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
@@ -586,6 +600,7 @@ func TestStaleEditNamesLinkedResources(t *testing.T) {
 // below"; it offers no reload of the button's address (a POST-only path);
 // the button carries the stored etag and acts once pressed again.
 func TestStaleActionsAskToPressAgain(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
 	ctx := f.admin("lombardia")
@@ -695,6 +710,7 @@ func (tc staleButton) press(t *testing.T, b *browserless) {
 // before the region changed the report is refused as a button is
 // (staleButton), and submits once pressed again.
 func TestStaleReportSubmit(t *testing.T) {
+	t.Parallel()
 	f, staff, _ := monitoringClients(t)
 	staleButton{labReport, "/invia", "", func() error {
 		_, err := famiv1.NewMonitoringServiceClient(f.conn).UpdateMonitoringReport(f.admin("lombardia"), &famiv1.UpdateMonitoringReportRequest{
@@ -711,6 +727,7 @@ func TestStaleReportSubmit(t *testing.T) {
 // support entry names the meeting the entry links to as the form's choice
 // does (its day and title), not by its id.
 func TestStaleEditNamesMeeting(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	start := f.Clock.Now().In(rome()).AddDate(0, 0, -2)
 	m, err := famiv1.NewMeetingServiceClient(f.conn).CreateMeeting(f.admin("lombardia"), &famiv1.CreateMeetingRequest{Parent: "regions/lombardia",
@@ -773,6 +790,7 @@ func changedFields(page string) []string {
 // the stored etag and lists only the fields the admin changed; sent
 // again, it saves; the admin's form, now stale in turn, is refused.
 func TestReportStaleEditRedone(t *testing.T) {
+	t.Parallel()
 	f, staff, admin := monitoringClients(t)
 	edit := labReport + "/modifica"
 	name := "regions/lombardia/projects/lab-impact/monitoringReports/2021-q2"
@@ -835,6 +853,7 @@ func TestReportStaleEditRedone(t *testing.T) {
 // changed since the page was loaded (its delete form sends the entry as
 // it showed it) beside the entry as stored now.
 func TestEntryStaleDeleteListsChanges(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	entry := f.entries("lombardia")[0]
 	edit := "/ore/" + lastID(entry.GetName())
@@ -881,6 +900,7 @@ func TestEntryStaleDeleteListsChanges(t *testing.T) {
 // count that differ from what the user typed, by the form's labels, and
 // leaves out a count typed as stored.
 func TestStaleEntryEditListsTopicsAndOperators(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	entry := f.entries("lombardia")[0]
 	edit := "/ore/" + lastID(entry.GetName())
@@ -911,6 +931,7 @@ func TestStaleEntryEditListsTopicsAndOperators(t *testing.T) {
 // its own "Ripresenta". Once the quarter is closed neither offers it: the
 // new entry would be refused.
 func TestRejectedEntryLeadsToItsResubmission(t *testing.T) {
+	t.Parallel()
 	f, c, _ := withLoggedHours(t)
 	e := f.entries("lombardia")[0]
 	support := famiv1.NewSupportServiceClient(f.conn)

@@ -15,6 +15,7 @@ import (
 // the page's and nothing was saved, and no field marked. It was marked
 // beside the hidden field, shown nowhere, under "check the fields marked".
 func TestForgedHiddenFieldSaidOnTheForm(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)

@@ -21,6 +21,7 @@ import (
 // value was read and the second dropped without a word. A group of
 // checkboxes (an entry's topics) still sends its values together.
 func TestRepeatedFieldRefused(t *testing.T) {
+	t.Parallel()
 	f, b, network := inLombardia(t)
 	b.signIn("mrossi@lombardia")
 	csrf := b.csrf("/ore")
@@ -66,6 +67,7 @@ func TestRepeatedFieldRefused(t *testing.T) {
 // number is refused, naming it, as is a form of more rows than any
 // service takes, which was shown again row by row.
 func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
@@ -146,6 +148,7 @@ func TestNetworkRowsAfterABlankOneKept(t *testing.T) {
 // fieldset, which they describe (aria-describedby). The form's rows past
 // its three, from a form that skips numbers, were never read.
 func TestMeetingActionItemRowsKept(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, _, cpia := f.annaInBergamo(t)
 	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10)
@@ -191,6 +194,7 @@ func TestMeetingActionItemRowsKept(t *testing.T) {
 // Now the error says the partner was deleted, naming it, and the form
 // comes back with that row emptied: saving it again drops the member.
 func TestNetworkMemberDeletedMeanwhile(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
@@ -253,6 +257,7 @@ func TestNetworkMemberDeletedMeanwhile(t *testing.T) {
 // and the name it showed, so it keeps its partner, which the form shown
 // again names as it is now called; a row typed anew is resolved by name.
 func TestNetworkMemberRenamedMeanwhile(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -332,6 +337,7 @@ func (f *famid) ministryIn(t *testing.T, region string) *browserless {
 // the network read-only, with no form: each was given the form, and its
 // save answered 403, as it still does when posted.
 func TestNetworkFormOnlyForItsEditors(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, udp, cpia := f.annaInBergamo(t)
 	n, err := famiv1.NewNetworkServiceClient(f.conn).GetNetwork(f.admin("lombardia"), &famiv1.GetNetworkRequest{Name: network})
@@ -385,6 +391,7 @@ func TestNetworkFormOnlyForItsEditors(t *testing.T) {
 // consultant, who may read it and not save it: the page, which passes
 // axe-core, lists the members and has no form.
 func TestBrowserNetworkReadOnly(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
@@ -405,6 +412,7 @@ func TestBrowserNetworkReadOnly(t *testing.T) {
 // was shown a form or a button whose submit answered 403, as it still
 // does.
 func TestProtocolFormsOnlyForItsEditors(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, udp, cpia := f.annaInBergamo(t)
 	res, _ := anna.do("POST", "/protocolli", url.Values{"csrf": {anna.csrf("/protocolli/nuovo")}, "network": {network}, "title": {"Protocollo UdP"},
@@ -457,6 +465,7 @@ func TestProtocolFormsOnlyForItsEditors(t *testing.T) {
 // only meetings of their partner's networks, get 403 instead of a form
 // whose every save answered 403.
 func TestMeetingFormOnlyForWhoMayConvene(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, _, _ := f.annaInBergamo(t)
 	sara := f.staffInNoNetwork(t)
@@ -496,6 +505,7 @@ func TestMeetingFormOnlyForWhoMayConvene(t *testing.T) {
 // a partner outside the network, who get the meeting read-only: both were
 // given the forms, and their saves answered 403, as they still do.
 func TestMeetingFormsOnlyForWhoMayWrite(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, udp, _ := f.annaInBergamo(t)
 	sara := f.staffInNoNetwork(t)

@@ -19,6 +19,7 @@ import (
 // with everything typed and the row's partner marked; an all-empty row is
 // still a removal, and a recorded party is removed by emptying its row.
 func TestHalfFilledPartyRowRefused(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, _ := f.annaInBergamo(t)
 
@@ -51,6 +52,7 @@ func TestHalfFilledPartyRowRefused(t *testing.T) {
 // row, the role kept. A recorded party is still removed by clearing its
 // partner alone, its role left as the page showed it.
 func TestPartyRowWithOnlyItsRoleChosen(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
 
@@ -90,6 +92,7 @@ func TestPartyRowWithOnlyItsRoleChosen(t *testing.T) {
 // TestBrowserHalfFilledPartyRow: the refused draft form, in Chromium, says
 // at the row what to do, and is axe clean.
 func TestBrowserHalfFilledPartyRow(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -112,6 +115,7 @@ func TestBrowserHalfFilledPartyRow(t *testing.T) {
 // no code was dropped on save (clearing the code removes an action); the
 // form comes back, 422, the row's code marked and the title kept.
 func TestHalfFilledActionRowRefused(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	a := f.adminIn(t)
 	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "code": {"PROG-2463"}, "title": {"Lab Impact"},
@@ -150,6 +154,7 @@ func TestHalfFilledActionRowRefused(t *testing.T) {
 // answer. The page refused the row itself, a copy of the service's rule,
 // without sending the form: the title was marked only at the next save.
 func TestHalfFilledPartyRowIsTheServicesRefusal(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, _ := f.annaInBergamo(t)
 	form := url.Values{"csrf": {b.csrf("/protocolli/nuovo")}, "network": {network}, "title": {""},
@@ -182,6 +187,7 @@ func TestHalfFilledPartyRowIsTheServicesRefusal(t *testing.T) {
 // the service's rule on action rows for this answer, and the title was
 // marked only at the next save.
 func TestUnknownBeneficiaryWithTheServicesFaults(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	a := f.adminIn(t)
 	project := url.Values{"csrf": {a.csrf("/progetti/nuovo")}, "project_id": {"lab-impact"}, "request_id": {"form-lab-impact"}, "code": {"PROG-2463"},

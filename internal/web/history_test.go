@@ -7,6 +7,7 @@ import "testing"
 // know), and its way back goes to the page of the resource (none for a
 // kind the web shows on no page of its own).
 func TestHistoryOfAName(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ name, page, typ string }{
 		{"regions/lombardia/networks/rete-bergamo", "/reti/rete-bergamo", "fami.v1.Network"},
 		{"regions/lombardia/partners/udp", "/partner/udp", "fami.v1.Partner"},
@@ -29,6 +30,7 @@ func TestHistoryOfAName(t *testing.T) {
 // TestPerson: who did something reads as their name, or for a record kept
 // without one, as a label made from the subject, never the subject itself.
 func TestPerson(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ subject, name, want string }{
 		{"account:mrossi@lombardia", "Mario Rossi", "Mario Rossi"},
 		{"account:mrossi@lombardia", "", "mrossi@lombardia"},

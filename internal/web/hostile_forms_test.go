@@ -79,6 +79,7 @@ func (f *famid) regionRevision(region string) int64 {
 // nothing is half-written. The same form as the page fills it is then
 // accepted, so each refusal was the hostile value's.
 func TestHostileInputOnEveryTextForm(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	udp := "regions/lombardia/partners/udp-milano"
@@ -291,6 +292,7 @@ func errorsOf(page string) string {
 // action item id that climbs. Each is refused on a clean Italian page
 // that stays small and shows nothing of Veneto, and nothing is written.
 func TestHostileInputOnTheMeetingsForms(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, _, udp, cpia := f.annaInBergamo(t)
 	vudp := f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
@@ -355,6 +357,7 @@ func TestHostileInputOnTheMeetingsForms(t *testing.T) {
 // rows. Each is refused in Italian, on a page that stays small, and the
 // report is unchanged.
 func TestHostileInputOnTheReportForm(t *testing.T) {
+	t.Parallel()
 	f, staff, _ := monitoringClients(t)
 	edit := labReport + "/modifica"
 	_, page := staff.do("GET", edit, nil)
@@ -411,6 +414,7 @@ func TestHostileInputOnTheReportForm(t *testing.T) {
 // direction override, 100,000 characters) and tokens that are none. Each
 // is refused on the sign-in page in Italian, with no session.
 func TestHostileSignIn(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
 	for _, c := range []struct {
 		path string

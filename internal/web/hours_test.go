@@ -16,6 +16,7 @@ import (
 // of 15 above zero: the rule broken was another, and the page did not
 // say which.
 func TestDayOverTwelveHoursSaysSo(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	const (
@@ -57,6 +58,7 @@ func TestDayOverTwelveHoursSaysSo(t *testing.T) {
 // and showed its date and state alone: not the network, the activity nor
 // the duration the region had approved.
 func TestApprovedEntryShowsWhatWasLogged(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	form := entryForm(c.csrf("/ore"), network)
@@ -94,6 +96,7 @@ func TestApprovedEntryShowsWhatWasLogged(t *testing.T) {
 // state: a month whose only entry was rejected said "Totale del periodo:
 // 1 h 30 min", hours the region had refused.
 func TestHoursTotalLeavesRejectedApart(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	support := famiv1.NewSupportServiceClient(f.conn)
 	if _, err := support.RejectSupportEntry(f.admin("lombardia"), &famiv1.RejectSupportEntryRequest{Name: f.entries("lombardia")[0].GetName(), Reason: "Manca il verbale"}); err != nil {

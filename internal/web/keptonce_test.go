@@ -19,6 +19,7 @@ import (
 // button) carries it to the send-again page. It was held in each of the
 // page's two forms, escaped: a page of about ten times the bound.
 func TestKeptFormHeldOnceInThePage(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	form := entryForm(c.csrf("/ore"), network)

@@ -38,6 +38,7 @@ func seedEntities(t *testing.T, f *famid, n int) []string {
 // members, in a region of 80 partners, shows each member by name, read in
 // one call; it made one GetPartner per member.
 func TestNetworkFormReadsItsMembersInOneCall(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	partners := seedEntities(t, f, 80)
 	// The members are past the datalist's first 50 partners, so that a
@@ -67,6 +68,7 @@ func TestNetworkFormReadsItsMembersInOneCall(t *testing.T) {
 // leads and members, read by name in one call, never the region's 120
 // partners.
 func TestNetworkListReadsItsPartnersByName(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	partners := seedEntities(t, f, 120)
 	for i := range 3 {
@@ -82,6 +84,7 @@ func TestNetworkListReadsItsPartnersByName(t *testing.T) {
 // missing partner fails its batch (all or none) and is dropped, a few
 // times, and then the region's partners are read whole.
 func TestMemberLabelsOfMissingPartnersAreBounded(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	partners := seedEntities(t, f, 3)
 	f.network("lombardia", "rete", "Rete", partners[0], partners[1])
@@ -126,6 +129,7 @@ func (c *apiReads) namesByBatch(t *testing.T, u, token, what string, wants ...st
 // three parties, read by name in one call, never the region's 120
 // partners.
 func TestProtocolPageReadsItsPartiesByName(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	partners := seedEntities(t, f, 120)
 	parties := partners[100:103]
@@ -146,6 +150,7 @@ func TestProtocolPageReadsItsPartiesByName(t *testing.T) {
 // its action item, read by name in one call, never the region's 120
 // partners.
 func TestMeetingPageReadsItsPartnersByName(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	partners := seedEntities(t, f, 120)
 	network := f.network("lombardia", "rete", "Rete", partners[100], partners[101], partners[102])
@@ -197,6 +202,7 @@ func seedNetworks(t *testing.T, f *famid, n int, lead string) []string {
 // read is shown by its id, and costs one more batch read, not a failed
 // page.
 func TestHoursTableReadsItsNetworksInOneCall(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupLombardia(f)
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
@@ -282,6 +288,7 @@ func tableOfThreeNetworks(t *testing.T, f *famid) (partners []string) {
 // listed, where the page listed the region's networks and read each of
 // the meeting's by itself.
 func TestMeetingPageReadsItsNetworksInOneCall(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	tableOfThreeNetworks(t, f)
 
@@ -312,6 +319,7 @@ func TestMeetingPageReadsItsNetworksInOneCall(t *testing.T) {
 // asked again up to the member that does not fit, then for the rest,
 // where the page failed.
 func TestMemberLabelsPastTheAnswerBytes(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	wholeBase, wholeReads := countedApp(t, f, withoutReadMask)
 	// The test server knows no municipalities list: it checks the codes'

@@ -15,6 +15,7 @@ import (
 // history's link) leads to October's hours, where it was; it led to the
 // hours of today's month (November), as the page's link back did not.
 func TestDeleteFromAnEditPageGoesToTheEntrysMonth(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	form := entryForm(c.csrf("/ore"), network)
@@ -41,6 +42,7 @@ func TestDeleteFromAnEditPageGoesToTheEntrysMonth(t *testing.T) {
 // ?ok=, which anyone may write into a link, says nothing. It said
 // "Partner creato" on any link that asked it to.
 func TestNoticesComeOnlyFromTheirCookie(t *testing.T) {
+	t.Parallel()
 	f, a, _ := inLombardia(t)
 	f.partner("lombardia", "cpia", "CPIA Bergamo")
 	a.signIn("mrossi@lombardia")
@@ -84,6 +86,7 @@ func TestNoticesComeOnlyFromTheirCookie(t *testing.T) {
 // "Partner creato", the sign-in page said it in its warning style, and the
 // page it was meant for said nothing.
 func TestNoticeGoesToItsOwnPage(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
 	admin := f.adminIn(t)
 	const created = "Partner creato"
@@ -129,6 +132,7 @@ func TestNoticeGoesToItsOwnPage(t *testing.T) {
 // any page; only the sign-in page's own notices ("Sei uscito") are
 // warnings. Every notice was said in the warning style there.
 func TestWritesNoticeOnTheSignInPageIsNoWarning(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	c := f.client(t)
 	c.setCookie(&http.Cookie{Name: "raccordo_avviso", Path: "/",

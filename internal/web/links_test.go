@@ -23,6 +23,7 @@ const historyRefused = "Il tuo ruolo non consente di consultare la storia delle 
 // entry (a type the feed does not give it), is a 403 that says why. The
 // ministry's history of a support entry was the generic "Accesso negato".
 func TestHistoryLinksOnlyWhereTheyLead(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -52,6 +53,7 @@ func TestHistoryLinksOnlyWhereTheyLead(t *testing.T) {
 // consultant and the ministry were shown its name alone), and the page
 // answers them read-only.
 func TestNetworksLinkedForEveryReader(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -78,6 +80,7 @@ func TestNetworksLinkedForEveryReader(t *testing.T) {
 // its links decide as the server's feed does (auth.Readable with the
 // server's owned types).
 func TestHistoryPageAsTheFeedDecides(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
 	types := map[string]string{

@@ -16,6 +16,7 @@ import (
 // refused as a repeated field (readForm) once two of its boxes are
 // ticked.
 func TestRepeatedFieldsAreListed(t *testing.T) {
+	t.Parallel()
 	checkbox := regexp.MustCompile(`<input type="checkbox" name="([^"]+)"|\{\{range [^}]*\}\}<input type="hidden" name="([^"]+)"`)
 	multiple := regexp.MustCompile(`<select[^>]* multiple`)
 	found := map[string]bool{}
@@ -48,6 +49,7 @@ func TestRepeatedFieldsAreListed(t *testing.T) {
 // and must leave each of them out (unkept). The sign-in's own are never
 // kept (newKept refuses its address).
 func TestPasswordsAreNeverKept(t *testing.T) {
+	t.Parallel()
 	password := regexp.MustCompile(`<input type="password"[^>]* name="([^"]+)"|\(fld \.Form "([^"]+)" "password"`)
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 )
 
 func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, _, udp, cpia := f.annaInBergamo(t)
 
@@ -117,6 +118,7 @@ func TestMeetingScheduleAttendanceMinutesAndFeed(t *testing.T) {
 // page, whose archive's query this test kept, until the addresses got a
 // page of their own (calendarPath).
 func TestCalendarTokenLimitOnThePage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, _, _, _ := f.annaInBergamo(t)
 	for i := range 20 {
@@ -152,6 +154,7 @@ func TestCalendarTokenLimitOnThePage(t *testing.T) {
 // its "Ricarica" link opens the meeting's page, which the form is on, not
 // the address the form posted to (POST only, which would not be found).
 func TestStaleMeetingFormReloadsMeetingPage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
 	start := f.Clock.Now().AddDate(0, 0, -10)
@@ -211,6 +214,7 @@ func TestStaleMeetingFormReloadsMeetingPage(t *testing.T) {
 // addresses were on the meetings page until they got a page of their own
 // (calendarPath), which this test now reaches by the meetings page's link.
 func TestBrowserRevokeCalendarAddress(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.annaInBergamo(t)
 	b := newBrowser(t, f)
@@ -269,6 +273,7 @@ func TestBrowserRevokeCalendarAddress(t *testing.T) {
 // all in id order (random), so the address just made could be anywhere,
 // among the dead ones.
 func TestCalendarAddressesLiveNewestFirst(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	meetings := famiv1.NewMeetingServiceClient(f.conn)
@@ -327,6 +332,7 @@ func TestCalendarAddressesLiveNewestFirst(t *testing.T) {
 // found (NOT_OWN_TOKEN hides whether the address exists), the address
 // still live.
 func TestCalendarAddressesByRights(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, _, _, _ := f.annaInBergamo(t)
 	if res, _ := anna.do("POST", "/incontri/calendario", url.Values{"csrf": {anna.csrf("/incontri/calendario")}}); res.StatusCode != http.StatusOK {
@@ -376,6 +382,7 @@ func TestCalendarAddressesByRights(t *testing.T) {
 // form sends the stored values back as they are, which the service
 // forgives, and both are saved.
 func TestMeetingRecordsStoredUnderOlderRules(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	_, network, udp, cpia := f.annaInBergamo(t)
 	day := f.Clock.Now().In(rome()).AddDate(0, 0, -10)
@@ -428,6 +435,7 @@ func TestMeetingRecordsStoredUnderOlderRules(t *testing.T) {
 // line. The form had rows for the networks' members alone, and a save
 // for one of them erased the guest's line.
 func TestAttendanceFormKeepsGuests(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, _ := f.annaInBergamo(t)
 	prefettura := f.partner("lombardia", "prefettura-bergamo", "Prefettura di Bergamo")
@@ -461,6 +469,7 @@ func TestAttendanceFormKeepsGuests(t *testing.T) {
 }
 
 func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
 	m := f.pastTable(network)
@@ -490,6 +499,7 @@ func TestAttendanceFormKeepsNamedContacts(t *testing.T) {
 // of this page). Before, every refusal was the fieldset's, in the words of
 // the empty list: "Indica almeno un ente con il numero di presenti."
 func TestAttendanceRefusalOnItsRow(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
 	prefettura := f.partner("lombardia", "prefettura-bergamo", "Prefettura di Bergamo")
@@ -557,6 +567,7 @@ func TestAttendanceRefusalOnItsRow(t *testing.T) {
 // fieldset, described by its words as the rows are; axe finds nothing
 // serious on either refused form.
 func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	_, network, udp, _ := f.annaInBergamo(t)
 	m := f.pastTable(network)
@@ -598,6 +609,7 @@ func TestBrowserAttendanceRefusalOnItsRow(t *testing.T) {
 // described by them (aria-describedby); before, the last replaced the
 // first, and the row, fixed for it, was refused again for the other.
 func TestBrowserAttendanceRowBreakingTwoRules(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	_, network, udp, _ := f.annaInBergamo(t)
 	m := f.pastTable(network)
@@ -657,6 +669,7 @@ func (f *famid) marioAttended(m *famiv1.Meeting, partner string) string {
 // calendar token of the region to sort them (docs/benchmarks.md,
 // "Calendar tokens newest first"), for a section used rarely.
 func TestMeetingsPageListsNoCalendarAddress(t *testing.T) {
+	t.Parallel()
 	const calendarPath = "/incontri/calendario"
 	f := startFamid(t)
 	anna, _, _, _ := f.annaInBergamo(t)
@@ -691,6 +704,7 @@ func TestMeetingsPageListsNoCalendarAddress(t *testing.T) {
 // the second without asking. The first minute after the jump is a time of
 // the day.
 func TestMeetingAtASkippedHourRefused(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, _, _ := f.annaInBergamo(t)
 	schedule := func(day, start, end string, more ...string) (*http.Response, string) {
@@ -764,6 +778,7 @@ func TestMeetingAtASkippedHourRefused(t *testing.T) {
 // back from midnight in UTC, 01:00 in Rome in summer, and the 00:30
 // meeting was only in the archive.
 func TestLatestMeetingsFromMidnightInRome(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, _, _ := f.annaInBergamo(t)
 	for _, m := range []struct{ title, day, start string }{
@@ -796,6 +811,7 @@ func TestLatestMeetingsFromMidnightInRome(t *testing.T) {
 // Before, a meeting of ten days ago with nothing recorded said
 // "Programmato", as though it had yet to take place.
 func TestPastScheduledMeetingAwaitsItsRecords(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")

@@ -141,6 +141,7 @@ func (b *browserless) wantPage(path string, status int, texts ...string) string 
 // second submission, approves it. Each control shows only to whom the
 // rights table admits.
 func TestMonitoringReportLifecycle(t *testing.T) {
+	t.Parallel()
 	f, staff, admin := monitoringClients(t)
 
 	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "2° trimestre 2021", "Bozza", "Attività in ritardo (02.1)",
@@ -260,6 +261,7 @@ func TestMonitoringReportLifecycle(t *testing.T) {
 // TestMonitoringOfAnotherRegionIsNotFound: a Veneto user opening a
 // Lombardia report gets the not-found page and nothing of Lombardia.
 func TestMonitoringOfAnotherRegionIsNotFound(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	f.account("veneto", "vadmin", "Vera Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -283,6 +285,7 @@ func TestMonitoringOfAnotherRegionIsNotFound(t *testing.T) {
 // TestMonitoringHostileTextRendersAsText: what a report's writer typed is
 // shown as text on every new page.
 func TestMonitoringHostileTextRendersAsText(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	_, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia",
@@ -309,6 +312,7 @@ func TestMonitoringHostileTextRendersAsText(t *testing.T) {
 // network staff, whom the rights table leaves out), and the ministry's
 // dashboard has a row per region with data and the national totals.
 func TestProjectOverlapsAndNationalDashboard(t *testing.T) {
+	t.Parallel()
 	f, staff, admin := monitoringClients(t)
 	f.partner("veneto", "udp-venezia", "Ufficio di Piano di Venezia")
 	admin.wantPage("/progetti/lab-impact", http.StatusOK, "Monitoraggio trimestrale del progetto",
@@ -340,6 +344,7 @@ func TestProjectOverlapsAndNationalDashboard(t *testing.T) {
 // it with a reason and reads the summaries, overlaps and dashboard; the
 // quarter is closed anyway while hours await review.
 func TestBrowserMonitoring(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	network := setupLombardia(f)
@@ -405,6 +410,7 @@ func TestBrowserMonitoring(t *testing.T) {
 // form shows a value in full, so that sending it unchanged keeps it (it
 // showed 32,915 as 32,91).
 func TestReportFormNumbers(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	staff := f.client(t)
@@ -446,6 +452,7 @@ func TestReportFormNumbers(t *testing.T) {
 // report; a value an old form or an edited address sends is refused with
 // an Italian error beside the field, and shown as it came.
 func TestQuartersAreChosenAsShown(t *testing.T) {
+	t.Parallel()
 	f, staff, admin := monitoringClients(t)
 	selectOf := func(page, name string) string {
 		t.Helper()
@@ -510,6 +517,7 @@ func TestQuartersAreChosenAsShown(t *testing.T) {
 // nothing after "Spesa indietro rispetto al budget", which showed the
 // API's subject, "(budget)", on the report and on the project's list.
 func TestMonitoringFlagsSayWhatTheyAreAbout(t *testing.T) {
+	t.Parallel()
 	_, staff, _ := monitoringClients(t)
 	for path, want := range map[string]string{
 		labReport:                           "<li><strong>Spesa indietro rispetto al budget</strong></li>",
@@ -526,6 +534,7 @@ func TestMonitoringFlagsSayWhatTheyAreAbout(t *testing.T) {
 // report is late by code and title, as the projects' pages do; it showed
 // their ids ("lab-impact").
 func TestOverdueProjectsNamedByTitle(t *testing.T) {
+	t.Parallel()
 	_, staff, admin := monitoringClients(t)
 	lab := `<a href="/progetti/lab-impact/monitoraggio">PROG-2463 Lab&#39;Impact</a>`
 	staff.wantPage("/progetti/lab-impact/monitoraggio?trimestre=2021-q2", http.StatusOK, "Progetti con il rapporto in ritardo (1): "+lab+"</p>")
@@ -542,6 +551,7 @@ func TestOverdueProjectsNamedByTitle(t *testing.T) {
 // were; then it sliced the summary's whole list and labelled each page in
 // one batch.
 func TestOverdueProjectsPaged(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	projects, ctx := famiv1.NewProjectServiceClient(f.seed), f.admin("lombardia")
@@ -604,6 +614,7 @@ func TestOverdueProjectsPaged(t *testing.T) {
 // edit page is a 403. The lead partner's staff and the region's admin
 // keep them. They were offered to every network member.
 func TestReportControlsOnlyForItsLead(t *testing.T) {
+	t.Parallel()
 	f, staff, admin := monitoringClients(t)
 	cpia := f.partner("lombardia", "cpia-milano", "CPIA Milano")
 	f.network("lombardia", "rete-cpia", "Rete CPIA", cpia)
@@ -639,6 +650,7 @@ func TestReportControlsOnlyForItsLead(t *testing.T) {
 // it was typed for; saved again, it lands there. Before, the values went
 // to whatever the plan held at their position.
 func TestReportPlanChangedDuringEdit(t *testing.T) {
+	t.Parallel()
 	f, staff, _ := monitoringClients(t)
 	edit := labReport + "/modifica"
 	_, page := staff.do("GET", edit, nil)
@@ -798,6 +810,7 @@ func savedOnNewPlan(t *testing.T, f *famid, base, what string) {
 // same 409 as for a plan changed before the save, the form on the new
 // plan. Checked and written in two calls, the update was saved.
 func TestReportPlanChangedBetweenCheckAndSave(t *testing.T) {
+	t.Parallel()
 	f, _, _ := monitoringClients(t)
 	base := beforeReportUpdate(t, f, func(n int32) {
 		if n == 1 {
@@ -812,6 +825,7 @@ func TestReportPlanChangedBetweenCheckAndSave(t *testing.T) {
 // refused (PROJECT_CHANGED), and the save, reading the project again with
 // the same plan, is retried and written.
 func TestReportSavedAcrossAnotherProjectChange(t *testing.T) {
+	t.Parallel()
 	f, _, _ := monitoringClients(t)
 	var updates atomic.Int32
 	base := beforeReportUpdate(t, f, func(n int32) {
@@ -843,6 +857,7 @@ func TestReportSavedAcrossAnotherProjectChange(t *testing.T) {
 // a stale save, the form kept its rows by position under the new plan's
 // items, so that saving it again put them on other items.
 func TestReportProjectChangedTwiceDuringSave(t *testing.T) {
+	t.Parallel()
 	f, _, _ := monitoringClients(t)
 	var updates atomic.Int32
 	base := beforeReportUpdate(t, f, func(n int32) {
@@ -870,6 +885,7 @@ func TestReportProjectChangedTwiceDuringSave(t *testing.T) {
 // other); every field keeps its visible label; and axe finds nothing
 // serious.
 func TestBrowserReportFormAt390(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	projects := famiv1.NewProjectServiceClient(f.conn)
@@ -965,6 +981,7 @@ func reportOffPlan(t *testing.T, state famiv1.MonitoringReportState) *famid {
 // then submit it. Before, the report's page came back asking to check
 // fields it does not show.
 func TestReportStoredOffItsPlan(t *testing.T) {
+	t.Parallel()
 	f := reportOffPlan(t, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_DRAFT)
 	staff := f.client(t)
 	staff.signIn("staff@lombardia")
@@ -998,6 +1015,7 @@ func TestReportStoredOffItsPlan(t *testing.T) {
 // reads on the report's page, in Italian, what to do: return it to its
 // authors. Before, the page asked to check fields it does not show.
 func TestReportApprovalOffItsPlan(t *testing.T) {
+	t.Parallel()
 	f := reportOffPlan(t, famiv1.MonitoringReportState_MONITORING_REPORT_STATE_SUBMITTED)
 	admin := f.client(t)
 	admin.signIn("admin@lombardia")
@@ -1019,6 +1037,7 @@ func TestReportApprovalOffItsPlan(t *testing.T) {
 // still in the totals to date, is an ended project's, outside the budget
 // and the percentages (ADR 32); over its span no such line shows.
 func TestSummaryShowsEndedProjectsMoneyApart(t *testing.T) {
+	t.Parallel()
 	_, _, admin := monitoringClients(t)
 	line := "<dt>Di cui da progetti conclusi (fuori dal budget e dalle percentuali)</dt><dd>300.000,00\u00a0€ impegnati, 200.000,00\u00a0€ pagati</dd>"
 	admin.wantPage("/monitoraggio?trimestre=2022-q2", http.StatusOK, line)
@@ -1034,6 +1053,7 @@ func TestSummaryShowsEndedProjectsMoneyApart(t *testing.T) {
 // the quarter, and nothing is written. Before, the select offered every
 // quarter of the span, years ahead.
 func TestNewReportOnlyOfABegunQuarter(t *testing.T) {
+	t.Parallel()
 	f, _, admin := monitoringClients(t)
 	if _, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "in-corso",
 		Project: &famiv1.Project{Code: "PROG-9", Title: "In corso", Fund: famiv1.Fund_FUND_FAMI_2021_2027, StartDate: "2026-01-01", EndDate: "2028-12-31"}}); err != nil {
@@ -1063,6 +1083,7 @@ func TestNewReportOnlyOfABegunQuarter(t *testing.T) {
 // activity can be chosen from nothing, which the service then refused:
 // a dead end. A project with its plan shows its rows as before.
 func TestReportFormOfAProjectWithoutAPlan(t *testing.T) {
+	t.Parallel()
 	f, _, admin := monitoringClients(t)
 	if _, err := famiv1.NewMonitoringServiceClient(f.conn).CreateMonitoringReport(f.admin("lombardia"), &famiv1.CreateMonitoringReportRequest{
 		Parent: "regions/lombardia/projects/fse-milano", MonitoringReportId: "2021-q2", MonitoringReport: &famiv1.MonitoringReport{}}); err != nil {

@@ -12,6 +12,7 @@ import (
 // with only the chosen one selected; nothing typed escapes its attribute
 // or its element.
 func TestOptionsReadBack(t *testing.T) {
+	t.Parallel()
 	choices := []option{
 		{"regions/lombardia/partners/p1", "Comune di Bergamo"},
 		{`x" onmouseover="alert(1)`, "<script>alert('x')</script>"},
@@ -42,6 +43,7 @@ func TestOptionsReadBack(t *testing.T) {
 // plain spelling, and labels of one key are ordered by value, never by the
 // map's order.
 func TestSortedOptionsAsNamesCompare(t *testing.T) {
+	t.Parallel()
 	m := map[string]string{"z": "Zeta", "a": "Città", "b": "Citta B", "c": "cpia", "d": "CPIA", "e": "Ærø"}
 	for range 20 {
 		var got []string

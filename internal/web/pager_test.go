@@ -67,6 +67,7 @@ func readListed(t *testing.T, b *browserless, path string) listed {
 // the search box's query stays in every link, and its pages hold only
 // matches (at least 50, fewer than 100) until the last.
 func TestListPagesWalkForwardAndBack(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	const n = 130
@@ -165,6 +166,7 @@ func TestListPagesWalkForwardAndBack(t *testing.T) {
 // a 400 that says so and links to the list's first page, filters kept;
 // never a 500. A forged trail or position is ignored.
 func TestHostilePageTokens(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	manyProtocols(t, f, 51)
 	admin := f.client(t)
@@ -251,6 +253,7 @@ func TestHostilePageTokens(t *testing.T) {
 // service tokens beside its accounts, and a hostile page token in the
 // address is an error page (axe-checked) whose link starts the list over.
 func TestBrowserListPaging(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	manyProtocols(t, f, 51)
 	b := newBrowser(t, f)
@@ -307,6 +310,7 @@ func must[T any](v T, err error) T {
 // last three months newest first, and links to the archive of every past
 // meeting, paged from the oldest.
 func TestMeetingsPageLatestPastFirst(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -372,6 +376,7 @@ func TestMeetingsPageLatestPastFirst(t *testing.T) {
 // is in two networks page through the meetings and overdue action items of
 // both, never of a third network of the region.
 func TestMeetingsPageOfAMemberInSeveralNetworks(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, bergamo, udp, cpia := f.annaInBergamo(t)
 	dalmine := f.network("lombardia", "rete-dalmine", "Rete Dalmine", cpia, udp)
@@ -433,6 +438,7 @@ func TestMeetingsPageOfAMemberInSeveralNetworks(t *testing.T) {
 // list of the page over: a page holding two stale tokens used to need two
 // error pages, as the first's link kept the other list's token.
 func TestMeetingsPageOpenedTheNextDay(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")

@@ -49,6 +49,7 @@ func bulk(t testing.TB, n int, create func(i int) error) {
 // protocols and service tokens. The entry form's meetings are a page at a
 // time too, newest first: every one is on a page its pager leads to.
 func TestPagesReadPastOnePage(t *testing.T) {
+	t.Parallel()
 	f, consultant, network := withLoggedHours(t)
 	ctx := f.admin("lombardia")
 	const n = 1001 // one more than the largest page a List gives

@@ -59,6 +59,7 @@ func (c *networksListed) counts() (networks, withMembers int) {
 // in one call. They read the partner's 121 networks whole, three pages of
 // 50, on each page.
 func TestReportRightReadsOnlyTheProjectsNetworks(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	seedNetworks(t, f, 120, "regions/lombardia/partners/udp-milano")
@@ -92,6 +93,7 @@ func TestReportRightReadsOnlyTheProjectsNetworks(t *testing.T) {
 // the staff of a partner in one of them are not. The page listed the
 // partner's every network besides (60 of them for the first).
 func TestMeetingPageReadsNoPartnerNetworks(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	partners := tableOfThreeNetworks(t, f)
 	f.account("lombardia", "lead", "Lia Lead", famiv1.Role_ROLE_NETWORK_MEMBER, partners[0])
@@ -123,6 +125,7 @@ func TestMeetingPageReadsNoPartnerNetworks(t *testing.T) {
 // network, read by name in one call, never the region's 121 networks,
 // which it listed for that one name.
 func TestProtocolPageReadsItsNetworkByName(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	parties := seedEntities(t, f, 2)
 	seedNetworks(t, f, 120, parties[0])
@@ -153,6 +156,7 @@ func TestProtocolPageReadsItsNetworkByName(t *testing.T) {
 // know the user has a network (the schedule button). It read every
 // network of the region, or of the partner, on each visit.
 func TestMeetingsListReadsItsRowsNetworks(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	partners := seedEntities(t, f, 2)
 	seedNetworks(t, f, 120, partners[0])
@@ -193,6 +197,7 @@ func TestMeetingsListReadsItsRowsNetworks(t *testing.T) {
 // for the rest, where it offered all 121. The search is a field of the
 // form: it narrows the choices, keeps what was typed, and saves nothing.
 func TestMeetingFormNetworksAreAPage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	partners := seedEntities(t, f, 1)
 	seedNetworks(t, f, 121, partners[0])

@@ -15,6 +15,7 @@ import (
 // still await review: the service refuses, the page explains why in
 // Italian and offers to close anyway, which needs a reason.
 func TestClosePeriodWithEntriesAwaitingReview(t *testing.T) {
+	t.Parallel()
 	f, _, _ := withLoggedHours(t)
 	a := f.client(t)
 	a.signIn("admin@lombardia")
@@ -70,6 +71,7 @@ func closedPeriods(f *famid) int {
 // whole history of 60 more; the entry is still shown closed. They read all
 // 62 on every view.
 func TestEntryPagesReadTheirClosedPeriodsOnly(t *testing.T) {
+	t.Parallel()
 	f, _, _ := withLoggedHours(t) // an entry of 20 November 2026
 	support := famiv1.NewSupportServiceClient(f.conn)
 	closePeriod := func(id, start, end string) {

@@ -19,6 +19,7 @@ import (
 )
 
 func TestProtocolDraftEditOpenAmend(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -88,6 +89,7 @@ func TestProtocolDraftEditOpenAmend(t *testing.T) {
 // comes back saying the limit and what to do instead (a new protocol),
 // not only that the most allowed was reached.
 func TestAmendmentLimitOnThePage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b, network, udp, cpia := f.annaInBergamo(t)
 	protocols := famiv1.NewProtocolServiceClient(f.conn)
@@ -119,6 +121,7 @@ func TestAmendmentLimitOnThePage(t *testing.T) {
 // for good, so the browser asks first, saying so; answered no, the
 // protocol stays a draft. It used to open at the first click.
 func TestBrowserOpeningAProtocolAsksFirst(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -155,6 +158,7 @@ func TestBrowserOpeningAProtocolAsksFirst(t *testing.T) {
 // Before, the protocol's page came back asking to check fields it does
 // not show.
 func TestProtocolDraftStoredUnderOlderRules(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	_, network, udp, cpia := f.annaInBergamo(t)
 	p, err := famiv1.NewProtocolServiceClient(f.conn).CreateProtocol(f.admin("lombardia"), &famiv1.CreateProtocolRequest{
@@ -211,6 +215,7 @@ func TestProtocolDraftStoredUnderOlderRules(t *testing.T) {
 // network he sees none of them, and the edit address leads him to the
 // page. The web asked by party alone, and he got the refusal on pressing.
 func TestRemovedMemberSeesNoProtocolButtons(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -268,6 +273,7 @@ func TestRemovedMemberSeesNoProtocolButtons(t *testing.T) {
 // the CPIA archived, or the network, he sees none of them. The web
 // showed them, and the service answered ARCHIVED on pressing.
 func TestArchivedSeesNoProtocolActions(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	_, network, udp, cpia := f.annaInBergamo(t)
 	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)
@@ -350,6 +356,7 @@ func TestArchivedSeesNoProtocolActions(t *testing.T) {
 // network alone, and the themes typed in its form were shown nowhere but
 // that form.
 func TestProtocolPageShowsItsNetworksAndThemes(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, udp, _ := f.annaInBergamo(t)
 	school := f.partner("lombardia", "cpia-dalmine", "CPIA Dalmine")
@@ -381,6 +388,7 @@ func TestProtocolPageShowsItsNetworksAndThemes(t *testing.T) {
 // refused any. The same form without the removal, as a page read before
 // the archiving sends it, is refused with the page again, nothing made.
 func TestAmendmentLeavesOutTheArchivedParty(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, udp, cpia := f.annaInBergamo(t)
 	f.account("lombardia", "marco", "Marco Verdi", famiv1.Role_ROLE_NETWORK_MEMBER, cpia)

@@ -64,6 +64,7 @@ func wholeLabels(m protoreflect.Message) (n int) {
 // partner's other fields; and the approvals queue reads the networks its
 // entries name, one by one, where it read the region's 121 networks whole.
 func TestPagesReadLabelsOnly(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -151,6 +152,7 @@ func BenchmarkHoursReadMask(b *testing.B) {
 // of them; a draft's own network and parties, past the page, are offered
 // chosen, so that saving keeps them.
 func TestProtocolFormChoicesAreAPage(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	partners := seedEntities(t, f, 120)
 	networks, ctx := famiv1.NewNetworkServiceClient(f.seed), f.admin("lombardia")

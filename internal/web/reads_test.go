@@ -84,6 +84,7 @@ func (f *famid) asAccount(username string) context.Context {
 // one page of 50 rows read in one call, the month's total over all 60
 // (the service's sum, not the page's), and the last 10 on the next page.
 func TestHoursMonthIsPaged(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	network := setupLombardia(f)
 	base, reads := countedApp(t, f)
@@ -121,6 +122,7 @@ func TestHoursMonthIsPaged(t *testing.T) {
 // network's), asking the service for them rather than reading the
 // region's.
 func TestEntryFormOffersItsNetworksMeetings(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	network := setupLombardia(f)
 	udp2 := f.partner("lombardia", "udp-brescia", "Ufficio di Piano di Brescia")
@@ -165,6 +167,7 @@ func TestEntryFormOffersItsNetworksMeetings(t *testing.T) {
 // TestProjectReportsArePaged gives a project 55 quarterly reports: its
 // monitoring page shows 50, read in one call, and the other 5 next.
 func TestProjectReportsArePaged(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	ctx := f.admin("lombardia")
 	pr, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(ctx, &famiv1.CreateProjectRequest{Parent: "regions/lombardia", ProjectId: "lungo",
@@ -196,6 +199,7 @@ func TestProjectReportsArePaged(t *testing.T) {
 // same time: the first one's page counts 51 overlaps and shows 50 of them,
 // read in one call, and the last one next.
 func TestProjectOverlapsArePaged(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	projects := famiv1.NewProjectServiceClient(f.conn)
 	for i := range 52 {
@@ -225,6 +229,7 @@ func TestProjectOverlapsArePaged(t *testing.T) {
 // results is one call, 50 rows and then 10, where the page filtering on
 // its own read every page of the region's partners or networks.
 func TestSearchAsksTheService(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	f.partners("lombardia", 120, func(i int) (string, string) {
 		return fmt.Sprintf("p%03d", i), fmt.Sprintf("%s %03d", []string{"Comune di Bergamo", "Comune di Brescia"}[i%2], i)
@@ -264,6 +269,7 @@ func TestSearchAsksTheService(t *testing.T) {
 // one call (the List's partner filter), where the page filtering on its
 // own read on through the third network's meetings.
 func TestMeetingsOfSeveralNetworksAskTheService(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	nets := []string{f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia), f.network("lombardia", "rete-dalmine", "Rete Dalmine", cpia, udp),
@@ -298,6 +304,7 @@ func TestMeetingsOfSeveralNetworksAskTheService(t *testing.T) {
 // archive holds the others. It read every meeting of its three months in
 // start order and kept the last 50 in a ring.
 func TestLatestPastMeetingsAreOnePage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -340,6 +347,7 @@ func TestLatestPastMeetingsAreOnePage(t *testing.T) {
 // changes (ListChanges' type filter) and finds its two in one call, where
 // it walked the region's whole log 50 changes at a time.
 func TestHistoryReadsItsTypesChanges(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	udp := f.partner("lombardia", "udp", "Ufficio di Piano")
 	projects, ctx := famiv1.NewProjectServiceClient(f.seed), f.admin("lombardia")
@@ -365,6 +373,7 @@ func TestHistoryReadsItsTypesChanges(t *testing.T) {
 // finds any network in one call, the entry page offers its own network,
 // and a hostile search is refused at its field, the page still served.
 func TestEntryNetworksAreAPage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupLombardia(f)
 	udp := f.partner("lombardia", "udp-milano", "Ufficio di Piano di Milano")
@@ -429,6 +438,7 @@ func TestEntryNetworksAreAPage(t *testing.T) {
 // where it read and offered all 120; an entry whose meeting is older than
 // those offers its own meeting still, so that saving keeps it.
 func TestNewEntryOffersTheLatestMeetings(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	network := setupLombardia(f)
 	base, reads := countedApp(t, f)
@@ -471,6 +481,7 @@ func TestNewEntryOffersTheLatestMeetings(t *testing.T) {
 // read asks for the projects' labels alone (read_mask: name, code and
 // title), never their plan or overlap count.
 func TestNetworkFormProjectsAreAPage(t *testing.T) {
+	t.Parallel()
 	f, base, reads, token := adminApp(t)
 	projects, ctx := famiv1.NewProjectServiceClient(f.seed), f.admin("lombardia")
 	bulk(t, 120, func(i int) error {
@@ -541,6 +552,7 @@ func manyNetworksAndMeetings(t *testing.T) (f *famid, network string) {
 // typed before it, logs hours on it, and sees the table name it; the
 // search, its hint and the meetings' pager pass axe.
 func TestBrowserEntryNetworkSearch(t *testing.T) {
+	t.Parallel()
 	f, _ := manyNetworksAndMeetings(t)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")

@@ -17,6 +17,7 @@ import (
 // as the form words it, with the limit (refusal); the error page said only
 // the reason's generic text, where the form said how many and what to do.
 func TestErrorPageWordsALimitAsAFormDoes(t *testing.T) {
+	t.Parallel()
 	a, err := New(nil, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +45,7 @@ func TestErrorPageWordsALimitAsAFormDoes(t *testing.T) {
 // The form said only the reason's generic text, that "the maximum number"
 // was reached (for a budget, until the limit had its own text).
 func TestRefusalSaysTheRegionsMoneyCeilingInEuro(t *testing.T) {
+	t.Parallel()
 	for _, items := range []string{"committed_cents", "paid_cents", "project.budget_cents", "extension.budget_cents"} {
 		st, err := status.New(codes.FailedPrecondition, "past the region's ceiling").WithDetails(&errdetails.ErrorInfo{
 			Reason: "LIMIT_REACHED", Domain: "raccordo", Metadata: map[string]string{"resource": "regions/molise", "items": items, "limit": "100000000000000000"},

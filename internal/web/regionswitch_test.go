@@ -12,6 +12,7 @@ import (
 // it said though nothing had changed, and sets no cookie. The ministry's
 // switch still says it.
 func TestRegionalUserSwitchingRegion(t *testing.T) {
+	t.Parallel()
 	f, c, _ := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	res, _ := c.do("POST", "/regione", url.Values{"csrf": {c.csrf("/")}, "regione": {"veneto"}})

@@ -19,6 +19,7 @@ import (
 )
 
 func TestProjectsAndNetworks(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	a := f.adminIn(t)
@@ -86,6 +87,7 @@ func TestProjectsAndNetworks(t *testing.T) {
 // the actions the network runs of each; saving it kept the projects and
 // wiped their actions, at every save of the page.
 func TestNetworkEditKeepsProjectActions(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	if _, err := famiv1.NewProjectServiceClient(f.conn).CreateProject(f.admin("lombardia"), &famiv1.CreateProjectRequest{Parent: "regions/lombardia",
@@ -136,6 +138,7 @@ func TestNetworkEditKeepsProjectActions(t *testing.T) {
 // first; the bad value surfaced on the next submit, after the user had
 // been told the form was ready to save again.
 func TestBrowserStaleEditWithABadValue(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	name := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
@@ -173,6 +176,7 @@ func TestBrowserStaleEditWithABadValue(t *testing.T) {
 // and project pages were an empty 200, and the network page a form whose
 // submit was refused.
 func TestCreatePagesOnlyForWriters(t *testing.T) {
+	t.Parallel()
 	_, c, _ := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	for _, path := range []string{"/partner/nuovo", "/progetti/nuovo", "/reti/nuova"} {
@@ -189,6 +193,7 @@ func TestCreatePagesOnlyForWriters(t *testing.T) {
 // with the id picks that partner; a partner of another region, sent by
 // its resource name, names none here.
 func TestNetworkMembersSharingAName(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, _ := f.bergamoPartners()
 	f.partner("lombardia", "comune-1", "Comune")
@@ -233,6 +238,7 @@ func TestNetworkMembersSharingAName(t *testing.T) {
 // have and what to do instead (it said "check the fields", none marked),
 // keeps what was typed, and nothing is saved.
 func TestExtensionLimitOnTheForm(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	projects, ctx := famiv1.NewProjectServiceClient(f.conn), f.admin("lombardia")
@@ -280,6 +286,7 @@ func TestExtensionLimitOnTheForm(t *testing.T) {
 // accents alone is refused at the field, in words of its own; and a
 // proper name is saved. Before, every save of such a form was refused.
 func TestFormsOfNamesStoredUnderOlderRules(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	network := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -347,6 +354,7 @@ func TestFormsOfNamesStoredUnderOlderRules(t *testing.T) {
 // /partner/nuovo is still the new partner's form. Its link led to the new
 // partner's form, and nothing of the web reached the partner.
 func TestRecordsWithAReservedIDHaveAPage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
 	f = f.storedDirectly(func(tx store.WriteTx) error {

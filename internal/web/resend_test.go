@@ -27,6 +27,7 @@ import (
 // shown none of it, nor sends it. Before, the values were lost: the
 // sign-in brought the user back to the empty form.
 func TestBrowserFormKeptThroughTheSignIn(t *testing.T) {
+	t.Parallel()
 	f, _, network := inLombardia(t)
 	f.account("lombardia", "lverdi", "Luca Verdi", famiv1.Role_ROLE_CONSULTANT, "")
 	b := newBrowser(t, f)
@@ -90,6 +91,7 @@ func TestBrowserFormKeptThroughTheSignIn(t *testing.T) {
 // SameSite=Strict cookie does not go with it); and a link to the sign-in
 // page cannot choose the page's notice (?avviso= chose it).
 func TestBrowserSessionNoticesFromElsewhere(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
 	b := newBrowser(t, f)
 	elsewhere := otherSite(t, f)
@@ -146,6 +148,7 @@ func otherSite(t *testing.T, f *famid) string {
 // form names another site, or the sign-out, as its address goes home,
 // offering to send nothing.
 func TestKeptFormIsBounded(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	form := entryForm(c.csrf("/ore"), network)
@@ -222,6 +225,7 @@ func keptFields(t *testing.T, page string) url.Values {
 // hash and a resource name among what the user was asked to check; they
 // are still sent.
 func TestResendListsWhatTheUserTyped(t *testing.T) {
+	t.Parallel()
 	companions := map[string]string{
 		"content_hash":       "hash-del-testo-firmato",
 		"beneficiary_was":    "regions/lombardia/partners/beneficiario-di-prima",
@@ -247,6 +251,7 @@ func TestResendListsWhatTheUserTyped(t *testing.T) {
 // catalogue's field.<name> was looked up, and it was listed as
 // duration_minutes.
 func TestResendLabelsAsTheFormsDo(t *testing.T) {
+	t.Parallel()
 	_, facts := resendFacts(t, nil)
 	for _, want := range []string{"<dt>Durata (minuti)</dt><dd>90</dd>", "<dt>Note</dt><dd>Nota da controllare</dd>", "<dt>Data</dt><dd>20/11/2026</dd>"} {
 		if !strings.Contains(facts, want) {

@@ -12,6 +12,7 @@ import (
 // page. It shows the hours page, its form empty, saying the entry was not
 // found.
 func TestResubmitLinkNamingNoEntry(t *testing.T) {
+	t.Parallel()
 	f, c, _ := withLoggedHours(t)
 	admin := f.client(t)
 	admin.signIn("admin@lombardia")

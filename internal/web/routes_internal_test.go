@@ -16,6 +16,7 @@ import (
 // have no page: the API refuses it as a new resource's id
 // (aip.ReservedID). A page added beside an id's needs its word reserved.
 func TestPageWordsAreReservedIDs(t *testing.T) {
+	t.Parallel()
 	a, err := New(nil, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestPageWordsAreReservedIDs(t *testing.T) {
 // added beside an id's is checked without being listed here: the test
 // above checks only the addresses it names.
 func TestEveryWordRouteGoesThroughRecordOr(t *testing.T) {
+	t.Parallel()
 	a, err := New(nil, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +61,7 @@ func TestEveryWordRouteGoesThroughRecordOr(t *testing.T) {
 // a word route beside an id's that skips recordOr, and one whose word the
 // API does not reserve, and nothing in a route that has neither fault.
 func TestWordRouteFaultsCatchesARouteSkippingRecordOr(t *testing.T) {
+	t.Parallel()
 	page := http.NotFoundHandler()
 	for _, c := range []struct {
 		word   string

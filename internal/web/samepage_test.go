@@ -84,6 +84,7 @@ func pageForms(t *testing.T, page, what, param, token string, res ...*regexp.Reg
 // written into the address come back encoded and escaped, and neither a
 // notice nor a rejected entry to log again ("ripresenta") rides along.
 func TestHoursFormComesBackToItsPage(t *testing.T) {
+	t.Parallel()
 	f, b, network := inLombardia(t)
 	support, consultant := inNovember(t, f, network, 60)
 	b.signIn("mrossi@lombardia")
@@ -168,6 +169,7 @@ var reviewAction = regexp.MustCompile(`<form method="post" action="(/approvazion
 // (303) with its notice. Before, it posted to the queue's first page,
 // where a refusal showed other entries and lost the ticked one.
 func TestReviewComesBackToItsPage(t *testing.T) {
+	t.Parallel()
 	f, _, network := inLombardia(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	inNovember(t, f, network, 60)
@@ -204,6 +206,7 @@ func TestReviewComesBackToItsPage(t *testing.T) {
 // Before, they came back to the first page of both lists, and a refused
 // token's pagers led to /token.
 func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	auths := famiv1.NewAuthServiceClient(f.conn)
@@ -246,6 +249,7 @@ func TestAccountsFormsComeBackToTheirPage(t *testing.T) {
 // a close and a reopen done lead back to it (303) with their notices.
 // Before, both came back to the first page of the periods.
 func TestPeriodsFormsComeBackToTheirPage(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
 	support := famiv1.NewSupportServiceClient(f.conn)

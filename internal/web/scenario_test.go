@@ -20,6 +20,7 @@ import (
 // closes the quarter; the consultant can no longer edit them and is told
 // why.
 func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupLombardia(f)
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -102,6 +103,7 @@ func TestBrowserHoursApprovedAndQuarterClosed(t *testing.T) {
 // three partners each read the text and hash they sign, sign, and the
 // protocol shows as in force.
 func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	cpi := f.partner("lombardia", "cpi-bergamo", "Centro per l'impiego di Bergamo")
@@ -197,6 +199,7 @@ func TestBrowserThreePartiesSignAProtocol(t *testing.T) {
 
 // TestBrowserVenetoNeverSeesLombardia is acceptance (c).
 func TestBrowserVenetoNeverSeesLombardia(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupLombardia(f)
 	f.partner("veneto", "udp-padova", "Ufficio di Piano di Padova")
@@ -281,6 +284,7 @@ func rome() *time.Location {
 // renames meanwhile. The conflict page (axe-checked) lists the other's
 // change beside the admin's typed values; submitting it again saves them.
 func TestBrowserStaleNetworkEdit(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	name := f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
@@ -313,6 +317,7 @@ func TestBrowserStaleNetworkEdit(t *testing.T) {
 // matches no partner of the region is refused with the row named, the
 // page (axe-checked) keeping what was typed, and nothing saved.
 func TestBrowserNetworkMembersByName(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	comune := f.partner("lombardia", "comune-bergamo", "Comune di Bergamo")
@@ -369,6 +374,7 @@ func TestBrowserNetworkMembersByName(t *testing.T) {
 // conflict page (axe-checked) lists the admin's value beside the one typed
 // the Italian way; submitting it again saves the typed one.
 func TestBrowserStaleReportEdit(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	reports := famiv1.NewMonitoringServiceClient(f.conn)
@@ -400,6 +406,7 @@ func TestBrowserStaleReportEdit(t *testing.T) {
 // rejected, and the page, which passes axe-core, says which entry stopped
 // the batch and why.
 func TestBrowserRefusedRejectionSaysWhich(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	c.logHours(network)
 	entries := f.entries("lombardia")

@@ -85,6 +85,7 @@ func beneficiaryEdit(a *browserless, project url.Values) func(typed string) (*ht
 // second partner of that name is left unread. The second "Caritas",
 // listed after the 150, used to go unnoticed: the first was taken.
 func TestBeneficiaryNamedAmongManyIsCertain(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	project, a, beneficiary := beneficiaryRegion(t, f)
 	first := f.partner("lombardia", "caritas", "Caritas")
@@ -117,6 +118,7 @@ func TestBeneficiaryNamedAmongManyIsCertain(t *testing.T) {
 // ids; past five, the first five and "e altri". The choice with the id
 // still picks one.
 func TestBeneficiaryNamedAmongThousandTakesTwoCalls(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	_, _, beneficiary := beneficiaryRegion(t, f)
 	bottega := f.partner("lombardia", "bottega", "Bottega")
@@ -194,6 +196,7 @@ func postCounted(t *testing.T, u, token, page string, form url.Values) (int, str
 // unknown name, or taken as the other partner), which the page then shows
 // by its new name. A name typed anew is what it names.
 func TestBeneficiaryRenamedMeanwhile(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	project, a, beneficiary := beneficiaryRegion(t, f)
 	sole := beneficiary()
@@ -238,6 +241,7 @@ func TestBeneficiaryRenamedMeanwhile(t *testing.T) {
 // partner was deleted since, not that no partner bears its name; nothing
 // is saved.
 func TestBeneficiaryDeletedMeanwhile(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	project, a, beneficiary := beneficiaryRegion(t, f)
 	sole := beneficiary()
@@ -268,6 +272,7 @@ func TestBeneficiaryDeletedMeanwhile(t *testing.T) {
 // beneficiary by name in a typed search whose datalist is a bounded page
 // of partners, never the region's 133, read by itself.
 func TestProjectPageReadsNoPartnerList(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	beneficiaryRegion(t, f)
 	base, reads := countedApp(t, f)
@@ -298,6 +303,7 @@ func TestProjectPageReadsNoPartnerList(t *testing.T) {
 // choice with its id, and refused at the field when it names no partner
 // (a part of 130 names, "partner", is none of them) or several.
 func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	project, a, beneficiary := beneficiaryRegion(t, f)
 	sole, comuneB := "regions/lombardia/partners/sole", "regions/lombardia/partners/comune-b"
@@ -349,6 +355,7 @@ func TestProjectBeneficiaryIsATypedSearch(t *testing.T) {
 // field, which keeps the text and offers the two by id; the choice with
 // the id is saved, and the page shows the partner by name.
 func TestBrowserBeneficiaryTyped(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	beneficiaryRegion(t, f)
 	b := newBrowser(t, f)
@@ -382,6 +389,7 @@ func TestBrowserBeneficiaryTyped(t *testing.T) {
 // page of partners, never the region's 135; its save resolves the rows
 // by name.
 func TestNetworkFormReadsNoPartnerList(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	beneficiaryRegion(t, f)
 	udp, cpia := f.bergamoPartners()
@@ -429,6 +437,7 @@ func TestNetworkFormReadsNoPartnerList(t *testing.T) {
 // exact display_name filter, and the rows the page showed none. The
 // "caritas" row cost two calls (100 names a page) and could cost ten.
 func TestNetworkMembersTypedOneCallEach(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	beneficiaryRegion(t, f)
 	caritas := f.partner("lombardia", "caritas", "Caritas")
@@ -469,6 +478,7 @@ func TestNetworkMembersTypedOneCallEach(t *testing.T) {
 // eseguita: I dati inviati non sono validi", with no list and no box to
 // mend the search in.
 func TestBrowserListSearchRefusedAtItsBox(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	b := newBrowser(t, f)
@@ -494,6 +504,7 @@ func TestBrowserListSearchRefusedAtItsBox(t *testing.T) {
 // (aip.MinScan): the first page then ends empty, with a next page token,
 // and the datalist, read from that page alone, offered none.
 func TestBeneficiarySuggestionsPastTheScanBudget(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	project, a, _ := beneficiaryRegion(t, f)
 	f.partners("lombardia", aip.MinScan, func(i int) (string, string) { return fmt.Sprintf("q%04d", i), fmt.Sprintf("Altro %04d", i) })

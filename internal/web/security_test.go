@@ -74,6 +74,7 @@ func (f *famid) entries(region string) []*famiv1.SupportEntry {
 }
 
 func TestSessionCookieAndHeaders(t *testing.T) {
+	t.Parallel()
 	_, b, _ := inLombardia(t)
 
 	res, page := b.do("GET", "/accedi", nil)
@@ -114,6 +115,7 @@ func TestSessionCookieAndHeaders(t *testing.T) {
 // server's time of the token's expiry, the browser dropped it at once:
 // the test servers' clocks stand in November 2026, behind the real one.
 func TestSessionCookieLastsAsItsToken(t *testing.T) {
+	t.Parallel()
 	f, b, _ := inLombardia(t)
 	f.Clock.Advance(-24 * time.Hour) // the browser's clock is a day ahead
 
@@ -136,6 +138,7 @@ func TestSessionCookieLastsAsItsToken(t *testing.T) {
 // absent time, as before Max-Age), had the browser drop the cookie at
 // once: the next page asked to sign in again.
 func TestSessionCookieOfATokenThatNeverExpires(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	base := appOver(t, f, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		err := invoker(ctx, method, req, reply, cc, opts...)
@@ -179,6 +182,7 @@ func TestSessionCookieOfATokenThatNeverExpires(t *testing.T) {
 // API, is Secure whenever the proxy says the browser came over HTTPS. It
 // was Secure only when famid itself ended TLS, which it never does.
 func TestSessionCookieSecureBehindTLSProxy(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
 	for _, hdr := range [][]string{
 		{"X-Forwarded-Proto", "https"},
@@ -203,6 +207,7 @@ func TestSessionCookieSecureBehindTLSProxy(t *testing.T) {
 }
 
 func TestForgedPostWritesNothing(t *testing.T) {
+	t.Parallel()
 	f, b, network := inLombardia(t)
 	b.signIn("mrossi@lombardia")
 	token := b.csrf("/ore")
@@ -240,6 +245,7 @@ func TestForgedPostWritesNothing(t *testing.T) {
 }
 
 func TestHostileNamesRenderAsText(t *testing.T) {
+	t.Parallel()
 	const evil = "<script>alert(1)</script>"
 	const escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
 	f := startFamid(t)
@@ -270,6 +276,7 @@ func TestHostileNamesRenderAsText(t *testing.T) {
 }
 
 func TestRevokedAccountSessionEndsAtOnce(t *testing.T) {
+	t.Parallel()
 	f, b, _ := inLombardia(t)
 	b.signIn("mrossi@lombardia")
 	if res, _ := b.do("GET", "/ore", nil); res.StatusCode != http.StatusOK {
@@ -286,6 +293,7 @@ func TestRevokedAccountSessionEndsAtOnce(t *testing.T) {
 }
 
 func TestExpiredSessionReturnsWhereTheUserWasGoing(t *testing.T) {
+	t.Parallel()
 	f, b, _ := inLombardia(t)
 	res, _ := b.do("GET", "/ore?vista=settimana", nil)
 	loc := res.Header.Get("Location")
@@ -318,6 +326,7 @@ func TestExpiredSessionReturnsWhereTheUserWasGoing(t *testing.T) {
 }
 
 func TestFieldErrorsInItalianKeepInput(t *testing.T) {
+	t.Parallel()
 	f, b, network := inLombardia(t)
 	b.signIn("mrossi@lombardia")
 	form := entryForm(b.csrf("/ore"), network)
@@ -347,6 +356,7 @@ func TestFieldErrorsInItalianKeepInput(t *testing.T) {
 // it used to fail whole with a 400 page, the form's meetings having been
 // asked for that network.
 func TestEntryNetworkThatNamesNoNetwork(t *testing.T) {
+	t.Parallel()
 	f, b, _ := inLombardia(t)
 	b.signIn("mrossi@lombardia")
 	for _, network := range []string{"rete di Milano", "regions/veneto/networks/rete", "regions/lombardia/networks/nessuna"} {
@@ -361,6 +371,7 @@ func TestEntryNetworkThatNamesNoNetwork(t *testing.T) {
 }
 
 func TestNotFoundAndOtherRegion(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	network := setupLombardia(f)
 	f.account("veneto", "vbianchi", "Vera Bianchi", famiv1.Role_ROLE_CONSULTANT, "")
@@ -389,6 +400,7 @@ func TestNotFoundAndOtherRegion(t *testing.T) {
 // the "page not found" of a page asked for, which the user had not asked
 // for. Nothing comes back to life.
 func TestSubmitOfADeletedEntrySaysNothingWasSaved(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	id := resource.ID(f.entries("lombardia")[0].GetName())
 	_, page := c.do("GET", "/ore/"+id, nil)
@@ -418,6 +430,7 @@ func TestSubmitOfADeletedEntrySaysNothingWasSaved(t *testing.T) {
 // TestFirstVisitIsLightAndLocal checks the sign-in page and what it loads:
 // under 150 KB in all, nothing from another origin, static files cached.
 func TestFirstVisitIsLightAndLocal(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b := f.client(t)
 	_, page := b.do("GET", "/accedi", nil)
@@ -446,6 +459,7 @@ func TestFirstVisitIsLightAndLocal(t *testing.T) {
 // TestSessionCookieSecureUnderTLS serves the application over TLS (over a
 // gRPC connection to the same famid) and checks the cookie is Secure.
 func TestSessionCookieSecureUnderTLS(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupLombardia(f)
 	app, err := web.New(f.conn, web.Options{})
@@ -479,6 +493,7 @@ func TestSessionCookieSecureUnderTLS(t *testing.T) {
 // the one of an invalid (or, for "..", a missing) name, a Veneto user sees
 // nothing of Lombardia, and no write lands.
 func TestHostilePathValuesNameNothingElse(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	f.account("veneto", "vadmin", "Vera Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -556,6 +571,7 @@ func extension(csrf string) url.Values {
 // field's own hint ("Indica la denominazione.") said before that the
 // name was missing.
 func TestHostileTextSaysWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b := f.adminIn(t)
 	csrf := b.csrf("/partner/nuovo")
@@ -583,6 +599,7 @@ func TestHostileTextSaysWhatIsWrong(t *testing.T) {
 // answered 403 "Accesso negato" (and the multipart body was parsed
 // first).
 func TestFormsThatDoNotReadAreNamed(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	b := f.adminIn(t)
 	csrf := url.Values{"csrf": {b.csrf("/partner/nuovo")}}.Encode()
@@ -620,6 +637,7 @@ func TestFormsThatDoNotReadAreNamed(t *testing.T) {
 // then type would land in the attacker's account. The check let "null"
 // through.
 func TestForgedSignInRefused(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
 	for _, c := range []struct {
 		path string

@@ -14,6 +14,7 @@ import (
 // password not. It used to redirect to the sign-in page saying the session
 // had expired.
 func TestSignInWithAWrongPassword(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_CONSULTANT, "")
 	for _, username := range []string{"anna@lombardia", "nessuno@lombardia"} {
@@ -30,6 +31,7 @@ func TestSignInWithAWrongPassword(t *testing.T) {
 // refuses the username: the form says so, and the answer is 429 with a
 // Retry-After, as the API's is (it was 422, with no time to wait).
 func TestSignInLockoutSaysWhenToRetry(t *testing.T) {
+	t.Parallel()
 	_, b, _ := inLombardia(t)
 	for range 20 {
 		res, page := b.do("POST", "/accedi", url.Values{"username": {"mrossi@lombardia"}, "password": {"sbagliata"}})

@@ -16,6 +16,7 @@ import (
 // page. Signing out used to clear the cookie in the browser only, and the
 // copy kept working until the token expired.
 func TestBrowserSignOutEndsTheSession(t *testing.T) {
+	t.Parallel()
 	f, _, _ := inLombardia(t)
 	b := newBrowser(t, f)
 	b.signIn("mrossi@lombardia")
@@ -43,6 +44,7 @@ func TestBrowserSignOutEndsTheSession(t *testing.T) {
 // the server did not close it: a copy of the cookie keeps working until
 // the token expires. The page must not claim a sign-out it did not get.
 func TestSignOutWhenTheServerCannotRevoke(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	created, err := famiv1.NewAuthServiceClient(f.conn).CreateServiceToken(f.admin("lombardia"),
 		&famiv1.CreateServiceTokenRequest{Parent: "regions/lombardia", SystemId: "siage", DisplayName: "MARKER-token"})
@@ -81,6 +83,7 @@ func TestSignOutWhenTheServerCannotRevoke(t *testing.T) {
 // said nothing (no cookie) or only that the session had expired, and then
 // brought the user back to the form's page empty, as after a save.
 func TestFormSentAfterTheSessionEndedSaysNothingWasSaved(t *testing.T) {
+	t.Parallel()
 	f, c, network := inLombardia(t)
 	sendAndWantNotice := func(how string) {
 		t.Helper()
@@ -116,6 +119,7 @@ func TestFormSentAfterTheSessionEndedSaysNothingWasSaved(t *testing.T) {
 // browser's cookie went with the first sign-out, and the second answered
 // "Accesso negato".
 func TestSignOutInTheSecondTab(t *testing.T) {
+	t.Parallel()
 	_, c, _ := inLombardia(t)
 	c.signIn("mrossi@lombardia")
 	csrf := c.csrf("/")

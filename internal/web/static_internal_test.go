@@ -8,6 +8,7 @@ import (
 // hashed once per process: every App serves the same staticFiles, as
 // every App shares the parsed templates (the tests start hundreds).
 func TestAppsShareTheStaticFiles(t *testing.T) {
+	t.Parallel()
 	first, err := New(nil, Options{})
 	if err != nil {
 		t.Fatal(err)

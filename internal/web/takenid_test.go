@@ -17,6 +17,7 @@ import (
 // Before, only the report's form marked its quarter; the others said
 // only, above the form, that an identifier was taken.
 func TestTakenIDMarksItsField(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	udp := f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")

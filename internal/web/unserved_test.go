@@ -99,6 +99,7 @@ const damaged = "Errore interno: dati danneggiati"
 // TestPageOfADamagedRecord: a partner whose record fails its checksum
 // (RECORD_CORRUPT).
 func TestPageOfADamagedRecord(t *testing.T) {
+	t.Parallel()
 	var log syncbuf.Buffer
 	f := loggedFamid(t, server.Config{}, &log)
 	f.partner("lombardia", "udp-bergamo", "MARKER-partner")
@@ -110,6 +111,7 @@ func TestPageOfADamagedRecord(t *testing.T) {
 // stopped (REGION_FILE_DAMAGED) and, after that, left by a newer famid
 // (DATA_FORMAT_UNKNOWN, 503).
 func TestPageOfADamagedRegionFile(t *testing.T) {
+	t.Parallel()
 	var log syncbuf.Buffer
 	f := loggedFamid(t, server.Config{}, &log)
 	f.partner("lombardia", "udp-bergamo", "Ufficio di Piano di Bergamo")
@@ -141,6 +143,7 @@ func TestPageOfADamagedRegionFile(t *testing.T) {
 // TestPageOfARegionBeingImported: an import into etcd cut short
 // (REGION_IMPORTING, 503 with Retry-After).
 func TestPageOfARegionBeingImported(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	servertest.CutImport(t, c.Client(t), "/half/", "lombardia")
 	var log syncbuf.Buffer
@@ -151,6 +154,7 @@ func TestPageOfARegionBeingImported(t *testing.T) {
 // TestPageOfAnEmptiedRegion: a region's keys deleted from etcd by hand
 // (REGION_KEYS_DELETED).
 func TestPageOfAnEmptiedRegion(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	var log syncbuf.Buffer
 	f := loggedFamid(t, servertest.EtcdConfig(c.Endpoints(), "/emptied/"), &log)
@@ -199,6 +203,7 @@ const diskFull = "Il disco del server su cui la piattaforma salva i dati è pien
 // root, sets RACCORDO_REQUIRE_FULL_DISK, with which it fails rather than
 // skip (a CI that lost the right to mount would otherwise pass it unseen).
 func TestPageOfAFullDisk(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
 		if os.Getenv("RACCORDO_REQUIRE_FULL_DISK") != "" {
@@ -280,6 +285,7 @@ func fill(t *testing.T, name string) {
 // application as the API answers it, its status with ErrorInfo and, for
 // the disk, RetryInfo.
 func TestPageOfAServerThatCannotServeForNow(t *testing.T) {
+	t.Parallel()
 	app, err := web.New(nil, web.Options{})
 	if err != nil {
 		t.Fatal(err)

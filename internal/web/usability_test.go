@@ -16,6 +16,7 @@ import (
 // phone: none may be wider than the screen, which would make the whole page
 // scroll sideways (a table scrolls inside its own box).
 func TestBrowserNoSidewaysScrollAt360(t *testing.T) {
+	t.Parallel()
 	f, _, _ := withLoggedHours(t)
 	b := newBrowser(t, f)
 	for _, who := range []struct {
@@ -69,6 +70,7 @@ func (b *browser) sendWorkshop(minutes, done string) {
 // TestBrowserFocusOnRefusedForm: a refused form opens with the focus on its
 // error, so that the keyboard and the screen reader start at what to fix.
 func TestBrowserFocusOnRefusedForm(t *testing.T) {
+	t.Parallel()
 	_, b := consultantOnHours(t)
 	b.sendWorkshop("7", "#f-duration_minutes-err")
 	focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.id`))
@@ -90,6 +92,7 @@ func TestBrowserFocusOnRefusedForm(t *testing.T) {
 // their box, and every other list was a table whose cells had no heading
 // beside them.
 func TestBrowserTablesAreCardsAt390(t *testing.T) {
+	t.Parallel()
 	f := everyList(t)
 	b := newBrowser(t, f)
 	for _, who := range []struct {
@@ -205,6 +208,7 @@ func everyList(t *testing.T) *famid {
 // serious. Before, it was a table of three columns, which these values (a
 // description of one long word) made 1,022 px wider than the screen.
 func TestBrowserStaleEditAt360(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	cpia := f.partner("lombardia", "cpia", "CPIA Bergamo")
 	f.account("lombardia", "admin", "Anna Admin", famiv1.Role_ROLE_REGION_ADMIN, "")
@@ -255,6 +259,7 @@ func TestBrowserStaleEditAt360(t *testing.T) {
 // the headings sat in a column of 8rem beside their values, and that one
 // took three lines there.
 func TestBrowserStaleDeleteAt390(t *testing.T) {
+	t.Parallel()
 	f, c, network := withLoggedHours(t)
 	entry := f.entries("lombardia")[0]
 	edit := "/ore/" + lastID(entry.GetName())
@@ -309,6 +314,7 @@ func TestBrowserStaleDeleteAt390(t *testing.T) {
 // the test opens the form again and gives it back its fields as sent,
 // request_id included, as they do.
 func TestBrowserFormSentAgainAfterBack(t *testing.T) {
+	t.Parallel()
 	f, b := consultantOnHours(t)
 	sent := b.value(`input[name="request_id"]`)
 	b.sendWorkshop("90", ".alert.success")

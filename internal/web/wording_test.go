@@ -18,6 +18,7 @@ import (
 // "1 h 30 min", so their column is "Durata", not "Durata (minuti)", which
 // belongs to the form's field, where minutes are typed.
 func TestDurationColumnsSayHowTheyCount(t *testing.T) {
+	t.Parallel()
 	f, c, _ := withLoggedHours(t)
 	a := f.client(t)
 	a.signIn("admin@lombardia")
@@ -39,6 +40,7 @@ func TestDurationColumnsSayHowTheyCount(t *testing.T) {
 // TestCountsAgreeInItalian: one entry is "1 registrazione", not "1
 // registrazioni", in the summary's total.
 func TestCountsAgreeInItalian(t *testing.T) {
+	t.Parallel()
 	_, c, _ := withLoggedHours(t)
 	_, page := c.do("GET", "/riepilogo?start_date=01/11/2026&end_date=30/11/2026", nil)
 	if want := "Totale: 1 h 30 min in 1 registrazione<"; !strings.Contains(page, want) {
@@ -49,6 +51,7 @@ func TestCountsAgreeInItalian(t *testing.T) {
 // TestSummaryNamesMonths: the summary's months read as people say them,
 // "novembre 2026", not "11/2026".
 func TestSummaryNamesMonths(t *testing.T) {
+	t.Parallel()
 	_, c, _ := withLoggedHours(t)
 	_, page := c.do("GET", "/riepilogo?start_date=01/11/2026&end_date=30/11/2026", nil)
 	if !strings.Contains(page, ">novembre 2026<") || strings.Contains(page, "11/2026<") {
@@ -59,6 +62,7 @@ func TestSummaryNamesMonths(t *testing.T) {
 // TestMeetingDayWrittenOnce: a meeting within one day reads "dd/mm/yyyy
 // dalle 10:00 alle 12:00", not the same date twice.
 func TestMeetingDayWrittenOnce(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, _, _ := f.annaInBergamo(t)
 	d := f.Clock.Now().In(rome()).AddDate(0, 0, 10)
@@ -82,6 +86,7 @@ func TestMeetingDayWrittenOnce(t *testing.T) {
 // TestMeetingsEmptyStatesSayWhich: with no meetings, each list says what it
 // lacks, rather than the same "Nessun incontro." three times.
 func TestMeetingsEmptyStatesSayWhich(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, _, _, _ := f.annaInBergamo(t)
 	_, page := anna.do("GET", "/incontri", nil)
@@ -98,6 +103,7 @@ func TestMeetingsEmptyStatesSayWhich(t *testing.T) {
 // TestHistoryLinksBack: a resource's history is no dead end; it links back
 // to the resource's page.
 func TestHistoryLinksBack(t *testing.T) {
+	t.Parallel()
 	f, _, _ := withLoggedHours(t)
 	a := f.client(t)
 	a.signIn("admin@lombardia")
@@ -110,6 +116,7 @@ func TestHistoryLinksBack(t *testing.T) {
 // TestSummaryEmptyPeriodSaysSo: a period without hours reads as one
 // sentence, not "Totale: 0 min in 0 registrazioni" over three empty charts.
 func TestSummaryEmptyPeriodSaysSo(t *testing.T) {
+	t.Parallel()
 	_, c, _ := withLoggedHours(t)
 	_, page := c.do("GET", "/riepilogo?start_date=01/01/2025&end_date=31/03/2025", nil)
 	if want := "Nessuna ora di supporto registrata dal 01/01/2025 al 31/03/2025."; !strings.Contains(page, want) {
@@ -125,6 +132,7 @@ func TestSummaryEmptyPeriodSaysSo(t *testing.T) {
 // an entry, optional, read "Scegli…" like the network above it, as if a
 // meeting had to be chosen.
 func TestOptionalSelectsOfferNone(t *testing.T) {
+	t.Parallel()
 	_, c, _ := withLoggedHours(t)
 	_, page := c.do("GET", "/ore", nil)
 	for name, first := range map[string]string{"meeting": "Nessuno", "network": "Scegli…"} {
@@ -145,6 +153,7 @@ func TestOptionalSelectsOfferNone(t *testing.T) {
 // credential. Before, it was "Benvenuto, utenza tecnica", and the staff's
 // page said "Partner: Ufficio di Piano di Bergamo".
 func TestHomeGreetsWhoSignedIn(t *testing.T) {
+	t.Parallel()
 	f, staff, _ := inLombardia(t)
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, "regions/lombardia/partners/udp-bergamo")
 	staff.signIn("anna@lombardia")
