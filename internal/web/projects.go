@@ -35,6 +35,12 @@ type projectPage struct {
 	Beneficiary field
 	Partners    []option
 	Rows        []int
+	// BudgetRows are the financial plan's rows (formRows of "budget"),
+	// ActionCodes the action codes the form holds, offered for a line's
+	// action (a datalist: an action typed in the same form is offered
+	// once the form comes back, and may be typed before).
+	BudgetRows  []int
+	ActionCodes []option
 	RequestID   string
 	CanEdit     bool
 	// Overlaps are the projects on the same territory at the same time,
@@ -50,7 +56,8 @@ type projectPage struct {
 	BeneficiaryWas, BeneficiaryShown string
 }
 
-var projectFields = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary"}
+var projectFields = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary",
+	"financial_plan"}
 
 func (a *App) projectNew(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderProject(w, r, s, http.StatusOK, newForm(nil), extForm(nil), nil)
@@ -91,6 +98,13 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 		p.Title = pr.GetTitle()
 	}
 	p.Rows = formRows(fm, "action", 2)
+	p.BudgetRows = formRows(fm, "budget", 2)
+	for _, i := range actionRows(fm.Values) {
+		k := "action." + strconv.Itoa(i) + "."
+		if code := strings.TrimSpace(fm.Get(k + "code")); code != "" {
+			p.ActionCodes = append(p.ActionCodes, option{Value: code, Label: fm.Get(k + "title")})
+		}
+	}
 	if pr != nil {
 		overlaps := &famiv1.ListOverlapsRequest{Parent: regionName(s.region), Project: pr.GetName()}
 		if p.ShowOverlaps = s.can(a, famiv1.OverlapService_ListOverlaps_FullMethodName, overlaps); p.ShowOverlaps {
@@ -197,6 +211,10 @@ func projectFromForm(v url.Values) *famiv1.Project {
 	for _, i := range actionRows(v) {
 		p.Actions = append(p.Actions, &famiv1.ProjectAction{Code: v.Get(fmt.Sprintf("action.%d.code", i)), Title: v.Get(fmt.Sprintf("action.%d.title", i))})
 	}
+	for _, i := range budgetRows(v) {
+		p.FinancialPlan = append(p.FinancialPlan, &famiv1.ActionBudget{Action: strings.TrimSpace(v.Get(fmt.Sprintf("budget.%d.action", i))),
+			BudgetCents: parseEuro(v.Get(fmt.Sprintf("budget.%d.amount", i)))})
+	}
 	return p
 }
 
@@ -208,17 +226,22 @@ func projectForm(p *famiv1.Project) url.Values {
 		v.Set(fmt.Sprintf("action.%d.code", i), act.GetCode())
 		v.Set(fmt.Sprintf("action.%d.title", i), act.GetTitle())
 	}
+	for i, b := range p.GetFinancialPlan() {
+		v.Set(fmt.Sprintf("budget.%d.action", i), b.GetAction())
+		v.Set(fmt.Sprintf("budget.%d.amount", i), euroInput(b.GetBudgetCents()))
+	}
 	return v
 }
 
 // projectPages are the project's create and edit pages, with ext as the
 // extension form.
 func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
-	return resourceForm[*famiv1.Project]{app: a, get: a.getProject, fields: projectForm, read: readForm(projectFromForm), rows: actionFault, prefix: "project.",
+	return resourceForm[*famiv1.Project]{app: a, get: a.getProject, fields: projectForm, read: readForm(projectFromForm), rows: projectFaults, prefix: "project.",
 		compared: map[string]string{"code": "projects.code", "cup": "projects.cup", "title": "meetings.what", "description": "field.description",
 			"fund": "projects.fund", "specific_objective": "projects.objective", "budget_cents": "projects.budget",
 			"start_date": "field.start_date", "end_date": "field.end_date", "beneficiary": "projects.beneficiary",
-			"action.%d.code": "projects.actions", "action.%d.title": "projects.action_titles"},
+			"action.%d.code": "projects.actions", "action.%d.title": "projects.action_titles",
+			"budget.%d.action": "projects.plan_actions", "budget.%d.amount": "projects.plan_amounts"},
 		render: func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, pr *famiv1.Project) {
 			a.renderProject(w, r, s, code, fm, ext, pr)
 		}}
@@ -231,6 +254,25 @@ func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
 // how the form removes an action.
 func actionRows(v url.Values) []int {
 	return sentRows(v, "action", "code", "title")
+}
+
+// budgetRows are the financial plan's rows of the project form that it
+// sends (sentRows): those with an action, and those with an amount and no
+// action, which the service refuses for the action it requires. A row
+// left empty is left out: that is how the form removes a line.
+func budgetRows(v url.Values) []int {
+	return sentRows(v, "budget", "action", "amount")
+}
+
+// projectFaults places the service's refusals of the project form's rows
+// on their rows: an action's missing code (actionFault), and a financial
+// plan line's action or amount (rowMarks). The plan's sum, which no row
+// alone breaks, is the plan's.
+func projectFaults(v url.Values) rowFault {
+	return eitherFault(actionFault(v), rowMarks("financial_plan", "budget", budgetRows(v), map[string]rowMark{
+		"action":       {"action", "projects.plan_action_invalid"},
+		"budget_cents": {"amount", "invalid.budget_cents"},
+	}))
 }
 
 // actionFault places the service's refusal of an action sent without its
@@ -288,4 +330,25 @@ func (a *App) projectExtend(w http.ResponseWriter, r *http.Request, s *session) 
 			GrantedOn: parseDate(r.PostFormValue("ext_granted_on"))},
 		Etag: r.PostFormValue("etag"), RequestId: r.PostFormValue("request_id")})
 	a.submitted(w, r, s, ext, err, "extension.", func(code int) { a.projectPages(ext).edit(w, r, s, code, nil) }, noticed(ext.Page, "project_saved"))
+}
+
+// planLine is a line of the financial plan as the project's page shows it
+// to those who may not edit it: the action's code, its title and budget.
+type planLine struct {
+	Action, Title string
+	Cents         int64
+}
+
+// PlanLines are the stored project's financial plan, each line beside its
+// action's title.
+func (p *projectPage) PlanLines() []planLine {
+	titles := map[string]string{}
+	for _, a := range p.Project.GetActions() {
+		titles[a.GetCode()] = a.GetTitle()
+	}
+	var lines []planLine
+	for _, b := range p.Project.GetFinancialPlan() {
+		lines = append(lines, planLine{Action: b.GetAction(), Title: titles[b.GetAction()], Cents: b.GetBudgetCents()})
+	}
+	return lines
 }

@@ -10,12 +10,13 @@ import (
 )
 
 // rowGroups are the forms' groups of rows a user fills and adds to: a
-// network's members, a protocol's parties, a project's actions, a report's
+// network's members, a protocol's parties, a project's actions and the
+// lines of its financial plan ("budget"), a report's
 // deviations and people reached, a meeting's new action items. Each row
 // is a set of fields named "group.i.field" (see formRows). The report's
 // activities, indicators and expenditures are numbered too, but after the
 // project's plan, one row per planned item, and read as such.
-var rowGroups = []string{"member", "party", "action", "dev", "ppl", "ai"}
+var rowGroups = []string{"member", "party", "action", "budget", "dev", "ppl", "ai"}
 
 // rowKey splits a form field's name "group.i.field" of one of rowGroups
 // into its group and row; ok is false for any other field. bad is true for
@@ -188,5 +189,42 @@ func keyMissing(v url.Values, list, group, key string, rows []int, mark string) 
 			return "", "", false
 		}
 		return name, msg(mark), true
+	}
+}
+
+// rowMark is where a violation of a list element's field goes on the
+// element's row: the row's field (the part after "group.i.") and the
+// catalogue key of the words shown there.
+type rowMark struct{ field, text string }
+
+// rowMarks is the rowFault of a list the service names list
+// ("financial_plan"), whose i-th element the form sent from its row
+// rows[i] of group (sentRows): a violation of an element's field that
+// marks names (the service's field, "budget_cents") is placed on that
+// row's field, in its words, as a party's or an action's are; a violation
+// of the list as a whole, or of a field marks does not name, is left to
+// absorb's rule, its list's.
+func rowMarks(list, group string, rows []int, marks map[string]rowMark) rowFault {
+	return func(field string) (string, string, bool) {
+		head, tail, _ := strings.Cut(field, ".")
+		i, ok := errs.IndexIn(head, list)
+		m, known := marks[tail]
+		if !ok || !known || i >= len(rows) {
+			return "", "", false
+		}
+		return group + "." + strconv.Itoa(rows[i]) + "." + m.field, msg(m.text), true
+	}
+}
+
+// eitherFault is the rowFault of a form with several lists shown row by
+// row: the first of faults that places the violation.
+func eitherFault(faults ...rowFault) rowFault {
+	return func(field string) (string, string, bool) {
+		for _, f := range faults {
+			if name, text, ok := f(field); ok {
+				return name, text, true
+			}
+		}
+		return "", "", false
 	}
 }
