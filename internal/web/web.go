@@ -67,6 +67,7 @@ type App struct {
 	sync      famiv1.SyncServiceClient
 
 	monitoring famiv1.MonitoringServiceClient
+	evaluation famiv1.EvaluationServiceClient
 	overlaps   famiv1.OverlapServiceClient
 	dashboard  famiv1.DashboardServiceClient
 }
@@ -100,6 +101,7 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 		sync:      famiv1.NewSyncServiceClient(conn),
 
 		monitoring: famiv1.NewMonitoringServiceClient(conn),
+		evaluation: famiv1.NewEvaluationServiceClient(conn),
 		overlaps:   famiv1.NewOverlapServiceClient(conn),
 		dashboard:  famiv1.NewDashboardServiceClient(conn),
 	}
@@ -183,6 +185,8 @@ func (a *App) routes() {
 	m.Handle("GET /reti/nuova", recordOr("network", network, a.page(a.forCreators(createNetwork, a.networkNew))))
 	m.Handle("POST /reti", a.page(searchable(a.networkCreate, a.networkPages().fresh)))
 	m.Handle("GET /reti/{network}", network)
+	m.Handle("GET /reti/{network}/capacita", a.page(a.capacity))
+	m.Handle("POST /reti/{network}/capacita", a.page(a.createCapacity))
 	m.Handle("POST /reti/{network}", a.page(searchable(a.networkUpdate, a.networkPages().edit)))
 	m.Handle("POST /reti/{network}/archivia", a.page(a.confirmed(confirmation{"networks.archive_heading", "networks.confirm_archive"}, backTo("/reti/", "network"),
 		a.networkArchive(famiv1.NetworkState_NETWORK_STATE_ARCHIVED, "network_archived"))))
