@@ -28,6 +28,7 @@ func (f *famid) submitReport(period string) {
 // Each page passes axe. Before, the page counted the submitted reports
 // of one quarter and listed none.
 func TestBrowserReportsAwaitingReview(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	f.submitReport("2021-q2")
@@ -58,6 +59,7 @@ func TestBrowserReportsAwaitingReview(t *testing.T) {
 // is the reviewers'; network staff, who read the region's monitoring, are
 // not offered it.
 func TestAwaitingReviewOnlyForReviewers(t *testing.T) {
+	t.Parallel()
 	f, staff, admin := monitoringClients(t)
 	f.submitReport("2021-q2")
 	admin.wantPage("/monitoraggio", http.StatusOK, "Rapporti da esaminare", `href="/progetti/lab-impact/monitoraggio/2021-q2"`)
@@ -73,6 +75,7 @@ func TestAwaitingReviewOnlyForReviewers(t *testing.T) {
 // saying it ends them; a hand-edited token gets the way back to the first
 // page.
 func TestReportsAwaitingReviewPaged(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	setupMonitoring(f)
 	const n = 60

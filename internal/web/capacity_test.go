@@ -32,6 +32,7 @@ func (f *famid) assessment(measure string) (*famiv1.CapacityAssessment, error) {
 // gg/mm/aaaa); the service stores it as typed and the page lists it with
 // its variation, the newest measurement first.
 func TestCapacityAssessmentRecorded(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.annaInBergamo(t)
 	admin := f.adminIn(t)
@@ -63,6 +64,7 @@ func TestCapacityAssessmentRecorded(t *testing.T) {
 // date before T0 are refused by the service, and the form says so in
 // Italian beside each field, keeping what was typed; nothing is stored.
 func TestCapacityAssessmentRefusedOnItsField(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	f.annaInBergamo(t)
 	admin := f.adminIn(t)
@@ -89,6 +91,7 @@ func TestCapacityAssessmentRefusedOnItsField(t *testing.T) {
 // service, nothing stored; an archived network offers no form to anyone
 // and says why.
 func TestCapacityAssessmentRights(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	anna, network, _, _ := f.annaInBergamo(t)
 	admin := f.adminIn(t)

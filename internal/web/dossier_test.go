@@ -17,6 +17,7 @@ import (
 // row; a plan that does not add up to the budget, on the plan; nothing is
 // written. Those who may not edit read the plan on the project's page.
 func TestProjectFinancialPlanForm(t *testing.T) {
+	t.Parallel()
 	f := startFamid(t)
 	a := f.adminIn(t)
 	projects := famiv1.NewProjectServiceClient(f.conn)
