@@ -165,7 +165,7 @@ var catalogue = []Entry{
 	{ProjectsChangeNotAllowed, PermissionDenied, 403, "network staff changing which projects their network implements: the region does, as that decides who reports for a project"},
 	{NotNetworkMember, PermissionDenied, 403, "network staff reaching meetings, attendance, summaries or protocols of a network their partner is not a member of"},
 	{NetworkMeeting, PermissionDenied, 403, "the ministry writing a meeting of a network (it manages only meetings of no network)"},
-	{NotAParty, PermissionDenied, 403, "network staff signing, reading or changing a protocol their partner is not a party to"},
+	{NotAParty, PermissionDenied, 403, "network staff signing, reading or changing a protocol their partner is not a party to, or leaving their partner out of one (an edit, or an amendment's remove_parties)"},
 	{NotOwnEntry, PermissionDenied, 403, "a consultant reaching another consultant's support entries (creating one with the id of theirs included), or an entry that does not exist (the same answer, so that a consultant learns nothing of other consultants' entries)"},
 	{NotOwnToken, PermissionDenied, 403, "revoking another user's calendar token, or one that does not exist (only its owner or the region admin may; the same answer either way)"},
 	{SummariesOnly, PermissionDenied, 403, "a role that gets support summaries only asking for entries or a per-consultant export"},
@@ -184,7 +184,7 @@ var catalogue = []Entry{
 	{ProtocolNotOpen, FailedPrecondition, 409, "sign, terminate or amend a protocol in the wrong state"},
 	{ProtocolEnded, FailedPrecondition, 409, "terminate or amend a TERMINATED, EXPIRED or SUPERSEDED protocol"},
 	{ProtocolIncomplete, FailedPrecondition, 409, "open for signature a protocol that lacks parties, a body or `validFrom` (the violations name the fields)"},
-	{PartyNotAMember, FailedPrecondition, 400, "a protocol party (or signer) that is not a member of the protocol's networks"},
+	{PartyNotAMember, FailedPrecondition, 400, "a protocol party (or signer) that is not a member of the protocol's networks, or that an amendment would keep while leaving out the only one it is a member of (remove_additional_networks)"},
 	{AlreadySigned, FailedPrecondition, 409, "a party's second signature"},
 	{AmendmentPending, FailedPrecondition, 409, "amend a protocol that already has an amendment under way"},
 

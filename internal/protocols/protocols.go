@@ -440,6 +440,9 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 		if err := actsOn(tx, who, old, "amend"); err != nil {
 			return nil, err
 		}
+		if err := keepsOwnPartner(who, old, req.GetRemoveParties()); err != nil {
+			return nil, err
+		}
 		today := s.cal.Today()
 		st, by, err := s.derive(tx, old, today)
 		if err != nil {
@@ -469,6 +472,9 @@ func (s *Service) AmendProtocol(ctx context.Context, req *famiv1.AmendProtocolRe
 			return nil, err
 		}
 		if err := unarchived(tx, p, takingPartners(who, p, Amend)...); err != nil {
+			return nil, err
+		}
+		if err := keptMembers(tx, old, p, req.GetRemoveAdditionalNetworks()); err != nil {
 			return nil, err
 		}
 		// One amendment at a time, so a protocol's versions form a chain.
@@ -558,6 +564,63 @@ func leftOut(v *errs.Violations, field string, names, has []string, what string)
 		}
 	}
 	return seen
+}
+
+// keepsOwnPartner refuses a network member's amendment that leaves out
+// their own partner (remove_parties), PERMISSION_DENIED (NOT_A_PARTY)
+// naming the element, as UpdateProtocol refuses an edit that would: the
+// draft made would be one they may neither edit, open nor delete
+// (partyOnly), left to the region. Other roles pass.
+func keepsOwnPartner(who principal.Principal, old *famiv1.Protocol, removed []string) error {
+	i := slices.Index(removed, who.Partner)
+	if who.Role != principal.NetworkMember || i < 0 {
+		return nil
+	}
+	var v errs.Violations
+	v.Add(errs.Indexed("remove_parties", i), "%s is your own partner: its staff cannot leave it out of an amendment of %s; ask the region", who.Partner, old.GetName())
+	e := errs.As(v.Err())
+	e.Metadata = map[string]string{"protocol": old.GetName(), "partner": who.Partner}
+	return errs.NotAParty.With(*e)
+}
+
+// keptMembers refuses an amendment that leaves out an additional network
+// (remove_additional_networks) while keeping a party that was a member of
+// the protocol's networks only through it: such a draft could never be
+// opened (partiesAreMembers), so it is refused at once, as an archived
+// party kept is (ADR 36), FAILED_PRECONDITION (PARTY_NOT_A_MEMBER) with
+// one violation of the removed network's element for each such party,
+// naming it. A party that was already no member of old's networks is
+// not the request's doing and is left to the draft's edit, as before.
+func keptMembers(tx store.ReadTx, old, p *famiv1.Protocol, removed []string) error {
+	if len(removed) == 0 {
+		return nil
+	}
+	networks, err := networksOf(tx, old)
+	if err != nil {
+		return err
+	}
+	var kept []*famiv1.Network
+	for _, n := range networks {
+		if !slices.Contains(removed, n.GetName()) {
+			kept = append(kept, n)
+		}
+	}
+	was, is := memberSet(networks), memberSet(kept)
+	var v errs.Violations
+	for _, party := range p.GetParties() {
+		partner := party.GetPartner()
+		if !was[partner] || is[partner] {
+			continue
+		}
+		i := slices.IndexFunc(removed, func(name string) bool {
+			return slices.ContainsFunc(networks, func(n *famiv1.Network) bool { return n.GetName() == name && memberSet([]*famiv1.Network{n})[partner] })
+		})
+		v.Add(errs.Indexed("remove_additional_networks", i), "%s, a party the amendment keeps, is a member of its networks only through %s: leave it out too (remove_parties) or keep the network", partner, removed[i])
+	}
+	if v.Len() == 0 {
+		return nil
+	}
+	return errNotMember(old, &v)
 }
 
 // chainRoom refuses an amendment of old once old's chain holds maxChain
