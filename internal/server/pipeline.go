@@ -227,8 +227,8 @@ func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *
 // pipeline (checkQuery, the gateway's decoding, a download's query) with
 // err's problem document, and records the call procedure as the pipeline
 // records every call it runs: its access line, its metrics and its span,
-// with the code and reason the caller gets, timed from start. The caller
-// is not authenticated yet: the line names no principal.
+// with the code and reason the caller gets, timed from start. The line
+// names the caller when its token was checked first (refused).
 func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure string, err error, start time.Time) {
 	st := toStatus(r.Context(), p.log, procedure, err)
 	pr, retryAfter := problemFromStatus(st)
