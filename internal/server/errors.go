@@ -120,6 +120,10 @@ func statusFor(ctx context.Context, log *slog.Logger, procedure string, c *call,
 	}
 	withDetails, derr := st.WithDetails(details...)
 	if derr != nil {
+		// The caller gets the code and message without the details it
+		// would act on (the reason, the fields): a fault of ours, so the
+		// operator hears of it, here, once for every edge.
+		logError(ctx, log, "error details dropped", procedure, c, "err", derr, "answered", reason)
 		return st
 	}
 	return withDetails

@@ -227,8 +227,8 @@ func (p *pipeline) record(ctx context.Context, span trace.Span, kind string, c *
 // pipeline (checkQuery, the gateway's decoding, a download's query) with
 // err's problem document, and records the call procedure as the pipeline
 // records every call it runs: its access line, its metrics and its span,
-// with the code and reason the caller gets, timed from start. The caller
-// is not authenticated yet: the line names no principal.
+// with the code and reason the caller gets, timed from start. The line
+// names the caller when its token was checked first (refused).
 func (p *pipeline) refuseREST(w http.ResponseWriter, r *http.Request, procedure string, err error, start time.Time) {
 	st := toStatus(r.Context(), p.log, procedure, err)
 	pr, retryAfter := problemFromStatus(st)
@@ -335,15 +335,31 @@ func (p *pipeline) refuse(ctx context.Context, c call, err error, start time.Tim
 
 // refused records a call the pipeline did not run, refused with code and
 // reason, as it records every call it runs: its access line, its
-// metrics, under the call's surface, and its span; with no principal,
-// none having been admitted.
+// metrics, under the call's surface, and its span; with the caller when
+// its token was checked before the refusal (authenticatedCaller), else
+// with no principal.
 func (p *pipeline) refused(ctx context.Context, c call, code, reason string, start time.Time) {
 	kind := "rpc"
 	if stream, _ := streamingRPC(c.procedure); stream {
 		kind = "stream" // logged as the pipeline logs streams
 	}
+	who, _ := authenticatedCaller(ctx)
 	ctx, span := p.begin(ctx, c)
-	p.record(ctx, span, kind, &c, &principal.Principal{}, code, reason, start)
+	p.record(ctx, span, kind, &c, &who, code, reason, start)
+}
+
+// authenticatedCaller is the caller whose token was checked for the call
+// of ctx (on its ticket, or authenticateEarly's value), without
+// authenticating again; ok is false, with the zero principal, when none
+// was.
+func authenticatedCaller(ctx context.Context) (who principal.Principal, ok bool) {
+	if t := ticketOf(ctx); t != nil && t.authenticated {
+		return t.who, true
+	}
+	if who, ok := ctx.Value(earlyPrincipalKey{}).(*principal.Principal); ok {
+		return *who, true
+	}
+	return principal.Principal{}, false
 }
 
 // grpcUnknown is the gRPC server's handler of the procedures it does not
@@ -502,11 +518,8 @@ type earlyPrincipalKey struct{}
 // principalOf is the principal of a call: the one authenticateEarly
 // found, or authenticate's.
 func (p *pipeline) principalOf(ctx context.Context, c call) (principal.Principal, error) {
-	if t := ticketOf(ctx); t != nil && t.authenticated {
-		return t.who, nil
-	}
-	if who, ok := ctx.Value(earlyPrincipalKey{}).(*principal.Principal); ok {
-		return *who, nil
+	if who, ok := authenticatedCaller(ctx); ok {
+		return who, nil
 	}
 	return p.authenticate(c)
 }

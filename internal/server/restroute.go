@@ -456,7 +456,12 @@ func (rr *restRouter) refusalOf(r *http.Request, procedure string, err error) er
 		}
 	}
 	c := call{procedure: rt.procedure, protocol: surfaceREST, header: r.Header.Get, peer: hostOf(r.RemoteAddr), req: req}
-	if _, _, denied := rr.pipe.admit(r.Context(), c); denied != nil && errs.CodeOf(denied) != errs.Invalid {
+	_, who, denied := rr.pipe.admit(r.Context(), c)
+	if who.Authenticated() {
+		// Checked: the refusal's access line names the caller.
+		t.who, t.authenticated = who, true
+	}
+	if denied != nil && errs.CodeOf(denied) != errs.Invalid {
 		return denied
 	}
 	return err

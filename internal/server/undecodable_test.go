@@ -22,8 +22,8 @@ import (
 
 // TestUndecodableBodyIsCounted: an authenticated caller's request whose
 // body does not decode is refused INVALID_ARGUMENT and recorded as every
-// refused call is, on every surface: one access line (naming the caller
-// but on REST), one pipeline span and the metrics, under its surface. Connect (JSON and
+// refused call is, on every surface: one access line (naming the caller,
+// REST's too), one pipeline span and the metrics, under its surface. Connect (JSON and
 // binary), gRPC-Web and gRPC on either port refused it before the
 // pipeline ran (gRPC on its own port with INTERNAL), and recorded
 // nothing.
@@ -38,9 +38,7 @@ func TestUndecodableBodyIsCounted(t *testing.T) {
 				t.Errorf("%s #%d: %v, want INVALID_ARGUMENT", surface, i, got)
 			}
 			line := rs.recordedOnce(t, since, surface, procedure, surface, "INVALID_ARGUMENT")
-			// REST's refusals before the pipeline name no caller
-			// (refuseREST).
-			if surface != "rest" && line != "" && strings.Contains(line, `principal=""`) {
+			if line != "" && strings.Contains(line, `principal=""`) {
 				t.Errorf("%s #%d: %q names no principal, want the caller", surface, i, line)
 			}
 		}
@@ -108,5 +106,35 @@ func TestUndecodableBodyCarriesDetails(t *testing.T) {
 	}
 	if len(fields) != 1 || fields[0] != "body" {
 		t.Errorf("gRPC: the BadRequest names %q, want [body] (%v)", fields, st)
+	}
+}
+
+// TestRESTRefusalNamesTheCheckedCaller: a REST request refused before the
+// pipeline ran, after its token was checked (a query parameter the call
+// does not have, ADR 35; a body that does not decode), names its caller
+// on the access line, as every refusal after the token does on the other
+// surfaces; one refused for its token names none.
+func TestRESTRefusalNamesTheCheckedCaller(t *testing.T) {
+	rs := startRecording(t, server.Config{})
+	procedure := famiv1.PartnerService_ListPartners_FullMethodName
+	for _, tc := range []struct {
+		token, code, principal string
+	}{
+		{rs.token, "INVALID_ARGUMENT", adminSubject},
+		{"not-a-token", "UNAUTHENTICATED", `""`},
+	} {
+		since := rs.mark()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, rs.httpURL()+"/v1/regions/lombardia/partners?no_such_field=1", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		if res, b := fetch(t, newHTTPClient(t), req); res.StatusCode/100 != 4 {
+			t.Fatalf("%s: %d %s, want a refusal", tc.code, res.StatusCode, b)
+		}
+		line := rs.recordedOnce(t, since, tc.code, procedure, "rest", tc.code)
+		if want := " principal=" + tc.principal + " code=" + tc.code; !strings.Contains(line, want) {
+			t.Errorf("%q lacks %q", line, want)
+		}
 	}
 }
