@@ -3,6 +3,7 @@ package web
 import (
 	"html"
 	"html/template"
+	"strconv"
 	"strings"
 )
 
@@ -75,6 +76,17 @@ func fld(fm *form, name, typ, labelKey string, extra ...string) field {
 	if len(extra) > 1 {
 		f.Autocomplete = extra[1]
 	}
+	return f
+}
+
+// rowFld builds the text field of one row of a form's group (rowGroups):
+// "group.row.key", labelled with its row's number as the user counts
+// (from 1), optional (an empty row is a removal), offering the datalist
+// list if one is named.
+func rowFld(fm *form, group string, row int, key, labelKey, list string) field {
+	f := optional(fld(fm, group+"."+strconv.Itoa(row)+"."+key, "text", labelKey))
+	f.Label += " " + strconv.Itoa(row+1)
+	f.List = list
 	return f
 }
 

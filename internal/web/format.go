@@ -28,6 +28,7 @@ var funcs = template.FuncMap{
 	"id":       resource.ID,
 	"page":     pageOf,
 	"fld":      fld,
+	"rowfld":   rowFld,
 	"sel":      sel,
 	"optional": optional,
 	"list":     func(v ...any) []any { return v },

@@ -41,8 +41,11 @@ type projectPage struct {
 	// once the form comes back, and may be typed before).
 	BudgetRows  []int
 	ActionCodes []option
-	RequestID   string
-	CanEdit     bool
+	// ActivityRows are the timetable's rows (formRows of "activity"); an
+	// activity's action is offered from ActionCodes too.
+	ActivityRows []int
+	RequestID    string
+	CanEdit      bool
 	// Overlaps are the projects on the same territory at the same time,
 	// for the users who may read them (ShowOverlaps), a page at a time
 	// (OverlapPager).
@@ -57,7 +60,7 @@ type projectPage struct {
 }
 
 var projectFields = []string{"code", "cup", "title", "description", "fund", "specific_objective", "actions", "budget_cents", "start_date", "end_date", "beneficiary",
-	"financial_plan"}
+	"financial_plan", "timetable"}
 
 func (a *App) projectNew(w http.ResponseWriter, r *http.Request, s *session) {
 	a.renderProject(w, r, s, http.StatusOK, newForm(nil), extForm(nil), nil)
@@ -99,10 +102,13 @@ func (a *App) renderProject(w http.ResponseWriter, r *http.Request, s *session, 
 	}
 	p.Rows = formRows(fm, "action", 2)
 	p.BudgetRows = formRows(fm, "budget", 2)
+	p.ActivityRows = formRows(fm, "activity", 2)
 	for _, i := range actionRows(fm.Values) {
 		k := "action." + strconv.Itoa(i) + "."
 		if code := strings.TrimSpace(fm.Get(k + "code")); code != "" {
-			p.ActionCodes = append(p.ActionCodes, option{Value: code, Label: fm.Get(k + "title")})
+			// choices offers an option's Label as the text the input
+			// takes: the code, which the service reads, not the title.
+			p.ActionCodes = append(p.ActionCodes, option{Value: code, Label: code})
 		}
 	}
 	if pr != nil {
@@ -215,6 +221,11 @@ func projectFromForm(v url.Values) *famiv1.Project {
 		p.FinancialPlan = append(p.FinancialPlan, &famiv1.ActionBudget{Action: strings.TrimSpace(v.Get(fmt.Sprintf("budget.%d.action", i))),
 			BudgetCents: parseEuro(v.Get(fmt.Sprintf("budget.%d.amount", i)))})
 	}
+	for _, i := range activityRows(v) {
+		k := "activity." + strconv.Itoa(i) + "."
+		p.Timetable = append(p.Timetable, &famiv1.PlannedActivity{Code: strings.TrimSpace(v.Get(k + "code")), Action: strings.TrimSpace(v.Get(k + "action")),
+			Title: v.Get(k + "title"), PlannedStart: parseDate(v.Get(k + "start")), PlannedEnd: parseDate(v.Get(k + "end"))})
+	}
 	return p
 }
 
@@ -230,6 +241,14 @@ func projectForm(p *famiv1.Project) url.Values {
 		v.Set(fmt.Sprintf("budget.%d.action", i), b.GetAction())
 		v.Set(fmt.Sprintf("budget.%d.amount", i), euroInput(b.GetBudgetCents()))
 	}
+	for i, a := range p.GetTimetable() {
+		k := "activity." + strconv.Itoa(i) + "."
+		v.Set(k+"code", a.GetCode())
+		v.Set(k+"action", a.GetAction())
+		v.Set(k+"title", a.GetTitle())
+		v.Set(k+"start", formatDate(a.GetPlannedStart()))
+		v.Set(k+"end", formatDate(a.GetPlannedEnd()))
+	}
 	return v
 }
 
@@ -241,7 +260,10 @@ func (a *App) projectPages(ext *form) resourceForm[*famiv1.Project] {
 			"fund": "projects.fund", "specific_objective": "projects.objective", "budget_cents": "projects.budget",
 			"start_date": "field.start_date", "end_date": "field.end_date", "beneficiary": "projects.beneficiary",
 			"action.%d.code": "projects.actions", "action.%d.title": "projects.action_titles",
-			"budget.%d.action": "projects.plan_actions", "budget.%d.amount": "projects.plan_amounts"},
+			"budget.%d.action": "projects.plan_actions", "budget.%d.amount": "projects.plan_amounts",
+			"activity.%d.code": "projects.timetable_codes", "activity.%d.action": "projects.timetable_actions",
+			"activity.%d.title": "projects.timetable_titles", "activity.%d.start": "projects.timetable_starts",
+			"activity.%d.end": "projects.timetable_ends"},
 		render: func(w http.ResponseWriter, r *http.Request, s *session, code int, fm *form, pr *famiv1.Project) {
 			a.renderProject(w, r, s, code, fm, ext, pr)
 		}}
@@ -264,14 +286,29 @@ func budgetRows(v url.Values) []int {
 	return sentRows(v, "budget", "action", "amount")
 }
 
+// activityRows are the timetable's rows of the project form that it sends
+// (sentRows): those with a code, and those half filled without one, which
+// the service refuses for the code it requires. An empty row is left out:
+// that is how the form removes an activity.
+func activityRows(v url.Values) []int {
+	return sentRows(v, "activity", "code", "action", "title", "start", "end")
+}
+
 // projectFaults places the service's refusals of the project form's rows
-// on their rows: an action's missing code (actionFault), and a financial
-// plan line's action or amount (rowMarks). The plan's sum, which no row
-// alone breaks, is the plan's.
+// on their rows: an action's missing code (actionFault), a financial plan
+// line's action or amount, and a timetable activity's fields (rowMarks).
+// The plan's sum, which no row alone breaks, is the plan's; so is a
+// timetable of more activities than the service takes.
 func projectFaults(v url.Values) rowFault {
 	return eitherFault(actionFault(v), rowMarks("financial_plan", "budget", budgetRows(v), map[string]rowMark{
 		"action":       {"action", "projects.plan_action_invalid"},
 		"budget_cents": {"amount", "invalid.budget_cents"},
+	}), rowMarks("timetable", "activity", activityRows(v), map[string]rowMark{
+		"code":          {"code", "projects.activity_code_invalid"},
+		"action":        {"action", "projects.activity_action_invalid"},
+		"title":         {"title", "projects.activity_title_invalid"},
+		"planned_start": {"start", "invalid.start_date"},
+		"planned_end":   {"end", "invalid.end_date"},
 	}))
 }
 

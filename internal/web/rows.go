@@ -10,13 +10,14 @@ import (
 )
 
 // rowGroups are the forms' groups of rows a user fills and adds to: a
-// network's members, a protocol's parties, a project's actions and the
-// lines of its financial plan ("budget"), a report's
+// network's members, a protocol's parties, a project's actions, the
+// lines of its financial plan ("budget") and the activities of its
+// timetable ("activity"), a report's
 // deviations and people reached, a meeting's new action items. Each row
 // is a set of fields named "group.i.field" (see formRows). The report's
 // activities, indicators and expenditures are numbered too, but after the
 // project's plan, one row per planned item, and read as such.
-var rowGroups = []string{"member", "party", "action", "budget", "dev", "ppl", "ai"}
+var rowGroups = []string{"member", "party", "action", "budget", "activity", "dev", "ppl", "ai"}
 
 // rowKey splits a form field's name "group.i.field" of one of rowGroups
 // into its group and row; ok is false for any other field. bad is true for
