@@ -22,15 +22,7 @@ func TestProjectFinancialPlanForm(t *testing.T) {
 	t.Parallel()
 	f := startFamid(t)
 	a := f.adminIn(t)
-	projects := famiv1.NewProjectServiceClient(f.conn)
-	stored := func() *famiv1.Project {
-		t.Helper()
-		p, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/lab-impact"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	stored := storedProject(t, f, "lab-impact")
 
 	_, page := a.do("GET", "/progetti/nuovo", nil)
 	if !strings.Contains(page, `name="budget.0.action"`) || !strings.Contains(page, `name="budget.1.amount"`) {
@@ -139,15 +131,7 @@ func TestProjectTimetableForm(t *testing.T) {
 	t.Parallel()
 	f := startFamid(t)
 	a := f.adminIn(t)
-	projects := famiv1.NewProjectServiceClient(f.conn)
-	stored := func() *famiv1.Project {
-		t.Helper()
-		p, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/scuole"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	stored := storedProject(t, f, "scuole")
 
 	_, page := a.do("GET", "/progetti/nuovo", nil)
 	if !strings.Contains(page, `name="activity.0.code"`) || !strings.Contains(page, `name="activity.1.end"`) ||
@@ -215,5 +199,18 @@ func TestProjectTimetableForm(t *testing.T) {
 	if res.StatusCode != http.StatusOK || !strings.Contains(page, `id="timetable-title"`) || !strings.Contains(page, "01/09/2025") ||
 		!strings.Contains(page, `<td data-label="Titolo">Sportello</td>`) || strings.Contains(page, `name="activity.0.code"`) {
 		t.Errorf("the project's page to a consultant: status %d; want the timetable read-only, dates as dd/mm/yyyy", res.StatusCode)
+	}
+}
+
+// storedProject reads Lombardia's project id as stored, through gRPC.
+func storedProject(t *testing.T, f *famid, id string) func() *famiv1.Project {
+	projects := famiv1.NewProjectServiceClient(f.conn)
+	return func() *famiv1.Project {
+		t.Helper()
+		p, err := projects.GetProject(f.admin("lombardia"), &famiv1.GetProjectRequest{Name: "regions/lombardia/projects/" + id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }
