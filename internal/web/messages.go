@@ -796,7 +796,7 @@ var italian = map[string]string{
 	"survey.q_score":                 "Quanto sei soddisfatto dell'incontro?",
 	"survey.q_recommend":             "Consiglieresti l'incontro a un collega?",
 	"ok.survey_created":              "Questionario avviato: consegna ai partecipanti il collegamento e la chiave.",
-	"invalid.close_time":             "Indica una data futura nel formato gg/mm/aaaa.",
+	"invalid.close_time":             "Indica una data futura, entro il 31/12/2199, nel formato gg/mm/aaaa.",
 
 	// The quarterly monitoring, the overlaps and the dashboard.
 	"nav.monitoring":                             "Monitoraggio",
