@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
@@ -142,4 +144,33 @@ func TestMeetingSurveyRights(t *testing.T) {
 	if strings.Contains(page, `action="/incontri/tavolo/questionario"`) {
 		t.Error("an archived network's meeting offers the form of a new survey")
 	}
+}
+
+// TestBrowserCapacityAndSurvey: a network's capacity page and a meeting's
+// survey page, with a measure and a survey of fewer than 3 answers, pass
+// axe in Chromium, and the survey's refused form too; the network staff
+// read the withheld counts in words.
+func TestBrowserCapacityAndSurvey(t *testing.T) {
+	t.Parallel()
+	f := startFamid(t)
+	_, admin, _ := f.meetingToSurvey(t)
+	if res, _ := admin.do("POST", capacityPage, capacityForm(admin.csrf(capacityPage), "co-progettazione", "01/02/2026")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("record a measure: status %d", res.StatusCode)
+	}
+	if res, _ := admin.do("POST", surveyPage, f.surveyForm(admin.csrf(surveyPage), "Gradimento del tavolo")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start a survey: status %d", res.StatusCode)
+	}
+	f.answer(t, f.surveys(t)[0], 2)
+	b := newBrowser(t, f)
+	b.signIn("admin@lombardia")
+	b.open(capacityPage, "capacita")
+	b.open(surveyPage, "questionario")
+	b.run("send a past closing day", chromedp.SendKeys(chromedp.CSS("#f-title"), "Secondo"), chromedp.SendKeys(chromedp.CSS("#f-close_date"), "01/01/2020"),
+		chromedp.Click(chromedp.CSS(`form[action$="/questionario"] button`)), chromedp.WaitVisible(chromedp.CSS("#f-close_date-err")))
+	b.check("questionario-rifiutato")
+	b.wantText("#f-close_date-err", "Indica una data futura")
+	staff := newBrowser(t, f)
+	staff.signIn("anna@lombardia")
+	staff.open(surveyPage, "questionario-rete")
+	staff.wantText("main section.card", "Risposte\nmeno di 3 risposte")
 }
