@@ -86,14 +86,8 @@ func (a *App) createSurvey(w http.ResponseWriter, r *http.Request, s *session) {
 		Survey: &famiv1.Survey{Title: strings.TrimSpace(r.PostFormValue("title")), Meeting: pathName(r, s, resource.Meetings, "meeting"),
 			Questions: surveyQuestions(), CloseTime: localTime(r.PostFormValue("close_date"), "23:59", "")}})
 	nf := newForm(r.PostForm)
-	if formError(nf, err, "survey.") {
+	a.submitted(w, r, s, nf, err, "survey.", func(code int) {
 		nf.alias("close_time", "close_date")
-		a.renderSurvey(w, r, s, http.StatusUnprocessableEntity, nf)
-		return
-	}
-	if err != nil {
-		a.fail(w, r, s, err)
-		return
-	}
-	seeOther(w, r, noticed(surveyPath(r.PathValue("meeting")), "survey_created"))
+		a.renderSurvey(w, r, s, code, nf)
+	}, noticed(surveyPath(r.PathValue("meeting")), "survey_created"))
 }
