@@ -123,6 +123,10 @@ func (s *Surveys) validateSurvey(tx store.ReadTx, sv *famiv1.Survey, region stri
 		v.Add("survey.close_time", "is required")
 	case ct.CheckValid() != nil || !ct.AsTime().After(s.now()):
 		v.Add("survey.close_time", "must be a time in the future")
+	case ct.AsTime().Format(time.DateOnly) > check.MaxDate:
+		// Every date stops at check.MaxDate: a survey open until 9999
+		// was taken as typed.
+		v.Add("survey.close_time", "must be on or before %s", check.MaxDate)
 	}
 	return v.Err()
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/internal/check"
 	"github.com/raccordo/raccordo/internal/errs"
 	"github.com/raccordo/raccordo/internal/evaluation"
 	"github.com/raccordo/raccordo/internal/principal"
@@ -182,5 +183,26 @@ func TestSurveyLimitCountsAnIPv6Slash64(t *testing.T) {
 		if err := open(addr); err != nil {
 			t.Errorf("from %s, outside that /64: %v, want the form", addr, err)
 		}
+	}
+}
+
+// TestSurveyClosesInTheCalendar: a survey's closing time stops at the
+// last date every date field takes (check.MaxDate), as a year 9999 is
+// no one's closing day; the last day itself is taken.
+func TestSurveyClosesInTheCalendar(t *testing.T) {
+	t.Parallel()
+	st := bolttest.Open(t, t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
+	svc := evaluation.NewSurveys(st, evaluation.SurveyOptions{})
+	ctx := principal.With(t.Context(), principal.Principal{Subject: "acct:lombardia:mrossi", Role: principal.Consultant, Region: "lombardia"})
+	survey := func(close time.Time) *famiv1.CreateSurveyRequest {
+		return &famiv1.CreateSurveyRequest{Parent: "regions/lombardia", Survey: &famiv1.Survey{Title: "Gradimento", CloseTime: timestamppb.New(close),
+			Questions: []*famiv1.SurveyQuestion{{Id: "utilita", Text: "Utile?", Kind: famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE}}}}
+	}
+	_, err := svc.CreateSurvey(ctx, survey(time.Date(9999, 12, 31, 22, 59, 0, 0, time.UTC)))
+	if errs.CodeOf(err) != errs.Invalid || !strings.Contains(err.Error(), "survey.close_time") {
+		t.Errorf("a survey open until 9999: %v, want INVALID_ARGUMENT on survey.close_time", err)
+	}
+	if _, err := svc.CreateSurvey(ctx, survey(time.Date(2199, 12, 31, 12, 0, 0, 0, time.UTC))); err != nil {
+		t.Errorf("a survey open until %s: %v", check.MaxDate, err)
 	}
 }

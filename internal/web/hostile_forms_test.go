@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 )
@@ -98,6 +99,9 @@ func TestHostileInputOnEveryTextForm(t *testing.T) {
 	// Veneto's record, as a path would.
 	climb := func(name string) string { return "regions/lombardia/networks/../../../" + name }
 	entry := lastID(f.entries("lombardia")[0].GetName())
+	if _, err := f.onlineMeeting("tavolo", network, "Tavolo", f.Clock.Now().Add(48*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 
 	forms := []filledBy{
 		{consultant, hostileForm{path: "/ore", csrfFrom: "/ore", text: "notes", multiline: true, resent: true,
@@ -150,6 +154,9 @@ func TestHostileInputOnEveryTextForm(t *testing.T) {
 			bad: []field{{"new_measure", "../x"}, {"new_measure", "x%2F..%2Fy"}, {"new_t0", "1e0"}, {"new_t0", "0x2"}, {"new_t0", "-2"}, {"new_t0", "NaN"},
 				{"new_scale_max", "99999999999"}, {"new_scale_max", "1"}, {"new_t0_date", "01/01/0001"}, {"new_t0_date", "31/12/9999"},
 				{"new_t0_date", "30/02/2026"}, {"new_t1_date", "01/03/2026"}, {"new_t1", "Inf"}}}},
+		{consultant, hostileForm{path: "/incontri/tavolo/questionario", csrfFrom: "/incontri/tavolo/questionario", text: "title", resent: true,
+			base: url.Values{"title": {"Gradimento"}, "close_date": {"31/12/2026"}},
+			bad:  []field{{"close_date", "01/01/0001"}, {"close_date", "31/12/9999"}, {"close_date", "30/02/2026"}, {"close_date", "01/01/2020"}}}},
 		{admin, hostileForm{path: "/protocolli", csrfFrom: "/protocolli/nuovo", text: "title", resent: true,
 			base: url.Values{"network": {network}, "title": {"Protocollo"}, "body": {"Art. 1"}, "party.0.partner": {udp}, "party.0.role": {"PARTY_ROLE_PROPONENT"}},
 			bad: []field{{"network", vnet}, {"network", climb(vnet)}, {"party.0.partner", vudp}, {"valid_from", "01/01/0001"},

@@ -68,6 +68,7 @@ type App struct {
 
 	monitoring famiv1.MonitoringServiceClient
 	evaluation famiv1.EvaluationServiceClient
+	surveys    famiv1.SurveyServiceClient
 	overlaps   famiv1.OverlapServiceClient
 	dashboard  famiv1.DashboardServiceClient
 }
@@ -102,6 +103,7 @@ func New(conn grpc.ClientConnInterface, opts Options) (*App, error) {
 
 		monitoring: famiv1.NewMonitoringServiceClient(conn),
 		evaluation: famiv1.NewEvaluationServiceClient(conn),
+		surveys:    famiv1.NewSurveyServiceClient(conn),
 		overlaps:   famiv1.NewOverlapServiceClient(conn),
 		dashboard:  famiv1.NewDashboardServiceClient(conn),
 	}
@@ -216,6 +218,8 @@ func (a *App) routes() {
 	m.Handle("POST /incontri/{meeting}/verbale", a.page(a.recordMinutes))
 	m.Handle("POST /incontri/{meeting}/annulla", a.page(a.confirmed(confirmation{"meetings.cancel_heading", "meetings.confirm_cancel"}, backTo("/incontri/", "meeting"), a.meetingCancel)))
 	m.Handle("POST /incontri/{meeting}/azioni/{item}", a.page(a.actionItemDone))
+	m.Handle("GET /incontri/{meeting}/questionario", a.page(a.meetingSurvey))
+	m.Handle("POST /incontri/{meeting}/questionario", a.page(a.createSurvey))
 
 	m.Handle("GET /account", a.page(a.accountList))
 	m.Handle("POST /account", a.page(a.accountCreate))
