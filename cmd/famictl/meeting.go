@@ -291,11 +291,18 @@ func regionOf(name string) string {
 
 // partnerName expands a partner id to its name in region; a full name is
 // kept as it is (the server checks it).
-func partnerName(region, p string) string {
-	if p == "" || strings.HasPrefix(p, "regions/") {
-		return p
+func partnerName(region, p string) string { return regionChild(region, "partners", p) }
+
+// networkName expands a network id as partnerName does a partner's.
+func networkName(region, n string) string { return regionChild(region, "networks", n) }
+
+// regionChild expands id to its name in region's collection; a full name
+// is kept as it is (the server checks it).
+func regionChild(region, collection, id string) string {
+	if id == "" || strings.HasPrefix(id, "regions/") {
+		return id
 	}
-	return "regions/" + region + "/partners/" + p
+	return "regions/" + region + "/" + collection + "/" + id
 }
 
 // parseAttendance reads PARTNER=COUNT[,ROLE=N...].

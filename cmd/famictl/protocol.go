@@ -84,11 +84,31 @@ signature binds exactly what was shown.`,
 	terminate.MarkFlagRequired("reason")
 
 	var newID string
-	amend := onResource(protocolRes, &cobra.Command{Use: "amend NAME", Short: "Start an amendment: a new draft version that supersedes NAME once in force"},
-		a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
-			return s.Protocols.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: name, ProtocolId: newID})
-		}))
+	var removeParties, removeNetworks []string
+	amend := onResource(protocolRes, &cobra.Command{
+		Use:   "amend NAME",
+		Short: "Start an amendment: a new draft version that supersedes NAME once in force",
+		Long: `Start an amendment: a DRAFT copy of NAME that supersedes it once in force.
+--remove-party and --remove-additional-network leave a party or an additional
+network out of the copy (an id in NAME's region, or a full name), once each;
+one that closed (archived) must be left out. A party that is a member of the
+protocol's networks only through a network left out must be left out too
+(ADR 40).`,
+		Example: `  famictl protocol amend regions/lombardia/protocols/udp-cpia --id udp-cpia-2 \
+    --remove-party cpi-bergamo --remove-additional-network rete-lavoro`,
+	}, a.printed(func(ctx context.Context, s *sdk.Client, name string) (proto.Message, error) {
+		req := &famiv1.AmendProtocolRequest{Name: name, ProtocolId: newID}
+		for _, p := range removeParties {
+			req.RemoveParties = append(req.RemoveParties, partnerName(regionOf(name), p))
+		}
+		for _, n := range removeNetworks {
+			req.RemoveAdditionalNetworks = append(req.RemoveAdditionalNetworks, networkName(regionOf(name), n))
+		}
+		return s.Protocols.AmendProtocol(ctx, req)
+	}))
 	amend.Flags().StringVar(&newID, "id", "", "id of the new version")
+	amend.Flags().StringArrayVar(&removeParties, "remove-party", nil, "PARTNER whose party the new version leaves out, once per partner")
+	amend.Flags().StringArrayVar(&removeNetworks, "remove-additional-network", nil, "NETWORK the new version leaves out of its additional networks, once per network")
 
 	hash := onResource(resource{"protocol", "protocol.json"}, &cobra.Command{
 		Use:         "hash FILE|NAME",

@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/principal"
 	"github.com/raccordo/raccordo/internal/server/servertest"
+	"github.com/raccordo/raccordo/sdk"
 )
 
 // TestProtocolCommands runs a protocol's life with famictl against a real
@@ -109,6 +111,55 @@ func TestProtocolGetAmendTerminate(t *testing.T) {
 	}
 	if terminated.GetState() != famiv1.ProtocolState_PROTOCOL_STATE_TERMINATED || terminated.GetTermination().GetReason() != "progetto concluso" {
 		t.Fatalf("protocol terminate: %v", terminated)
+	}
+}
+
+// TestProtocolAmendLeavesOut runs "protocol amend" with its removal flags
+// against a real server: ids expand to names in the protocol's region (a
+// full name is kept), each flag repeats once per element, the new draft
+// lacks what was left out, and the server's refusal of a removal names
+// its element (ADR 40: network staff cannot leave out their own partner).
+func TestProtocolAmendLeavesOut(t *testing.T) {
+	f := startFamid(t)
+	ctx := t.Context()
+	c := sdk.NewClient(nil, f.url, f.admin)
+	const extra = "regions/lombardia/networks/rete-l2"
+	if _, err := c.Networks.CreateNetwork(ctx, &famiv1.CreateNetworkRequest{Parent: "regions/lombardia", NetworkId: "rete-l2",
+		Network: &famiv1.Network{DisplayName: "Rete L2", LeadPartner: cpiaName, Members: []*famiv1.Member{
+			{Partner: cpiaName, Role: famiv1.MemberRole_MEMBER_ROLE_LEAD}}}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Protocols.CreateProtocol(ctx, &famiv1.CreateProtocolRequest{Parent: "regions/lombardia", ProtocolId: "udp-cpia", Protocol: &famiv1.Protocol{
+		Network: f.network, AdditionalNetworks: []string{extra}, Title: "Protocollo UdP-CPIA", Body: "Le parti collaborano.",
+		ValidFrom: servertest.Now().AddDate(0, 0, -1).Format(time.DateOnly),
+		Parties: []*famiv1.Party{
+			{Partner: udpName, Role: famiv1.PartyRole_PARTY_ROLE_PROPONENT},
+			{Partner: cpiaName, Role: famiv1.PartyRole_PARTY_ROLE_SIGNATORY},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.must(f.admin, "protocol", "open", p.GetName())
+
+	// The UdP's staff may not leave out their own partner: refused, the
+	// element named, nothing made.
+	if _, _, err := f.run(f.udp, "", "protocol", "amend", p.GetName(), "--id", "udp-cpia-2", "--remove-party", "udp-bergamo"); err == nil ||
+		!strings.Contains(err.Error(), "permission_denied: invalid remove_parties[0]") {
+		t.Fatalf("network staff leaving out their own partner: got %v, want permission_denied naming remove_parties[0]", err)
+	}
+	if _, err := c.Protocols.GetProtocol(ctx, &famiv1.GetProtocolRequest{Name: p.GetName() + "-2"}); connect.CodeOf(err) != connect.CodeNotFound {
+		t.Fatalf("after the refusal, the draft: %v, want NOT_FOUND", err)
+	}
+
+	// The region leaves out the CPIA by id and the network by full name.
+	amended := &famiv1.Protocol{}
+	out := f.must(f.admin, "protocol", "amend", p.GetName(), "--id", "udp-cpia-2", "--remove-party", "cpia-bergamo", "--remove-additional-network", extra)
+	if err := protojson.Unmarshal([]byte(out), amended); err != nil {
+		t.Fatal(err)
+	}
+	if len(amended.GetParties()) != 1 || amended.GetParties()[0].GetPartner() != udpName || len(amended.GetAdditionalNetworks()) != 0 {
+		t.Fatalf("amended draft: parties %v, additional networks %v; want the UdP alone and none", amended.GetParties(), amended.GetAdditionalNetworks())
 	}
 }
 

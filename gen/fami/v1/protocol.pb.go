@@ -1228,13 +1228,20 @@ type AmendProtocolRequest struct {
 	// Partners whose parties the amendment leaves out, each a party of the
 	// version amended, at most once. An archived partner (a body that
 	// closed) must be left out here: an amendment takes no archived party,
-	// and is refused ARCHIVED for each one it would keep (ADR 36). Format:
+	// and is refused ARCHIVED for each one it would keep (ADR 36). Network
+	// staff cannot leave out their own partner (the draft would be one they
+	// may not edit, open or delete): PERMISSION_DENIED, NOT_A_PARTY, naming
+	// remove_parties[i]; the region may (ADR 40). Format:
 	// regions/{region}/partners/{partner}.
 	RemoveParties []string `protobuf:"bytes,5,rep,name=remove_parties,json=removeParties,proto3" json:"remove_parties,omitempty"`
 	// Additional networks the amendment leaves out, each one of the
 	// version amended, at most once; an archived one must be (ADR 36). The
-	// protocol's own network cannot be left out. Format:
-	// regions/{region}/networks/{network}.
+	// protocol's own network cannot be left out. A kept party that is a
+	// member of the protocol's networks only through a network left out
+	// must be left out too, or the request is refused FAILED_PRECONDITION,
+	// PARTY_NOT_A_MEMBER, naming remove_additional_networks[i] once for each
+	// such party: the draft could not be opened (ADR 40).
+	// Format: regions/{region}/networks/{network}.
 	RemoveAdditionalNetworks []string `protobuf:"bytes,6,rep,name=remove_additional_networks,json=removeAdditionalNetworks,proto3" json:"remove_additional_networks,omitempty"`
 	unknownFields            protoimpl.UnknownFields
 	sizeCache                protoimpl.SizeCache
