@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/raccordo/raccordo/internal/aip"
 	"github.com/raccordo/raccordo/internal/auth"
 	"github.com/raccordo/raccordo/internal/fakeclock"
 	"github.com/raccordo/raccordo/internal/server"
@@ -96,6 +97,9 @@ func Start(t testing.TB, cfg server.Config) *Server {
 	t.Helper()
 	if cfg.DataDir == "" {
 		cfg.DataDir = t.TempDir()
+		if cfg.Store == "" || cfg.Store == server.StoreBolt {
+			newDataDir(t, cfg.DataDir)
+		}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = Logger(t)
@@ -110,6 +114,59 @@ func Start(t testing.TB, cfg server.Config) *Server {
 		}
 	})
 	return s
+}
+
+// emptyFiles are the files of a data dir the store has just created, by
+// path under the dir: the system file and every region's, each with its
+// buckets and format marker. Creating them costs a commit and two fsyncs a
+// file, 22 files a server, and was the most of a test server's start;
+// servertest creates them once per process and gives each new data dir a
+// copy (newDataDir). The store's own tests, and server.Open called on an
+// empty dir, still create them.
+var emptyFiles = sync.OnceValues(func() (map[string][]byte, error) {
+	dir, err := os.MkdirTemp("", "servertest-empty-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := bolt.Open(dir, bolt.Options{Regions: aip.RegionIDs()})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err == nil {
+			files[rel], err = os.ReadFile(path)
+		}
+		return err
+	})
+	return files, err
+})
+
+// newDataDir writes into dir, an empty directory, the files of a data dir
+// the store has just created (emptyFiles), as the store would have.
+func newDataDir(t testing.TB, dir string) {
+	t.Helper()
+	files, err := emptyFiles()
+	if err != nil {
+		t.Fatalf("create the files of an empty data dir: %v", err)
+	}
+	for rel, data := range files {
+		path := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // Run opens a server with cfg and runs it until Stop, for a caller without

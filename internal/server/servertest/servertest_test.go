@@ -214,3 +214,27 @@ func keyID(t *testing.T, tok string) string {
 	}
 	return h.Kid
 }
+
+// BenchmarkStart compares a test server's start on a data dir whose files
+// Start copied from the ones it created once per process ("copied") with
+// a start on an empty dir, where server.Open creates them ("created").
+func BenchmarkStart(b *testing.B) {
+	b.Run("created", func(b *testing.B) {
+		for b.Loop() {
+			s, err := servertest.Run(b.Context(), server.Config{DataDir: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Stop(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("copied", func(b *testing.B) {
+		for b.Loop() {
+			if err := servertest.Start(b, server.Config{}).Stop(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
