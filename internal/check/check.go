@@ -6,6 +6,7 @@ package check
 import (
 	"math"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -311,6 +312,23 @@ func Enum(v *errs.Violations, field string, e protoreflect.Enum, required bool) 
 		return false
 	}
 	return true
+}
+
+// Enums checks a repeated enum field, such as a list's states filter: each
+// element as Enum checks a required one, naming field[i]. It returns the
+// elements that pass, each once, in the order first listed: the set a
+// filter keeps, empty when none is asked.
+func Enums[E interface {
+	comparable
+	protoreflect.Enum
+}](v *errs.Violations, field string, values []E) []E {
+	var set []E
+	for i, e := range values {
+		if Enum(v, errs.Indexed(field, i), e, true) && !slices.Contains(set, e) {
+			set = append(set, e)
+		}
+	}
+	return set
 }
 
 func allDigits(s string) bool {

@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -112,12 +113,14 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 	if err != nil {
 		return nil, err
 	}
-	inState, err := stateFilter(req.GetStates())
-	if err != nil {
+	var v errs.Violations
+	states := check.Enums(&v, "states", req.GetStates())
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	keep := func(r *famiv1.MonitoringReport) (bool, error) {
-		return (req.GetShowApprovedRevisions() || !strings.Contains(resource.ID(r.GetName()), "@")) && inState(r.GetState()), nil
+		return (req.GetShowApprovedRevisions() || !strings.Contains(resource.ID(r.GetName()), "@")) &&
+			(len(states) == 0 || slices.Contains(states, r.GetState())), nil
 	}
 	if resource.ID(project) == resource.AnyParent {
 		return resource.ListInEveryParent[*famiv1.ListMonitoringReportsResponse](ctx, s.store, region, req, resource.Projects, resource.MonitoringReports, keep)
@@ -128,23 +131,6 @@ func (s *Service) ListMonitoringReports(ctx context.Context, req *famiv1.ListMon
 		}
 		return strings.TrimPrefix(project, "regions/"+region+"/") + "/" + resource.MonitoringReports, keep, nil
 	})
-}
-
-// stateFilter checks a list's states filter (each a known state, not
-// UNSPECIFIED, naming states[i] otherwise) and answers whether a report
-// in a state is kept: every state when none is asked.
-func stateFilter(states []famiv1.MonitoringReportState) (func(famiv1.MonitoringReportState) bool, error) {
-	if len(states) == 0 {
-		return func(famiv1.MonitoringReportState) bool { return true }, nil
-	}
-	var v errs.Violations
-	set := make(map[famiv1.MonitoringReportState]bool, len(states))
-	for i, st := range states {
-		if check.Enum(&v, errs.Indexed("states", i), st, true) {
-			set[st] = true
-		}
-	}
-	return func(st famiv1.MonitoringReportState) bool { return set[st] }, v.Err()
 }
 
 // UpdateMonitoringReport implements fami.v1.MonitoringService.

@@ -50,12 +50,19 @@ func newEntryFilter(p principal.Principal, region, consultant, network string, a
 	if activity != 0 {
 		f.activity = strconv.Itoa(int(activity))
 	}
-	for i, st := range states {
-		check.Enum(&v, errs.Indexed("states", i), st, true)
-		f.states = append(f.states, strconv.Itoa(int(st)))
-	}
+	f.states = stateKeys(check.Enums(&v, "states", states))
 	dateRange(&v, start, end, false)
 	return f, v.Err()
+}
+
+// stateKeys writes states as the enum numbers that entries' index
+// attributes and aggregate cells hold (attrs, cellPrefix).
+func stateKeys(states []famiv1.SupportEntryState) []string {
+	keys := make([]string, len(states))
+	for i, st := range states {
+		keys[i] = strconv.Itoa(int(st))
+	}
+	return keys
 }
 
 // match applies the filter to an entry's index attributes (see attrs).

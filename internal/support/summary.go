@@ -73,12 +73,7 @@ func newSummaryQuery(p principal.Principal, region, start, end string, groupBy f
 	if len(states) == 0 {
 		states = countedStates
 	}
-	for i, st := range states {
-		check.Enum(&v, errs.Indexed("states", i), st, true)
-		if n := strconv.Itoa(int(st)); !slices.Contains(q.states, n) {
-			q.states = append(q.states, n)
-		}
-	}
+	q.states = stateKeys(check.Enums(&v, "states", states))
 	check.Text(&v, "consultant", consultant, false, 256, false)
 	if network != "" {
 		q.network, _ = ref(&v, "network", network, resource.Networks, region)
