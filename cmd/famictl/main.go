@@ -145,7 +145,7 @@ stays in the shell's history.`,
 		newTokenCmd(a), newKeyCmd(a),
 		newBackupCmd(a), newRestoreCmd(a), newMirrorCmd(a),
 		newProtocolCmd(a), newMeetingCmd(a), newCalendarCmd(a),
-		newHoursCmd(a), newPeriodCmd(a),
+		newHoursCmd(a), newPeriodCmd(a), newReportCmd(a),
 		newAccountCmd(a), newServiceTokenCmd(a), newLogoutCmd(a),
 		newChangesCmd(a), newWatchCmd(a),
 	)
