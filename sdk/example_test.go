@@ -100,6 +100,15 @@ func Example_verifyProtocol() {
 	// verified after editing the text: false
 }
 
+func ExampleReason() {
+	// A refusal's reason tells apart refusals of one code: a regional
+	// system reads, and may not sign for a partner.
+	c := sdk.NewClient(nil, serverURL, token)
+	_, err := c.Protocols.SignProtocol(context.Background(), &famiv1.SignProtocolRequest{Name: signedProtocol})
+	fmt.Println(connect.CodeOf(err), sdk.Reason(err))
+	// Output: permission_denied ROLE_NOT_ALLOWED
+}
+
 func ExampleThrottle() {
 	// One Throttle for all the clients of one server: an overloaded
 	// server's refusals make the clients keep most of their excess calls

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -488,16 +487,7 @@ func isCompacted(err error) bool {
 	return hasReason(err, connect.CodeFailedPrecondition, "REVISION_COMPACTED")
 }
 
-// hasReason reports whether err has code and carries reason in its
-// google.rpc.ErrorInfo.
+// hasReason reports whether err has code and reason (Reason).
 func hasReason(err error, code connect.Code, reason string) bool {
-	if connect.CodeOf(err) != code {
-		return false
-	}
-	for info := range details[*errdetails.ErrorInfo](err) {
-		if info.GetReason() == reason {
-			return true
-		}
-	}
-	return false
+	return connect.CodeOf(err) == code && Reason(err) == reason
 }

@@ -88,6 +88,19 @@ func retryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
+// Reason is the reason of the server's refusal err (its
+// google.rpc.ErrorInfo): the stable token a client switches on, such as
+// NOT_A_PARTY or ARCHIVED, listed with its code in the API's error
+// catalogue (docs/errors.md). A refusal with no kind of its own carries its
+// code's name (NOT_FOUND, INVALID_ARGUMENT). It is "" for an error the
+// server did not answer with (a broken connection, a proxy's refusal).
+func Reason(err error) string {
+	for info := range details[*errdetails.ErrorInfo](err) {
+		return info.GetReason()
+	}
+	return ""
+}
+
 // details yields the details of type D (google.rpc.RetryInfo, ErrorInfo)
 // that err, a call's error, carries, in order; none when err is not a
 // connect error. A detail that cannot be decoded is passed over.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -377,6 +378,24 @@ func TestProtocolSignFlagBeforeOrAfterName(t *testing.T) {
 	table := f.must(f.admin, "protocol", "list", "--region", "lombardia", "-o", "table")
 	if !strings.Contains(table, "NAME") || !regexpLine(table, name, "IN_FORCE", "Protocollo UdP-CPIA") {
 		t.Fatalf("protocol list -o table:\n%s", table)
+	}
+}
+
+// TestRefusalNamesItsReason: famictl's error names the refusal's reason
+// (its ErrorInfo) beside the code, the message and the field, so that a
+// script tells apart refusals of one code; a reason that only repeats the
+// code is not written twice. famictl used to leave every reason out.
+func TestRefusalNamesItsReason(t *testing.T) {
+	f := startFamid(t)
+	name := f.openProtocol()
+	_, _, err := f.run(f.udp, "", "protocol", "amend", name, "--id", "udp-cpia-2", "--remove-party", "udp-bergamo")
+	if connect.CodeOf(err) != connect.CodePermissionDenied || !strings.Contains(err.Error(), "remove_parties[0]") ||
+		!strings.HasSuffix(err.Error(), " (reason NOT_A_PARTY)") {
+		t.Errorf("network staff leaving out their own partner: got %v, want permission_denied naming remove_parties[0], ending with its reason NOT_A_PARTY", err)
+	}
+	_, _, err = f.run(f.admin, "", "protocol", "get", name+"-2")
+	if connect.CodeOf(err) != connect.CodeNotFound || strings.Contains(err.Error(), "reason") {
+		t.Errorf("a protocol that does not exist: got %v, want not_found without a reason repeating it", err)
 	}
 }
 

@@ -36,6 +36,7 @@ func TestListPaging(t *testing.T) {
 		{[]string{"calendar", "token", "list"}, &famiv1.ListCalendarTokensResponse{}},
 		{[]string{"period", "list"}, &famiv1.ListClosedPeriodsResponse{}},
 		{[]string{"changes", "list"}, &famiv1.ListChangesResponse{}},
+		{[]string{"report", "list"}, &famiv1.ListMonitoringReportsResponse{}},
 	} {
 		t.Run(strings.Join(tt.cmd, " "), func(t *testing.T) {
 			f := *f
@@ -143,8 +144,8 @@ func TestChangesListLimit(t *testing.T) {
 
 // seedListings gives lombardia three or more items of every listing of
 // TestListPaging: protocols, meetings and their action items, accounts,
-// service and calendar tokens, closed periods (and the changes of all
-// these).
+// service and calendar tokens, closed periods, a project's monitoring
+// reports (and the changes of all these).
 func seedListings(t *testing.T, f *famidForTest) {
 	t.Helper()
 	ctx := context.Background()
@@ -169,6 +170,10 @@ func seedListings(t *testing.T, f *famidForTest) {
 		check(t, "calendar token "+id)(c.Meetings.CreateCalendarToken(ctx, &famiv1.CreateCalendarTokenRequest{Parent: parent, DisplayName: "calendario " + id}))
 		check(t, "closed period "+id)(c.Support.ClosePeriod(ctx, &famiv1.ClosePeriodRequest{Parent: parent, ClosedPeriodId: fmt.Sprint("q", i+1, "-2025"),
 			ClosedPeriod: &famiv1.ClosedPeriod{StartDate: fmt.Sprintf("2025-%02d-01", 3*i+1), EndDate: fmt.Sprintf("2025-%02d-28", 3*i+3), Reason: "rendicontato"}}))
+	}
+	report := monitoredProject(t, c)
+	for i := range 3 {
+		report(fmt.Sprint("2025-q", i+1))
 	}
 	meeting := parent + "/meetings/m0"
 	check(t, "attendance")(c.Meetings.RecordAttendance(ctx, &famiv1.RecordAttendanceRequest{Name: meeting,

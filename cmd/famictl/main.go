@@ -21,7 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
+
+	"github.com/raccordo/raccordo/sdk"
 )
 
 func main() {
@@ -59,12 +62,27 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 }
 
 // execute builds the command tree over a and runs args through it, with a
-// context, which every command that talks to the server stops at.
+// context, which every command that talks to the server stops at. Its
+// error is what main prints (see withReason).
 func (a *app) execute(ctx context.Context, args []string) error {
 	root := newRoot(a)
 	root.SetArgs(args)
 	defer func() { a.stop() }()
-	return root.ExecuteContext(ctx)
+	return withReason(root.ExecuteContext(ctx))
+}
+
+// withReason adds to a refusal of the server its reason (sdk.Reason), the
+// stable token a script matches and docs/errors.md explains, such as
+// NOT_A_PARTY or ARCHIVED: the code, the message and the field it names
+// do not tell apart the refusals that share a code. A reason that only
+// repeats the code (NOT_FOUND for not_found) is left out. The error is
+// wrapped, so its code is still the call's (connect.CodeOf).
+func withReason(err error) error {
+	reason := sdk.Reason(err)
+	if reason == "" || reason == strings.ToUpper(connect.CodeOf(err).String()) {
+		return err
+	}
+	return fmt.Errorf("%w (reason %s)", err, reason)
 }
 
 func (a *app) client() clientFlags { return clientFlags{server: &a.server, token: &a.token} }
@@ -127,7 +145,7 @@ stays in the shell's history.`,
 		newTokenCmd(a), newKeyCmd(a),
 		newBackupCmd(a), newRestoreCmd(a), newMirrorCmd(a),
 		newProtocolCmd(a), newMeetingCmd(a), newCalendarCmd(a),
-		newHoursCmd(a), newPeriodCmd(a),
+		newHoursCmd(a), newPeriodCmd(a), newReportCmd(a),
 		newAccountCmd(a), newServiceTokenCmd(a), newLogoutCmd(a),
 		newChangesCmd(a), newWatchCmd(a),
 	)

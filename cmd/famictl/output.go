@@ -83,6 +83,7 @@ var columns = map[protoreflect.FullName][]string{
 	"fami.v1.CalendarToken":       {"name", "display_name", "owner", "state", "expire_time", "revoke_time"},
 	"fami.v1.ClosedPeriod":        {"name", "start_date", "end_date", "state", "reason"},
 	"fami.v1.SupportEntry":        {"name", "date", "consultant", "network", "activity", "duration_minutes", "state"},
+	"fami.v1.MonitoringReport":    {"name", "state", "revision", "submitted_by_display_name", "submit_time", "reviewed_by_display_name", "review_time"},
 }
 
 // writeTable writes a list response as one row per item (plus the rows of
