@@ -184,7 +184,7 @@ var catalogue = []Entry{
 	{ProtocolNotOpen, FailedPrecondition, 409, "sign, terminate or amend a protocol in the wrong state"},
 	{ProtocolEnded, FailedPrecondition, 409, "terminate or amend a TERMINATED, EXPIRED or SUPERSEDED protocol"},
 	{ProtocolIncomplete, FailedPrecondition, 409, "open for signature a protocol that lacks parties, a body or `validFrom` (the violations name the fields)"},
-	{PartyNotAMember, FailedPrecondition, 400, "a protocol party (or signer) that is not a member of the protocol's networks, or that an amendment would keep while leaving out the only one it is a member of (remove_additional_networks)"},
+	{PartyNotAMember, FailedPrecondition, 409, "a protocol party (or signer) that is not a member of the protocol's networks, or that an amendment would keep while leaving out the only one it is a member of (remove_additional_networks)"},
 	{AlreadySigned, FailedPrecondition, 409, "a party's second signature"},
 	{AmendmentPending, FailedPrecondition, 409, "amend a protocol that already has an amendment under way"},
 

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -60,6 +61,10 @@ func TestAmendmentKeepsAnOpenableDraft(t *testing.T) {
 		checkErr(t, "an amendment leaving ets alone", err, wantErr{codes.FailedPrecondition, "PARTY_NOT_A_MEMBER", []string{"remove_additional_networks[0]"}})
 		if e, ok := asCallError(err); ok && !strings.Contains(e.Message, ets.GetName()) {
 			t.Errorf("an amendment leaving ets alone: %q does not name %s", e.Message, ets.GetName())
+		}
+		// A state conflict, as ARCHIVED is for a network closed (docs/errors.md).
+		if e, ok := asCallError(err); ok && e.HTTPStatus != 0 && e.HTTPStatus != http.StatusConflict {
+			t.Errorf("an amendment leaving ets alone: HTTP %d, want 409", e.HTTPStatus)
 		}
 		_, err = cpiaStaff.AmendProtocol(ctx, &famiv1.AmendProtocolRequest{Name: patto.GetName(), ProtocolId: "patto-v2",
 			RemoveParties: []string{cpia}})

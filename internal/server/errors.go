@@ -79,8 +79,8 @@ func statusFor(ctx context.Context, log *slog.Logger, procedure string, c *call,
 	}
 	e := errs.As(err)
 	if ce := (*connect.Error)(nil); e == nil && errors.As(err, &ce) {
-		if st, ok := messageRefused(ce); ok {
-			return st
+		if refusal, ok := messageRefused(ce); ok {
+			return statusFor(ctx, log, procedure, c, refusal)
 		}
 	}
 	if e == nil || e.Code == errs.Internal {
@@ -182,40 +182,39 @@ func regionOfName(name string) string {
 	return errs.Clip(region, errs.MaxEcho)
 }
 
-// messageRefused is the status of connect-go's own refusal of a stream's
-// message, which reaches the pipeline's stream interceptor from Receive:
-// one it cannot decode (INVALID_ARGUMENT, named as REST names the
-// gateway's decoding errors, decodeErrorField) or one over the size limit
-// (RESOURCE_EXHAUSTED). A unary call's is answered by connect-go itself
-// (docs/errors.md). ok is false for any other error, which stays internal.
-func messageRefused(ce *connect.Error) (*status.Status, bool) {
+// messageRefused is the error that answers connect-go's own refusal of a
+// stream's message, which reaches the pipeline's stream interceptor from
+// Receive. One it cannot decode is INVALID_ARGUMENT, named as REST names
+// the gateway's decoding errors (decodeErrorField): a domain error, whose
+// details statusFor builds as every other's, and logs if it cannot. One
+// over the size limit is the bare RESOURCE_EXHAUSTED status it was. A
+// unary call's is answered by connect-go itself (docs/errors.md). ok is
+// false for any other error, which stays internal.
+func messageRefused(ce *connect.Error) (refusal error, ok bool) {
 	switch ce.Code() {
 	case connect.CodeResourceExhausted:
-		return status.New(codes.ResourceExhausted, ce.Message()), true
+		return status.Error(codes.ResourceExhausted, ce.Message()), true
 	case connect.CodeInvalidArgument:
-		msg := validUTF8(ce.Message())
-		st := status.New(codes.InvalidArgument, msg)
-		field := decodeErrorField(msg)
-		withDetails, err := st.WithDetails(&errdetails.ErrorInfo{Reason: string(errs.Invalid.Reason()), Domain: errorDomain},
-			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: msg}}})
-		if err != nil {
-			return st, true
-		}
-		return withDetails, true
+		msg := ce.Message()
+		return errs.Invalid.With(errs.Error{Message: msg,
+			Violations: []errs.Violation{{Field: decodeErrorField(msg), Description: msg}}}), true
 	}
 	return nil, false
 }
 
 // toConnect turns a status into a Connect error with the same code, message
 // and details (those detailsOf could read), and its RetryInfo as a
-// Retry-After header.
+// Retry-After header. Each detail goes as the Any the status holds, which
+// connect-go takes as it is: re-marshalling the message read from it
+// could only fail where reading it did, and a failure dropped the detail
+// without a word.
 func toConnect(st *status.Status) *connect.Error {
 	ce := connect.NewError(connect.Code(st.Code()), errors.New(st.Message()))
 	d := detailsOf(st)
-	for _, m := range d.read {
-		if detail, err := connect.NewErrorDetail(m); err == nil {
-			ce.AddDetail(detail)
-		}
+	held := st.Proto().GetDetails()
+	for _, i := range d.read {
+		detail, _ := connect.NewErrorDetail(held[i]) // an Any is never refused
+		ce.AddDetail(detail)
 	}
 	if d.retryAfter > 0 {
 		ce.Meta().Set("Retry-After", strconv.Itoa(d.retryAfter))
@@ -241,21 +240,20 @@ type statusDetails struct {
 	retryAfter int
 	// violations are the field violations of every BadRequest, in order.
 	violations []*errdetails.BadRequest_FieldViolation
-	// read are the details that could be read (their message type is
-	// known), every one, in order.
-	read []proto.Message
+	// read are the indexes, in the status's details, of those that could
+	// be read (their message type is known), every one, in order.
+	read []int
 }
 
 // detailsOf reads st's details (statusDetails).
 func detailsOf(st *status.Status) statusDetails {
 	var d statusDetails
 	retry := false
-	for _, detail := range st.Details() {
-		m, ok := detail.(protoadapt.MessageV1) // else an error: a type not known
-		if !ok {
+	for i, detail := range st.Details() {
+		if _, unread := detail.(error); unread { // in place of a detail of a type not known
 			continue
 		}
-		d.read = append(d.read, protoadapt.MessageV2Of(m))
+		d.read = append(d.read, i)
 		switch detail := detail.(type) {
 		case *errdetails.ErrorInfo:
 			if d.info == nil {

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -162,17 +163,22 @@ func (m restMarshaler) Marshal(v any) ([]byte, error) {
 
 // NewDecoder decodes a request body as the gateway's JSONPb does, but with
 // check.UnmarshalJSON: an array over its field's limit is counted, not
-// decoded, and refused by the pipeline naming the field.
+// decoded, and refused by the pipeline naming the field. A body that is
+// not UTF-8 is refused naming the field whose text is not
+// (errBodyNotUTF8), and no refusal repeats its bytes (bodySyntaxError).
 func (m restMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 	d := json.NewDecoder(r)
 	return runtime.DecoderFunc(func(v any) error {
 		msg := bodyMessage(v)
 		if msg == nil {
-			return runtime.DecoderWrapper{Decoder: d, UnmarshalOptions: m.UnmarshalOptions}.Decode(v)
+			return bodySyntaxError(runtime.DecoderWrapper{Decoder: d, UnmarshalOptions: m.UnmarshalOptions}.Decode(v))
 		}
 		var raw json.RawMessage
 		if err := d.Decode(&raw); err != nil {
-			return err
+			return bodySyntaxError(err)
+		}
+		if !utf8.Valid(raw) {
+			return errBodyNotUTF8(raw)
 		}
 		return check.UnmarshalJSON(raw, msg, m.UnmarshalOptions)
 	})
@@ -290,10 +296,11 @@ func upperSnake(c codes.Code) string {
 
 // decodeErrorField finds the field a gateway decoding error is about:
 // protojson says `unknown field "x"` or `enum field x:`, the query parser
-// `parsing field "x"` (`parsing list "x"` for a repeated field). It falls
-// back to "body".
+// `parsing field "x"` (`parsing list "x"` for a repeated field), a body
+// that is not UTF-8 `in field "x"` (errBodyNotUTF8). It falls back to
+// "body".
 func decodeErrorField(msg string) string {
-	for _, marker := range []string{`unknown field "`, `parsing field "`, `parsing list "`, `enum field `, `for field `, ` field `} {
+	for _, marker := range []string{`in field "`, `unknown field "`, `parsing field "`, `parsing list "`, `enum field `, `for field `, ` field `} {
 		if _, rest, ok := strings.Cut(msg, marker); ok {
 			end := strings.IndexAny(rest, `": `)
 			if end > 0 {

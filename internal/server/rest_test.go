@@ -9,10 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	famiv1 "github.com/raccordo/raccordo/gen/fami/v1"
+	"github.com/raccordo/raccordo/gen/fami/v1/famiv1connect"
 	"github.com/raccordo/raccordo/internal/server"
 )
 
@@ -283,6 +289,69 @@ func TestRESTInvalidUTF8(t *testing.T) {
 				t.Errorf("got HTTP %d %s, want 400 naming %s", hr.StatusCode, body, tt.field)
 			}
 		})
+	}
+}
+
+// TestRESTBodyNotUTF8 sends bodies that are not UTF-8. REST refuses each
+// with a 400 naming the field whose text is not (it named "body"), and the
+// problem repeats none of the bytes: encoding/json's syntax error quoted
+// 0xff as 'ÿ'. Nothing is written. Connect, whose JSON codec is not the
+// gateway's, refuses the same body as before: INVALID_ARGUMENT.
+func TestRESTBodyNotUTF8(t *testing.T) {
+	ts := startServer(t, server.Config{})
+	ctx := t.Context()
+	rs := newRESTSurface(t, ts, ts.token)
+	path := "/v1/" + lombardia + "/partners"
+	for _, tt := range []struct {
+		name, body, field, detail string
+	}{
+		{"a field", "{\"displayName\":\"Caff\xe8\",\"kind\":\"PARTNER_KIND_OTHER\"}", "displayName", ""},
+		{"a list's element", "{\"displayName\":\"Caffè\",\"municipalities\":[\"015146\",\"01\xff\"]}", "municipalities[1]", ""},
+		{"outside a string", "\xff\xfe{}", "body", `invalid character '\xff'`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := rs.send(ctx, http.MethodPost, path, url.Values{"partnerId": {"caffe"}}, []byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, ok := asCallError(problemError(http.MethodPost, path, res))
+			if !ok || e.HTTPStatus != http.StatusBadRequest || e.Code != codes.InvalidArgument || !slices.Equal(e.Fields, []string{tt.field}) {
+				t.Errorf("got HTTP %d %s, want 400 INVALID_ARGUMENT naming %s", res.Status, res.Body, tt.field)
+			}
+			if strings.ContainsAny(string(res.Body), "\u00ff\u00e8\ufffd") || !strings.Contains(e.Message, tt.detail) {
+				t.Errorf("the problem %s repeats the body's bytes, or lacks %q", res.Body, tt.detail)
+			}
+		})
+	}
+	if _, err := newSurface(t, ts, "grpc").GetPartner(ctx, &famiv1.GetPartnerRequest{Name: partnerName("caffe")}); err == nil {
+		t.Error("a refused body made the partner")
+	}
+
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.httpURL()+famiv1connect.PartnerServiceCreatePartnerProcedure,
+		strings.NewReader("{\"parent\":\""+lombardia+"\",\"partnerId\":\"caffe\",\"partner\":{\"displayName\":\"Caff\xe8\"}}"))
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	req.Header.Set("Content-Type", "application/json")
+	hr, body := fetch(t, rs.hc, req)
+	if hr.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"code":"invalid_argument"`) {
+		t.Errorf("Connect: HTTP %d %s, want 400 invalid_argument", hr.StatusCode, body)
+	}
+
+	conn, err := grpc.NewClient(ts.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	partner := protowire.AppendTag(nil, 2, protowire.BytesType) // display_name
+	partner = protowire.AppendString(partner, "Caff\xe8")
+	in := protowire.AppendTag(nil, 1, protowire.BytesType) // parent
+	in = protowire.AppendString(in, lombardia)
+	in = protowire.AppendTag(in, 2, protowire.BytesType) // partner
+	in = protowire.AppendBytes(in, partner)
+	var out []byte
+	grpcCtx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+ts.token)
+	err = conn.Invoke(grpcCtx, famiv1.PartnerService_CreatePartner_FullMethodName, &in, &out, grpc.ForceCodecV2(rawCodec{}))
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("gRPC: %v, want INVALID_ARGUMENT", err)
 	}
 }
 
