@@ -96,7 +96,7 @@ func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *proto
 	var err error
 	l.myNetworks, err = a.searchNetworks(r, s, &page.NetworkSearch, s.who.Partner, networks)
 	if err == nil {
-		l.networks, err = a.findNetworks(r, s, &page.OtherSearch, "protocols.other_search_refused", "", others)
+		l.networks, err = a.otherNetworks(r, s, page, l.myNetworks, others)
 	}
 	if err == nil {
 		l.partners, err = searchChoices(&page.PartnerSearch, r.FormValue(partyQuery), "protocols.party_search_refused", func(q string) (map[string]string, bool, error) {
@@ -109,6 +109,21 @@ func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *proto
 	named, err := a.partnerLabels(s, parties)
 	maps.Copy(l.partners, named)
 	return l, err
+}
+
+// otherNetworks are the choices of the protocol form's other networks: a
+// page of the region's networks matching page's OtherSearch
+// (findNetworks), and those the form names (named). For a user with no
+// partner, whose network choices (mine) are the region's too
+// (myNetworks' rule), searched alike, it is the same page, not read
+// twice.
+func (a *App) otherNetworks(r *http.Request, s *session, page *protocolEditPage, mine map[string]string, named []string) (map[string]string, error) {
+	search, same := &page.OtherSearch, page.NetworkSearch
+	if s.who.Partner == "" && same.Error == "" && cutQuery(r.FormValue(search.Param)) == same.Query {
+		search.Query, search.More = same.Query, same.More
+		return a.networkLabels(s, maps.Clone(mine), named)
+	}
+	return a.findNetworks(r, s, search, "protocols.other_search_refused", "", named)
 }
 
 // protocolFromForm reads the draft form; party rows left empty are left
