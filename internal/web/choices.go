@@ -202,7 +202,15 @@ func (a *App) networkChoices(s *session, partner, query string) (map[string]stri
 func (a *App) searchNetworks(r *http.Request, s *session, search *choiceSearch, partner string, named []string) (map[string]string, error) {
 	*search = choiceSearch{Param: networkQuery, Label: msg("hours.network_search"), MoreHint: msg("hours.networks_more"),
 		SearchedHint: "hours.networks_searched"}
-	page, err := searchChoices(search, r.FormValue(networkQuery), "hours.network_search_refused", func(q string) (map[string]string, bool, error) {
+	return a.findNetworks(r, s, search, "hours.network_search_refused", partner, named)
+}
+
+// findNetworks is searchNetworks for a search in any field of the form
+// (search's Param, its texts set), refused with refusedKey's text: a
+// form with two choices of networks (a protocol's network and its other
+// networks) searches each on its own.
+func (a *App) findNetworks(r *http.Request, s *session, search *choiceSearch, refusedKey, partner string, named []string) (map[string]string, error) {
+	page, err := searchChoices(search, r.FormValue(search.Param), refusedKey, func(q string) (map[string]string, bool, error) {
 		return a.networkChoices(s, partner, q)
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package web
 import (
 	"html"
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -17,6 +18,9 @@ type field struct {
 	List     string
 	Required bool
 	Options  []option
+	// Chosen are the values of a group of checkboxes (checks) that the
+	// form holds, any number of them, where Value holds a select's one.
+	Chosen []string
 }
 
 type option struct{ Value, Label string }
@@ -99,6 +103,23 @@ func searched(f field, list string) field {
 
 // optional marks a field as not required.
 func optional(f field) field { f.Required = false; return f }
+
+// checks builds a group of checkboxes of form fm, one for each of opts,
+// those whose values fm holds checked: a choice of any number of items
+// (a network's projects, a protocol's other networks), which works
+// without JavaScript as a multiple select does not for most users.
+// hint is the catalogue key of its hint, optional.
+func checks(fm *form, name, labelKey string, opts []option, hint ...string) field {
+	f := sel(fm, name, labelKey, opts)
+	f.Chosen = fm.Values[name]
+	if len(hint) > 0 {
+		f.Hint = msg(hint[0])
+	}
+	return f
+}
+
+// Checked reports whether a group of checkboxes (checks) holds v.
+func (f field) Checked(v string) bool { return slices.Contains(f.Chosen, v) }
 
 // sel builds a select of form fm with options.
 func sel(fm *form, name, labelKey string, opts []option) field {

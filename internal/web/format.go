@@ -30,6 +30,7 @@ var funcs = template.FuncMap{
 	"fld":      fld,
 	"rowfld":   rowFld,
 	"sel":      sel,
+	"checks":   checks,
 	"optional": optional,
 	"list":     func(v ...any) []any { return v },
 	"inc":      func(i int) int { return i + 1 },

@@ -90,23 +90,29 @@ func TestPartyRowWithOnlyItsRoleChosen(t *testing.T) {
 }
 
 // TestBrowserHalfFilledPartyRow: the refused draft form, in Chromium, says
-// at the row what to do, and is axe clean.
+// at the row what to do, keeps the other network checked, and is axe
+// clean, its group of other networks included.
 func TestBrowserHalfFilledPartyRow(t *testing.T) {
 	t.Parallel()
 	f := startFamid(t)
 	udp, cpia := f.bergamoPartners()
 	f.network("lombardia", "rete-bergamo", "Rete Bergamo", udp, cpia)
+	dalmine := f.network("lombardia", "rete-dalmine", "Rete di Dalmine", f.partner("lombardia", "cpia-dalmine", "CPIA Dalmine"))
 	f.account("lombardia", "anna", "Anna Bianchi", famiv1.Role_ROLE_NETWORK_MEMBER, udp)
 	b := newBrowser(t, f)
 	b.signIn("anna@lombardia")
 	b.open("/protocolli/nuovo", "protocollo-nuovo")
+	other := `input[name="additional_networks"][value="` + dalmine + `"]`
 	b.run("type", chromedp.SendKeys(chromedp.CSS("#f-title"), "Protocollo UdP-CPIA"),
 		chromedp.SendKeys(chromedp.CSS("#f-body"), "Art. 1"), chromedp.SendKeys(chromedp.CSS("#f-valid_from"), "01/01/2025"),
-		chromedp.SendKeys(chromedp.CSS("#p1-commit"), "Corsi serali di italiano"))
+		chromedp.SendKeys(chromedp.CSS("#p1-commit"), "Corsi serali di italiano"), chromedp.Click(chromedp.CSS(other)))
 	b.submit("save", chromedp.Click(chromedp.CSS(`main form button[name="salva"]`)))
 	b.wantText("#p1-partner-err", "Scegli l'ente di questa parte, o svuota la riga per toglierla.")
 	if got := b.value("#p1-commit"); got != "Corsi serali di italiano" {
 		t.Errorf("the commitments typed came back as %q", got)
+	}
+	if b.count(other+":checked") != 1 || b.count(`input[name="additional_networks"]:checked`) != 1 {
+		t.Errorf("the other network checked did not come back checked, alone")
 	}
 	b.check("protocollo-parte-senza-ente")
 }

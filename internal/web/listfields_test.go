@@ -17,7 +17,8 @@ import (
 // ticked.
 func TestRepeatedFieldsAreListed(t *testing.T) {
 	t.Parallel()
-	checkbox := regexp.MustCompile(`<input type="checkbox" name="([^"]+)"|\{\{range [^}]*\}\}<input type="hidden" name="([^"]+)"`)
+	// A group of checkboxes is the checks partial's, named in its call.
+	checkbox := regexp.MustCompile(`<input type="checkbox" name="([^"]+)"|\{\{range [^}]*\}\}<input type="hidden" name="([^"]+)"|\(checks \S+ "([^"]+)"`)
 	multiple := regexp.MustCompile(`<select[^>]* multiple`)
 	found := map[string]bool{}
 	files, err := fs.Glob(templateFS, "templates/*.html")
@@ -31,7 +32,7 @@ func TestRepeatedFieldsAreListed(t *testing.T) {
 		}
 		for _, m := range checkbox.FindAllSubmatch(b, -1) {
 			// A name made in the range (a row's) is another field each time.
-			if name := string(m[1]) + string(m[2]); !strings.Contains(name, "{{") {
+			if name := string(m[1]) + string(m[2]) + string(m[3]); !strings.Contains(name, "{{") {
 				found[name] = true
 			}
 		}

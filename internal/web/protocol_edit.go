@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,9 +15,9 @@ import (
 )
 
 // protocolEditPage drafts a protocol or edits a draft: the parties are
-// rows of the form (the recorded ones and two empty ones). Its network and
-// party choices are a page each (protocolChoices), narrowed by their
-// searches.
+// rows of the form (the recorded ones and two empty ones). Its network,
+// other network and party choices are a page each (protocolChoices),
+// narrowed by their searches.
 type protocolEditPage struct {
 	frame
 	Form                         *form
@@ -24,17 +25,29 @@ type protocolEditPage struct {
 	Networks                     []option
 	Partners                     []option
 	NetworkSearch, PartnerSearch choiceSearch
-	Roles                        []option
-	Rows                         []int
-	RequestID                    string
+	// OtherNetworks are the choices of the protocol's other networks
+	// (additional_networks, a protocol across networks), checkboxes:
+	// a page of the region's networks, not only the user's (a network
+	// member's partner need be a member of one of the protocol's
+	// networks, not of each), matching OtherSearch, and those the form
+	// names.
+	OtherNetworks []option
+	OtherSearch   choiceSearch
+	Roles         []option
+	Rows          []int
+	RequestID     string
 }
 
 // partyQuery is the protocol form's query parameter of the party search
 // (its network search's is networkQuery).
 const partyQuery = "parte"
 
+// otherQuery is the protocol form's query parameter of the search of its
+// other networks.
+const otherQuery = "altre_reti"
+
 // protocolFields are the fields the draft form edits, by proto name.
-var protocolFields = []string{"network", "title", "parties", "objectives", "body", "themes", "valid_from", "valid_until"}
+var protocolFields = []string{"network", "additional_networks", "title", "parties", "objectives", "body", "themes", "valid_from", "valid_until"}
 
 func (a *App) protocolNew(w http.ResponseWriter, r *http.Request, s *session) {
 	v := url.Values{}
@@ -56,28 +69,35 @@ func (a *App) renderProtocolEdit(w http.ResponseWriter, r *http.Request, s *sess
 		return
 	}
 	fm.linked = l
-	page.Networks, page.Partners = sortedOptions(l.myNetworks), sortedOptions(l.partners)
+	page.Networks, page.Partners, page.OtherNetworks = sortedOptions(l.myNetworks), sortedOptions(l.partners), sortedOptions(l.networks)
 	a.render(w, code, "protocol_edit", page)
 }
 
 // protocolChoices loads the protocol form's choices as choices.go bounds
 // a select, never the region's networks or partners whole: a page of the
-// user's networks (myNetworks' rule) and one of the region's partners,
-// each matching its search (page's NetworkSearch, PartnerSearch), with
-// the network and the parties the form names, as typed and as stored.
+// user's networks (myNetworks' rule), one of the region's networks for
+// the other networks, and one of the region's partners, each matching
+// its search (page's NetworkSearch, OtherSearch, PartnerSearch), with the
+// networks and the parties the form names, as typed and as stored.
 func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *protocolEditPage) (*lookups, error) {
 	l := &lookups{}
 	page.PartnerSearch = choiceSearch{Param: partyQuery, Label: msg("protocols.party_search"), MoreHint: msg("protocols.parties_more"),
 		SearchedHint: "protocols.parties_searched"}
-	var networks, parties []string
+	page.OtherSearch = choiceSearch{Param: otherQuery, Label: msg("protocols.other_search"), MoreHint: msg("protocols.others_more"),
+		SearchedHint: "protocols.others_searched"}
+	var networks, others, parties []string
 	for _, v := range []url.Values{fm.Values, fm.seen} {
 		networks = append(networks, v.Get("network"))
+		others = append(others, v["additional_networks"]...)
 		for i := range rowCount(v, "party") {
 			parties = append(parties, v.Get("party."+strconv.Itoa(i)+".partner"))
 		}
 	}
 	var err error
 	l.myNetworks, err = a.searchNetworks(r, s, &page.NetworkSearch, s.who.Partner, networks)
+	if err == nil {
+		l.networks, err = a.otherNetworks(r, s, page, l.myNetworks, others)
+	}
 	if err == nil {
 		l.partners, err = searchChoices(&page.PartnerSearch, r.FormValue(partyQuery), "protocols.party_search_refused", func(q string) (map[string]string, bool, error) {
 			return a.partnerChoicesPage(s, q)
@@ -91,12 +111,29 @@ func (a *App) protocolChoices(r *http.Request, s *session, fm *form, page *proto
 	return l, err
 }
 
+// otherNetworks are the choices of the protocol form's other networks: a
+// page of the region's networks matching page's OtherSearch
+// (findNetworks), and those the form names (named). For a user with no
+// partner, whose network choices (mine) are the region's too
+// (myNetworks' rule), searched alike, it is the same page, not read
+// twice.
+func (a *App) otherNetworks(r *http.Request, s *session, page *protocolEditPage, mine map[string]string, named []string) (map[string]string, error) {
+	search, same := &page.OtherSearch, page.NetworkSearch
+	if s.who.Partner == "" && same.Error == "" && cutQuery(r.FormValue(search.Param)) == same.Query {
+		search.Query, search.More = same.Query, same.More
+		return a.networkLabels(s, maps.Clone(mine), named)
+	}
+	return a.findNetworks(r, s, search, "protocols.other_search_refused", "", named)
+}
+
 // protocolFromForm reads the draft form; party rows left empty are left
 // out (that is how the form removes a party); one typed into without a
-// partner is sent, for the service to refuse (partyRows).
+// partner is sent, for the service to refuse (partyRows). The other
+// networks are the boxes checked, sent as they came, for the service to
+// check.
 func protocolFromForm(v url.Values) *famiv1.Protocol {
 	p := &famiv1.Protocol{
-		Network: v.Get("network"), Title: v.Get("title"), Objectives: v.Get("objectives"), Body: v.Get("body"),
+		Network: v.Get("network"), AdditionalNetworks: slices.Clone(v["additional_networks"]), Title: v.Get("title"), Objectives: v.Get("objectives"), Body: v.Get("body"),
 		ValidFrom: parseDate(v.Get("valid_from")), ValidUntil: parseDate(v.Get("valid_until")), Etag: v.Get("etag"),
 	}
 	for _, t := range strings.Split(v.Get("themes"), ",") {
@@ -114,7 +151,7 @@ func protocolFromForm(v url.Values) *famiv1.Protocol {
 
 // protocolForm shows a protocol in the draft form's fields.
 func protocolForm(p *famiv1.Protocol) url.Values {
-	v := url.Values{"network": {p.GetNetwork()}, "title": {p.GetTitle()}, "objectives": {p.GetObjectives()}, "body": {p.GetBody()},
+	v := url.Values{"network": {p.GetNetwork()}, "additional_networks": p.GetAdditionalNetworks(), "title": {p.GetTitle()}, "objectives": {p.GetObjectives()}, "body": {p.GetBody()},
 		"themes": {strings.Join(p.GetThemes(), ", ")}, "valid_from": {formatDate(p.GetValidFrom())}, "valid_until": {formatDate(p.GetValidUntil())},
 		"etag": {p.GetEtag()}}
 	for i, pt := range p.GetParties() {
@@ -131,7 +168,7 @@ func protocolForm(p *famiv1.Protocol) url.Values {
 // protocolPages are the protocol draft's create and edit pages.
 func (a *App) protocolPages() resourceForm[*famiv1.Protocol] {
 	return resourceForm[*famiv1.Protocol]{app: a, get: a.getProtocol, fields: protocolForm, read: readForm(protocolFromForm), rows: partyFault, prefix: "protocol.", render: a.renderProtocolEdit,
-		compared: map[string]string{"network": "field.network", "title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
+		compared: map[string]string{"network": "field.network", "additional_networks": "protocols.other_networks", "title": "meetings.what", "objectives": "protocols.objectives", "body": "protocols.body",
 			"themes": "protocols.themes", "valid_from": "protocols.valid_from", "valid_until": "protocols.valid_until",
 			"party.%d.partner": "protocols.parties", "party.%d.role": "protocols.party_roles", "party.%d.role_label": "protocols.role_labels",
 			"party.%d.commitments": "protocols.commitments"}}

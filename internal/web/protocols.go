@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -67,6 +68,12 @@ type protocolPage struct {
 	RemoveParties  []string
 	RemoveNetworks []string
 	LeftOutLabels  string
+	// KeptNetworks are the other networks, active, that the amendment
+	// copies unless the user leaves them out (remove_additional_networks,
+	// the amendment form's checkboxes). Networks are added in the draft
+	// it makes, whose form the amendment leads to: AmendProtocol has no
+	// field that adds one.
+	KeptNetworks []option
 }
 
 func (a *App) protocolView(w http.ResponseWriter, r *http.Request, s *session) {
@@ -141,18 +148,32 @@ func (p *protocolPage) offer(a *App, s *session, party bool, networks []*famiv1.
 	p.CanAmend = inForce && mine && pr.GetSupersededBy() == "" && takes(protocols.Amend) &&
 		s.can(a, famiv1.ProtocolService_AmendProtocol_FullMethodName, &famiv1.AmendProtocolRequest{Name: pr.GetName()})
 	if p.CanAmend {
-		p.RemoveParties, p.RemoveNetworks = protocols.LeftOut(pr, networks, parties)
-		var labels []string
-		for _, n := range p.RemoveParties {
-			labels = append(labels, p.Partners[n])
-		}
-		for _, n := range p.RemoveNetworks {
-			labels = append(labels, displayNameIn(networks, n))
-		}
-		p.LeftOutLabels = strings.Join(labels, ", ")
+		p.amendment(networks, parties)
 	}
 	p.CanTerminate = (inForce || state == famiv1.ProtocolState_PROTOCOL_STATE_OPEN_FOR_SIGNATURE) && mine &&
 		s.can(a, famiv1.ProtocolService_TerminateProtocol_FullMethodName, &famiv1.TerminateProtocolRequest{Name: pr.GetName()})
+}
+
+// amendment sets what p's amendment form leaves out, given p.Protocol's
+// networks and the partners of its parties as they are now: the archived
+// ones, which it must (protocols.LeftOut), named for the user, and the
+// other networks, active, that the user may leave out (KeptNetworks).
+func (p *protocolPage) amendment(networks []*famiv1.Network, parties []*famiv1.Partner) {
+	pr := p.Protocol
+	p.RemoveParties, p.RemoveNetworks = protocols.LeftOut(pr, networks, parties)
+	var labels []string
+	for _, n := range p.RemoveParties {
+		labels = append(labels, p.Partners[n])
+	}
+	for _, n := range p.RemoveNetworks {
+		labels = append(labels, displayNameIn(networks, n))
+	}
+	p.LeftOutLabels = strings.Join(labels, ", ")
+	for _, n := range pr.GetAdditionalNetworks() {
+		if !slices.Contains(p.RemoveNetworks, n) {
+			p.KeptNetworks = append(p.KeptNetworks, option{n, displayNameIn(networks, n)})
+		}
+	}
 }
 
 // protocolPartners names the partners a protocol's page shows: its

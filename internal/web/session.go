@@ -257,9 +257,10 @@ func (a *App) wellFormed(w http.ResponseWriter, r *http.Request, s *session) boo
 
 // listFields are the fields a form may send more than once: its groups of
 // checkboxes (a network's projects, an entry's topics, the approvals'
-// entries) and the archived records an amendment leaves out.
-// TestRepeatedFieldsAreListed reads them off the templates.
-var listFields = map[string]bool{"projects": true, "topics": true, "voce": true, "remove_parties": true, "remove_additional_networks": true}
+// entries, a protocol's other networks) and the records an amendment
+// leaves out. TestRepeatedFieldsAreListed reads them off the templates.
+var listFields = map[string]bool{"projects": true, "topics": true, "voce": true, "additional_networks": true, "remove_parties": true,
+	"remove_additional_networks": true}
 
 // repeatedField is the first field, by name, that v holds more than once
 // and is not one of listFields. A page's form sends each other field once;
