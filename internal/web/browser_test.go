@@ -30,7 +30,7 @@ type browser struct {
 	t   *testing.T
 	ctx context.Context
 	f   *famid
-	axe string
+	axe []byte
 	// shots is the screenshot folder, "" for none.
 	shots string
 	// listening counts the dialog listeners still on the browser.
@@ -64,7 +64,7 @@ func newBrowserOf(t *testing.T, f *famid, in *sharedBrowser) *browser {
 	if axePath == "" {
 		needed(t, "axe-core (set RACCORDO_AXE_JS to axe.min.js)")
 	}
-	axe, err := os.ReadFile(axePath)
+	axe, err := axeSource()
 	if err != nil {
 		needed(t, "axe-core at "+axePath)
 	}
@@ -81,8 +81,12 @@ func newBrowserOf(t *testing.T, f *famid, in *sharedBrowser) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open a browser context: %v", err)
 	}
-	return &browser{t: t, ctx: ctx, f: f, axe: string(axe), shots: os.Getenv("RACCORDO_SCREENSHOTS")}
+	return &browser{t: t, ctx: ctx, f: f, axe: axe, shots: os.Getenv("RACCORDO_SCREENSHOTS")}
 }
+
+// axeSource is axe-core's 640 KB source, read once per process rather
+// than once per browser test.
+var axeSource = sync.OnceValues(func() ([]byte, error) { return os.ReadFile(os.Getenv("RACCORDO_AXE_JS")) })
 
 // chromium is the one Chromium process of the test binary: started by the
 // first browser test, not by TestMain, so that the tests without a browser
@@ -177,10 +181,8 @@ func (b *browser) open(path, shot string) {
 // check runs axe on the page shown and saves its screenshots.
 func (b *browser) check(shot string) {
 	b.t.Helper()
-	script := b.axe + `;axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
-		.filter(v => v.impact === "serious" || v.impact === "critical")
-		.map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", ")))`
-	found, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](script, chromedp.EvalAwaitPromise))
+	b.injectAxe(shot)
+	found, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](severeViolations, chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.t.Fatalf("axe on %s: %v", shot, err)
 	}
@@ -208,7 +210,7 @@ func (b *browser) check(shot string) {
 		w, h int64
 	}{{"desktop", 1280, 800}, {"mobile", 390, 844}} {
 		b.run("viewport", chromedp.EmulateViewport(size.w, size.h))
-		png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+		png, err := chromedp.Run(b.ctx, fullPagePNG)
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", shot, err)
 		}
@@ -218,6 +220,73 @@ func (b *browser) check(shot string) {
 		}
 	}
 }
+
+// fullPagePNG is chromedp.FullScreenshot(100), the whole page beyond the
+// viewport as a PNG, encoded for speed rather than size: the same picture
+// in a larger file, for less of Chromium's time on every check.
+func fullPagePNG(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+	beyond, fromSurface, fast := true, true, true
+	r, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
+		Format:                page.CaptureScreenshotFormatPng,
+		CaptureBeyondViewport: &beyond,
+		FromSurface:           &fromSurface,
+		OptimizeForSpeed:      &fast,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.Data, nil
+}
+
+// injectAxe loads axe-core into the page shown unless this document has it
+// already: a check after an action that did not navigate (a refused form
+// shown again by script, a dialog answered) does not compile it again.
+func (b *browser) injectAxe(shot string) {
+	b.t.Helper()
+	has, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`typeof window.axe?.run === "function"`))
+	if err != nil {
+		b.t.Fatalf("axe on %s: %v", shot, err)
+	}
+	if has {
+		return
+	}
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](string(b.axe)+";true")); err != nil {
+		b.t.Fatalf("load axe on %s: %v", shot, err)
+	}
+}
+
+// severeViolations runs axe on the page and lists its serious and critical
+// violations, the ones a check fails on.
+//
+// It runs only the rules that can report one. A violation's impact is the
+// highest impact among the failed checks of its rule's nodes, each check's
+// impact being its own metadata (axe._audit.data.checks) unless the rule
+// sets an impact for all of them (aggregateChecks, finalizeRuleResult in
+// axe-core). So a rule whose impact is set to minor or moderate, or whose
+// checks all have a minor or moderate impact, never reports a serious or
+// critical violation, and each rule's result depends on no other rule's.
+// Leaving those rules out therefore changes no violation this filter keeps:
+// the check fails on exactly the same pages. The rules are read from the
+// axe-core loaded, never listed here, so a new version's rules count too; a
+// rule or check whose impact is unknown is kept. A rule left out is only
+// disabled ({enabled: false}): every other rule is chosen as axe's default
+// run chooses it.
+const severeViolations = `(() => {
+	const severe = ["serious", "critical"];
+	const checks = axe._audit.data.checks;
+	const canBeSevere = rule => {
+		if (rule.impact) return severe.includes(rule.impact);
+		const ids = [...rule.any, ...rule.all, ...rule.none].map(c => typeof c === "string" ? c : c.id);
+		return ids.length === 0 || ids.some(id => { const impact = checks[id] && checks[id].impact; return !impact || severe.includes(impact); });
+	};
+	const rules = {};
+	for (const rule of axe._audit.rules) {
+		if (!canBeSevere(rule)) rules[rule.id] = {enabled: false};
+	}
+	return axe.run(document, {resultTypes: ["violations"], rules}).then(r => r.violations
+		.filter(v => v.impact === "serious" || v.impact === "critical")
+		.map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", ")));
+})()`
 
 // otherSiteName is a name the shared browser resolves to 127.0.0.1: a
 // page served under it is of another site than famid's 127.0.0.1.
