@@ -17,6 +17,7 @@ import (
 // Every call gets one access line at AccessLogLevel; a level below the
 // logger's turns the lines off.
 func TestAccessLogLevel(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		level slog.Level
 		want  int
@@ -47,6 +48,7 @@ func TestAccessLogLevel(t *testing.T) {
 // The web application's calls are logged as the web surface's, not as
 // REST's (they were protocol=rest).
 func TestAccessLineOfTheWebApplication(t *testing.T) {
+	t.Parallel()
 	var buf syncbuf.Buffer
 	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo)})
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.httpURL()+"/partner", nil)
@@ -77,6 +79,7 @@ func TestAccessLineOfTheWebApplication(t *testing.T) {
 // count calls no HTTP client made. A REST call on the same server is
 // still REST's.
 func TestInProcessCallsHaveTheirOwnSurface(t *testing.T) {
+	t.Parallel()
 	var buf syncbuf.Buffer
 	ts := startServer(t, server.Config{MetricsAddr: "127.0.0.1:0", Logger: textLog(&buf, slog.LevelInfo)})
 	ctx := withBearer(t.Context(), ts.token)
@@ -112,6 +115,7 @@ func TestInProcessCallsHaveTheirOwnSurface(t *testing.T) {
 // Every call on every surface gets one complete access line, with its
 // fields in the order slog's text handler writes them.
 func TestAccessLineEverySurface(t *testing.T) {
+	t.Parallel()
 	var buf syncbuf.Buffer
 	ts := startServer(t, server.Config{Logger: textLog(&buf, slog.LevelInfo)})
 	for _, kind := range surfaceKinds {

@@ -37,6 +37,7 @@ func wantCode(t *testing.T, step string, err error, code codes.Code) {
 // owners log in, failures are answered alike and rate-limited, and
 // deleting an account or replacing its password voids its tokens at once.
 func TestAccountsAndLogin(t *testing.T) {
+	t.Parallel()
 	const (
 		password    = "correct horse battery staple"
 		newPassword = "tr0ub4dor&3 is not a passphrase"
@@ -281,6 +282,7 @@ func errorOf(err error) any {
 // year (ttl_seconds, 0 for the 90-day default); anything else is refused
 // naming ttl_seconds, including values whose nanoseconds overflow int64.
 func TestServiceTokenTTL(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	const maxTTL = 366 * 24 * 60 * 60
 	for _, kind := range surfaceKinds {
@@ -319,6 +321,7 @@ func TestServiceTokenTTL(t *testing.T) {
 // TestLoginLimitUnderConcurrency: the five failures a username is allowed
 // are five whether the guesses come one after the other or all at once.
 func TestLoginLimitUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	const guesses = 12
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
@@ -363,6 +366,7 @@ func TestLoginLimitUnderConcurrency(t *testing.T) {
 // too, the right password included. A character that only lowercases to
 // a letter of the username (the Kelvin sign) names no account.
 func TestLoginNameInAnyCase(t *testing.T) {
+	t.Parallel()
 	const password = "correct horse battery staple"
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
@@ -406,6 +410,7 @@ func TestLoginNameInAnyCase(t *testing.T) {
 // has (the username aside), and an mrossi of each region logs in as
 // mrossi@{region} into their own account only.
 func TestUsernamesScopedToTheirRegion(t *testing.T) {
+	t.Parallel()
 	const (
 		veneto          = "regions/veneto"
 		lombardiaSecret = "correct horse battery staple"
@@ -497,6 +502,7 @@ func TestUsernamesScopedToTheirRegion(t *testing.T) {
 // partner created under that id. The new partner used to inherit them: the
 // old staff's tokens named it, and read and signed as its staff.
 func TestDeletedPartnerIDIsRetired(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)
@@ -533,6 +539,7 @@ func TestDeletedPartnerIDIsRetired(t *testing.T) {
 // take, as by every List of a region; an empty list would say the region
 // exists and has no accounts.
 func TestMinistryListsAccountsOfRegionsOnly(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
 		for _, parent := range []string{"regions/atlantide", "regions/-", "regions/LOMBARDIA"} {

@@ -28,6 +28,7 @@ import (
 // Leaving out the network and that party, the amendment is made. Before,
 // both refused amendments made a draft.
 func TestAmendmentKeepsAnOpenableDraft(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)

@@ -26,6 +26,7 @@ import (
 // listeners: the gRPC port (grpc-go's reflection) and the HTTP port
 // (connect-go's grpcreflect, Connect protocol over h2c).
 func TestBufCurlReflect(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs buf")
 	}
@@ -98,6 +99,7 @@ func grpcWebFrames(t *testing.T, body []byte) (msgs [][]byte, trailers http.Head
 // TestGRPCWebText calls the server as Google's grpc-web client does in its
 // default text mode: base64 bodies, application/grpc-web-text.
 func TestGRPCWebText(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	call := func(procedure string, req proto.Message, token string) (*http.Response, []byte) {
 		t.Helper()
@@ -166,6 +168,7 @@ func TestGRPCWebText(t *testing.T) {
 // documents keep their own caching rules. None of these handlers sets the
 // two headers itself: the listener does, once, before its routes.
 func TestHTTPAnswersAreNotStored(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	grpcWebFrame := func(m proto.Message) *bytes.Reader {
 		b, err := proto.Marshal(m)
@@ -224,6 +227,7 @@ func TestHTTPAnswersAreNotStored(t *testing.T) {
 // every message must arrive as soon as it is sent (the base64 is padded at
 // each flush), decodable 4 characters at a time as browsers decode it.
 func TestGRPCWebTextStream(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{BookmarkInterval: time.Hour})
 	// A message held back would never come: the deadline ends the read,
 	// at the bound of every wait for an event (waittest).
@@ -271,6 +275,7 @@ func TestGRPCWebTextStream(t *testing.T) {
 // Connect and gRPC-Web, and nothing for another origin or a server
 // without --cors-origin.
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	const allowed, other = "https://portale.regione.lombardia.it", "https://evil.example"
 	ts := startServer(t, server.Config{CORSOrigins: []string{allowed}})
 	plain := startServer(t, server.Config{})
@@ -336,6 +341,7 @@ func TestCORS(t *testing.T) {
 // compacted revision), and that a watch cut short by the shutdown ends
 // with a problem document as its last line.
 func TestRESTWatchErrors(t *testing.T) {
+	t.Parallel()
 	ts, rs, api := restWithPartner(t, server.Config{BookmarkInterval: 50 * time.Millisecond})
 	ctx := t.Context()
 	if _, err := api.CreatePartner(ctx, &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "cpia-5", Partner: &famiv1.Partner{
@@ -382,6 +388,7 @@ func TestRESTWatchErrors(t *testing.T) {
 // through to "no such route". A path the document invents, or one whose
 // HTTP method is wrong, would.
 func TestOpenAPIPathsAreServed(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	rs := newRESTSurface(t, ts, "")
 	res, err := rs.send(t.Context(), http.MethodGet, "/openapi.json", nil, nil)

@@ -25,6 +25,7 @@ import (
 // already name it stay readable and editable, and once it is active again
 // it takes new ones. Before, every one of these writes passed.
 func TestArchivedTakesNothingNew(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)
@@ -169,6 +170,7 @@ func TestArchivedTakesNothingNew(t *testing.T) {
 // evaluations passed. The assessments already recorded stay editable, and
 // once active again each write passes.
 func TestArchivedTakesNoAmendmentOrEvaluation(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)
@@ -279,6 +281,7 @@ func TestArchivedTakesNoAmendmentOrEvaluation(t *testing.T) {
 // party back. Before, the only way was to make the record active again,
 // amend, and archive it again.
 func TestAmendmentLeavesOutWhatClosed(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)

@@ -243,6 +243,7 @@ func b64JSON(t *testing.T, v any) string {
 // credentials on a protected call over every surface: each is refused as
 // unauthenticated, never downgraded to anonymous and never given data.
 func TestTokenAttacks(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "grpc")
@@ -376,6 +377,7 @@ func TestTokenAttacks(t *testing.T) {
 // TestJWKS: the published key set has the one Ed25519 key the server signs
 // with, under the key id tokens carry, and tokens verify with it.
 func TestJWKS(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	contentType, keys := fetchJWKS(t, ts)
 	if mt, _, _ := mime.ParseMediaType(contentType); mt != "application/jwk-set+json" {

@@ -122,6 +122,7 @@ func codeOfHTTP(status int) codes.Code {
 // anonymous caller of a public RPC (Login), whose body must be read to
 // know.
 func TestUnauthenticatedRefusedBeforeTheBody(t *testing.T) {
+	t.Parallel()
 	var buf syncbuf.Buffer
 	ts := startServer(t, server.Config{MetricsAddr: "127.0.0.1:0", Logger: textLog(&buf, slog.LevelInfo)})
 	calls := rawCalls(ts, famiv1.PartnerService_CreatePartner_FullMethodName, "/v1/regions/lombardia/partners")
@@ -163,6 +164,7 @@ func TestUnauthenticatedRefusedBeforeTheBody(t *testing.T) {
 // once, under its caller's surface, as every call is. It was logged
 // but not counted.
 func TestInprocRefusalIsCounted(t *testing.T) {
+	t.Parallel()
 	var buf syncbuf.Buffer
 	ts := startServer(t, server.Config{MetricsAddr: "127.0.0.1:0", Logger: textLog(&buf, slog.LevelInfo)})
 	ctx := withBearer(t.Context(), ts.token)

@@ -105,6 +105,7 @@ func asBatched[T batched](items []T) []batched {
 // name, a name of another region or of another collection are refused,
 // each naming its field.
 func TestBatchGet(t *testing.T) {
+	t.Parallel()
 	for method, b := range batchGetters() {
 		t.Run(method, func(t *testing.T) {
 			onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
@@ -173,6 +174,7 @@ func testBatchGet(t *testing.T, s surface, b batchGetter) {
 // FAILED_PRECONDITION, the code of a state the caller cannot change by
 // asking otherwise (AIP-193).
 func TestBatchGetPastTheAnswerBytes(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()

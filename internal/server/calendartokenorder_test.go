@@ -23,6 +23,7 @@ import (
 // Another order is refused naming order_by, an unknown state naming state,
 // and a page token of one order is refused in the other.
 func TestListCalendarTokensByCreation(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)
@@ -86,6 +87,7 @@ func TestListCalendarTokensByCreation(t *testing.T) {
 // once the server's clock passes its expiry, with no write: in both
 // orders of ListCalendarTokens and under its state filter.
 func TestCalendarTokenState(t *testing.T) {
+	t.Parallel()
 	live, ended := famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE, famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()

@@ -14,6 +14,7 @@ import (
 // expiry by that clock, then refused. The test moves the clock instead of
 // waiting an hour.
 func TestTokensExpireOnTheServersClock(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	// The probe lists lombardia's partners and wants this one.
 	if _, err := newSurface(t, ts, "grpc").CreatePartner(t.Context(), &famiv1.CreatePartnerRequest{Parent: lombardia, PartnerId: "udp-milano",

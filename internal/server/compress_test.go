@@ -16,6 +16,7 @@ import (
 // is large enough to gain from it: one partner is sent as is, a list of
 // twenty is compressed, and both decode to what was asked.
 func TestConnectCompressesOnlyLargeResponses(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	client := famiv1connect.NewPartnerServiceClient(http.DefaultClient, ts.httpURL(), bearer(ts.token))
 	for i := range 20 {

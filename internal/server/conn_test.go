@@ -40,6 +40,7 @@ func served(c net.Conn, d time.Duration) bool {
 // handshake and makes no call is closed after the idle timeout (they used
 // to stay open for ever: 919 of 1,000 after two minutes).
 func TestGRPCIdleConnectionsAreReaped(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{GRPCIdleTimeout: 300 * time.Millisecond})
 	c := h2Conn(t, ts.grpcAddr())
 	c.SetReadDeadline(time.Now().Add(waittest.Bound))
@@ -72,6 +73,7 @@ func TestGRPCIdleConnectionsAreReaped(t *testing.T) {
 // TestGRPCConnectionCap: beyond the cap, a connection is not served until
 // another closes.
 func TestGRPCConnectionCap(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{GRPCMaxConnections: 2})
 	first, second := h2Conn(t, ts.grpcAddr()), h2Conn(t, ts.grpcAddr())
 	for _, c := range []net.Conn{first, second} {

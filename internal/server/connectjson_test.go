@@ -30,6 +30,7 @@ import (
 // was read as unset, so "archive this network" with a wrong name answered
 // OK and left it active.
 func TestConnectJSONRefusesUnknownNames(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	s := newSurface(t, ts, "grpc")
 	seedPartners(t, t.Context(), s, famiv1.PartnerKind_PARTNER_KIND_PLAN_OFFICE, "udp")
@@ -74,6 +75,7 @@ func TestConnectJSONRefusesUnknownNames(t *testing.T) {
 // connect-go's own refusal of the message. (A unary call's decode error
 // never reaches the pipeline: docs/errors.md.)
 func TestStreamDecodeErrorsNameTheField(t *testing.T) {
+	t.Parallel()
 	const maxBytes = 4 << 10
 	ts := startServer(t, server.Config{MaxMessageBytes: maxBytes})
 	misspelt := []byte(`{"parent":"` + lombardia + `","sinceRevison":"0"}`)

@@ -19,6 +19,7 @@ import (
 // and makes the figure no longer exact; deleting a contact on request keeps
 // the counts.
 func TestOperatorsCountedOnceEverySurface(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

@@ -18,6 +18,7 @@ import (
 // do with included. A contact they may not read is answered as a missing
 // one.
 func TestNetworkStaffReadTheirNetworksContactsOnly(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

@@ -18,6 +18,7 @@ import (
 // login gets exactly what an unknown username gets (it used to get
 // DATA_LOSS, which told it the username exists).
 func TestDamagedAccountRecord(t *testing.T) {
+	t.Parallel()
 	onEachSurfaceLogged(t, func(t *testing.T, ts *testServer, kind string, log *syncbuf.Buffer) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)

@@ -72,6 +72,7 @@ func (c timeoutCase) call(t *testing.T, ts *testServer) string {
 // (connect-go), and REST, where grpc-gateway alone would read a
 // Grpc-Timeout of 0 as none asked.
 func TestNoSurfaceOutlastsTheServerDeadline(t *testing.T) {
+	t.Parallel()
 	deadlineExceeded := connect.CodeDeadlineExceeded.String()
 	short := startServer(t, server.Config{RequestTimeout: time.Nanosecond})
 	for _, c := range []timeoutCase{

@@ -20,6 +20,7 @@ import (
 // methods: the OpenAPI document, /healthz, the gRPC health service and
 // server reflection, and the public reference data on every surface.
 func TestServiceEndpoints(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 

@@ -18,6 +18,7 @@ import (
 // client's, wrapped by the store) is logged once, as every other internal
 // error, and the caller gets no text written for the operator.
 func TestInternalStatusLoggedOnceAndHidden(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		code     codes.Code
 		wantCode codes.Code
@@ -57,6 +58,7 @@ func TestInternalStatusLoggedOnceAndHidden(t *testing.T) {
 // code and message, and the operator reads one line naming the method and
 // the reason answered: the caller lost what it would act on.
 func TestDroppedDetailsLoggedOnce(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	err := errs.Invalid.With(errs.Error{Message: "bad field", Violations: []errs.Violation{

@@ -23,6 +23,7 @@ import (
 // problem document, that the other statuses keep grpc-gateway's mapping,
 // and that gRPC callers still see the code unchanged.
 func TestConflictStatusOverREST(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	rs := newSurface(t, ts, "rest")
@@ -71,6 +72,7 @@ func TestConflictStatusOverREST(t *testing.T) {
 // TestErrorsDocMatchesTable checks that the table of reasons in
 // docs/errors.md is the server's, row for row.
 func TestErrorsDocMatchesTable(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open("../../docs/errors.md")
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +114,7 @@ func TestErrorsDocMatchesTable(t *testing.T) {
 // revision) and a body too large (413). A row with another status is a
 // mistake in the table, not a decision.
 func TestReasonStatusesKeepTheGatewayMapping(t *testing.T) {
+	t.Parallel()
 	for _, row := range errs.Catalogue() {
 		code := server.GRPCCode(row.Code)
 		if got := server.HTTPStatus(code, string(row.Reason)); got != row.HTTPStatus {
@@ -134,6 +137,7 @@ func TestReasonStatusesKeepTheGatewayMapping(t *testing.T) {
 // too, so that the caller fixes both at once. It named nothing, and the
 // bad field came out only on the next try.
 func TestStaleChangeNamesInvalidFields(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)

@@ -22,6 +22,7 @@ import (
 // Veneto is served. The old famid served the half-imported region as
 // revision 0.
 func TestEtcdHalfImportedRegion(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	servertest.CutImport(t, c.Client(t), "/half/", "lombardia")
 	var log syncbuf.Buffer
@@ -64,6 +65,7 @@ func TestEtcdHalfImportedRegion(t *testing.T) {
 // names Lombardia unreachable; and a famid started then logs it as not
 // served.
 func TestEtcdEmptiedRegion(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	ts := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/emptied/"))
 	ctx := t.Context()

@@ -34,6 +34,7 @@ import (
 // the acceptance bound is one second): a one-second bound failed
 // on a loaded CI machine, so the test waits up to waittest's bound.
 func TestEtcdTwoServers(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	a := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/two/"))
 	b := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/two/"))
@@ -95,6 +96,7 @@ func TestEtcdTwoServers(t *testing.T) {
 // every five seconds, and refused A's tokens meanwhile. B's JWKS lists the
 // key once its key set holds it.
 func TestEtcdRotatedKeyVerifiedOnceShared(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	a := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/rotate/"))
 	b := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/rotate/"))
@@ -162,6 +164,7 @@ func TestEtcdReadiness(t *testing.T) {
 // TestScenarioEtcd runs the end-to-end scenario on gRPC once with the etcd
 // store and once with bbolt: the transcripts must be identical.
 func TestScenarioEtcd(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	transcripts := map[string][]string{}
 	for name, cfg := range map[string]server.Config{"bbolt": {}, "etcd": servertest.EtcdConfig(c.Endpoints(), "/scenario/")} {
@@ -189,6 +192,7 @@ func TestScenarioEtcd(t *testing.T) {
 // national list answers the other regions and names the region in
 // unreachable; the log names the record.
 func TestEtcdDamagedRecord(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	for _, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
@@ -241,6 +245,7 @@ func TestEtcdDamagedRecord(t *testing.T) {
 // follows the change, without a restart, and takes one of its system's
 // places.
 func TestEtcdTokenOfAnEarlierVersion(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	ts := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/earlier/"))
 	earlier, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/earlier/", Regions: []string{"lombardia"}})

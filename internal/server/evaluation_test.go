@@ -19,6 +19,7 @@ import (
 // three networks, as their consultant, at T0 and (for two) at T1: the
 // deltas per network and the region's averages.
 func TestCapacityEverySurface(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
@@ -85,6 +86,7 @@ func TestCapacityEverySurface(t *testing.T) {
 // is refused with a message that writes it as the integer it is, not as
 // 2.147483647e+09.
 func TestScoreOffTheScaleNamedAsSent(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
@@ -106,6 +108,7 @@ func TestScoreOffTheScaleNamedAsSent(t *testing.T) {
 // The mixed mean, 4.67 (14/3) and a delta of 1 over the one remeasured
 // network, was a score on neither scale.
 func TestCapacityMeansKeepTheirScale(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

@@ -23,6 +23,7 @@ import (
 // another's PERMISSION_DENIED, which told a consultant which ids other
 // consultants' entries have.
 func TestUnreachableAnswersAsMissing(t *testing.T) {
+	t.Parallel()
 	for _, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()

@@ -25,6 +25,7 @@ import (
 // contact out, asking for contacts is refused, and the region's admin
 // still reads both.
 func TestFeedOpensNoDeniedRight(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "grpc")
@@ -95,6 +96,7 @@ func TestFeedOpensNoDeniedRight(t *testing.T) {
 // a Get and no List (the region's monitoring settings) is one a region's
 // log holds, and is read.
 func TestFeedRefusesUnknownTypes(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "grpc")
@@ -168,6 +170,7 @@ var feedRoles = []string{roleMinistry, roleRegionAdmin, roleRegionalSystem}
 // region (their List gives them their own), and the ministry lost the
 // monitoring settings, which have a Get and no List.
 func TestFeedFollowsTheReads(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	seeded := seedEveryType(t, ts)

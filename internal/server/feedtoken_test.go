@@ -12,6 +12,7 @@ import (
 // owner's account until the account is deleted (or its password replaced),
 // then is refused at once, like the account's bearer tokens.
 func TestFeedTokenDiesWithItsAccount(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "grpc")
@@ -63,6 +64,7 @@ func TestFeedTokenDiesWithItsAccount(t *testing.T) {
 // a service token is refused once that service token is revoked, and never
 // outlives its expiry. It used to live on for its own year.
 func TestFeedTokenDiesWithItsServiceToken(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "grpc")

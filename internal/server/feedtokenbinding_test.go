@@ -25,6 +25,7 @@ import (
 // The feed token was bound to the session when the list in memory did
 // not know the account (boundTo asked it, not the store).
 func TestSessionsFeedTokenLastsItsYearAcrossFamids(t *testing.T) {
+	t.Parallel()
 	const password = "correct horse battery staple"
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	a := startServer(t, servertest.EtcdConfig(c.Endpoints(), "/binding/"))

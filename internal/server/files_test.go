@@ -22,6 +22,7 @@ import (
 // before any service reads the store, so every unary call fails with
 // DEADLINE_EXCEEDED whatever its surface.
 func TestDownloadsAreAdmittedAsTheirRPC(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{RequestTimeout: time.Nanosecond})
 	ctx := t.Context()
 

@@ -27,6 +27,7 @@ import (
 // unreachable, the start logs it, and the file is left byte for byte as
 // the newer famid wrote it.
 func TestRegionOfNewerFormat(t *testing.T) {
+	t.Parallel()
 	onEachSurfaceLogged(t, func(t *testing.T, ts *testServer, kind string, log *syncbuf.Buffer) {
 		ctx := t.Context()
 		fillRegions(t, ts, kind)
@@ -73,6 +74,7 @@ func TestRegionOfNewerFormat(t *testing.T) {
 // other regions are served, and neither the region's keys nor its marker
 // are touched.
 func TestEtcdRegionOfNewerFormat(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	cli := c.Client(t)
 	const marker = "/newer/formats/regions/lombardia"

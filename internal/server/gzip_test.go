@@ -20,6 +20,7 @@ import (
 // the Connect and gRPC-Web protocols; with a token, compressed calls work.
 // Anonymous gzip bodies used to be inflated in full first.
 func TestCompressedRequestsAuthenticateFirst(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	url := ts.httpURL() + famiv1connect.PartnerServiceListPartnersProcedure
 	for _, tc := range []struct {

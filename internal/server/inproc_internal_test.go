@@ -219,6 +219,7 @@ func (noAnswer) GetPartner(context.Context, *famiv1.GetPartnerRequest) (*famiv1.
 // is logged by the gateway's error handler (refuseREST, whose translation
 // is toStatus's, done here), not by the connection too.
 func TestInprocFailuresLoggedOnce(t *testing.T) {
+	t.Parallel()
 	const method = famiv1.PartnerService_GetPartner_FullMethodName
 	web := context.WithValue(context.Background(), inprocCallerKey{}, webCaller)
 	cases := []struct {

@@ -61,6 +61,7 @@ type change struct {
 // log from the bbolt file: one entry per committed mutation, revisions
 // 1..N without gaps, in order, none for refused or replayed requests.
 func TestRestartKeepsEverything(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	s := newSurface(t, ts, "grpc")
@@ -200,6 +201,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 // TestSecondServerFailsFast: a second server on a data dir in use fails
 // once its lock timeout is over, saying why, and the first keeps serving.
 func TestSecondServerFailsFast(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	errc := make(chan error, 1)
 	go func() {

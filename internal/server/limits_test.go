@@ -137,6 +137,7 @@ func mallocsOf(f func()) uint64 {
 // are numbers where names are strings, so a decoder that reads them fails
 // on the first one, with no field named.
 func TestConnectJSONCountsOversizedFields(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	body := []byte(`{"parent":"` + lombardia + `","names":[0` + strings.Repeat(",0", 1500) + `]}`)
 	for _, contentType := range []string{"application/json", "application/json; charset=utf-8"} {
@@ -186,6 +187,7 @@ func TestConnectJSONCountsOversizedFields(t *testing.T) {
 // TestViolationsReportedAreBounded checks that a request with a thousand
 // invalid members lists the first errs.MaxViolations and counts the rest.
 func TestViolationsReportedAreBounded(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{MunicipalitiesFile: municipalitiesFile})
 	for _, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
@@ -290,6 +292,7 @@ func BenchmarkHostileRequest(b *testing.B) {
 // bidirectional override and a date in year 0000 are refused naming the
 // field (both used to be stored).
 func TestHostileTextAndDates(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	for _, kind := range surfaceKinds {
 		t.Run(kind, func(t *testing.T) {
@@ -318,6 +321,7 @@ func TestHostileTextAndDates(t *testing.T) {
 // verifier (TestTokenAttacks). The gRPC port took 16 MiB of headers, grpc-go's
 // bound, decoded for every call and checked by the verifier.
 func TestGRPCHeadersBounded(t *testing.T) {
+	t.Parallel()
 	ts := startRecording(t, server.Config{})
 	conn := dialGRPC(t, ts.testServer, strings.Repeat("a", 3<<20))
 	since := ts.mark()
@@ -336,6 +340,7 @@ func TestGRPCHeadersBounded(t *testing.T) {
 // shared one check: a batch read's and a batch review's names, a survey's
 // questions, a network's members and a meeting's attendance.
 func TestEmptyListsAreRequired(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)

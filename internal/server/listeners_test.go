@@ -22,6 +22,7 @@ import (
 // The admin and metrics listeners refused 1.5 MiB (net/http's 1 MB bound)
 // and waited 10 s for headers whatever the server's timeout.
 func TestEveryHTTPListenerBounded(t *testing.T) {
+	t.Parallel()
 	// The sizes are checked on a server with the default read-header
 	// timeout and the timeout on one with a short one: under a heavy load
 	// writing 1.5 MiB of headers outlasted 200 ms, and the listener rightly

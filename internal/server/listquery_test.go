@@ -24,6 +24,7 @@ import (
 // hostile query or display name is refused naming its field, and a page
 // token of one query is refused on another.
 func TestListQueryFilters(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -125,6 +126,7 @@ func TestListQueryFilters(t *testing.T) {
 // naming "partner", and the filter with regions/- lists the partner's
 // region.
 func TestListMeetingsOfAPartner(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -185,6 +187,7 @@ func TestListMeetingsOfAPartner(t *testing.T) {
 // query, an exact name or a new name of accents alone, which no name
 // contains, is refused.
 func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -274,6 +277,7 @@ func TestListFiltersCompareNamesAsTheyRead(t *testing.T) {
 // it reads, while the same characters typed in a filter are still refused
 // naming the field, as in a new name.
 func TestNamesStoredBeforeTheRulesAreFound(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	const stored = "CPIA\u200B  2 Città"
 	ts := startServer(t, server.Config{}).storedDirectly(func(tx store.WriteTx) error {

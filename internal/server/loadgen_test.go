@@ -15,6 +15,7 @@ import (
 // refused, and it counts each as a refusal with a Retry-After. Once the
 // slot is free, its creates are served and the partners are there.
 func TestLoadGeneratorCounts(t *testing.T) {
+	t.Parallel()
 	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, time.Hour)
 	ts := startServer(t, cfg)

@@ -16,6 +16,7 @@ import (
 // of the same account still works, and a service token's Logout revokes
 // that token alone and shows it revoked in the region's list.
 func TestLogoutRevokesTheCallersToken(t *testing.T) {
+	t.Parallel()
 	const password = "correct horse battery staple"
 	ts := startServer(t, server.Config{BookmarkInterval: 100 * time.Millisecond})
 	admin := newSurface(t, ts, "grpc")

@@ -125,6 +125,7 @@ func meetingName(id string) string { return lombardia + "/meetings/" + id }
 // another region's meetings and feeds out of reach; a revoked feed token
 // refused.
 func TestMeetingsEverySurface(t *testing.T) {
+	t.Parallel()
 	onEverySurface(t, server.Config{}, rendered(meetingSummary), false, func(on *onSurface) {
 		(&meetingScenario{on}).run()
 	})
@@ -582,6 +583,7 @@ func (c *matrixCall) newMeeting(minutes bool) {
 // (23:00 UTC on 31 December 2100) is refused naming meeting.end_time.
 // Both were judged by their UTC day, the other way round.
 func TestMeetingDaysAreItalys(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		network := seedEveryType(t, ts)["fami.v1.Network"]

@@ -21,6 +21,7 @@ import (
 // stays oldest first; another order is refused naming order_by, and a
 // page token of one order is refused in the other.
 func TestListMeetingsNewestFirst(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -98,6 +99,7 @@ func seedTables(t *testing.T, s surface, est string, now time.Time, days ...int)
 // page size; a national page
 // token of one order is refused in the other.
 func TestListMeetingsNationallyByTime(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		now := ts.Clock.Now().Truncate(time.Hour)

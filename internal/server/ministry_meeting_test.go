@@ -17,6 +17,7 @@ import (
 // network's meeting; that only focus groups and bilateral meetings may
 // have no network; and that network members cannot schedule one.
 func TestMinistryConvenesMeetings(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		const parent = "regions/veneto"

@@ -99,6 +99,7 @@ func kinds(flags []*famiv1.MonitoringFlag) []string {
 // approval and a correction, the flags found in them, the summaries per
 // project, network and region, an overdue quarter, and the rights.
 func TestMonitoringScenarioEverySurface(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
@@ -378,6 +379,7 @@ func TestMonitoringScenarioEverySurface(t *testing.T) {
 // TestMonitoringThresholdPerRegion checks that a region's threshold
 // decides the "behind" flags.
 func TestMonitoringThresholdPerRegion(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	s := newSurface(t, ts, "connect")
@@ -451,6 +453,7 @@ func equalSummary(got, want *famiv1.MonitoringSummary) bool {
 // the same transaction as the write, so no plan change can slip between a
 // client's check and its update.
 func TestReportUpdateWithProjectEtag(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

@@ -20,6 +20,7 @@ import (
 // never what a client sent, and a mask naming them is ignored as one
 // naming submitted_by is (AIP-203: output-only fields).
 func TestDisplayNamesBesideSubjects(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind) // adminSubject, a token without a name

@@ -60,6 +60,7 @@ var nationalRegions = []struct {
 // support summary and dashboard equal the sum of the regions'; and
 // regions/- is the ministry's alone.
 func TestNationalView(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		ministryToken := ts.mintToken(ministrySpec)
@@ -246,6 +247,7 @@ func TestNationalView(t *testing.T) {
 // ministry's monitoring summary of regions/- adds up the regions'
 // summaries of the quarter, and is the ministry's alone.
 func TestNationalMonitoringSummary(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		for _, region := range []string{"lombardia", "veneto"} {

@@ -20,6 +20,7 @@ import (
 // then report for it. They still edit the rest of their network, the
 // actions it runs of its projects included.
 func TestNetworkProjectsAreTheRegions(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)
@@ -71,6 +72,7 @@ func TestNetworkProjectsAreTheRegions(t *testing.T) {
 // has. An action listed twice is refused naming its index, on create and
 // on update, and nothing is written.
 func TestNetworkProjectActionsEachOnce(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)

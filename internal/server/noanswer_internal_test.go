@@ -44,6 +44,7 @@ func faultPipeline(logged *syncbuf.Buffer) *pipeline {
 // in-process connection answered INTERNAL, but after the pipeline had
 // recorded the call as OK.
 func TestNoAnswerIsAnInternalErrorOnEverySurface(t *testing.T) {
+	t.Parallel()
 	const procedure = famiv1.PartnerService_GetPartner_FullMethodName
 	req := &famiv1.GetPartnerRequest{Name: "regions/lombardia/partners/p1"}
 	type surface struct {

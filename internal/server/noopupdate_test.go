@@ -22,6 +22,7 @@ import (
 // checks: the staff of a network's member that is not its lead
 // "updated" the network (it is NOT_NETWORK_LEAD).
 func TestEveryNoOpUpdateIsCheckedAsAChange(t *testing.T) {
+	t.Parallel()
 	updates := updateMethods(t)
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		names := seedEveryType(t, ts)

@@ -23,6 +23,7 @@ import (
 // was refused too, and a submitted report stayed in review for good (its
 // authors cannot edit it there).
 func TestReviewOfAReportThePlanNoLongerFits(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
@@ -98,6 +99,7 @@ const invisibleTitle = "Proto\u200bcollo"
 // in the draft's words, the network's duplicate counted as changed where
 // it moved, and the minutes were refused for the item they kept.
 func TestCustomMethodsOnRecordsStoredUnderOlderRules(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

@@ -30,6 +30,7 @@ const (
 // resource was checked again on each update, and such a record refused
 // every edit.
 func TestRecordsStoredUnderOlderRulesCanBeEdited(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

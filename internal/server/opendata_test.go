@@ -196,6 +196,7 @@ func readCSV(t *testing.T, body []byte) []map[string]string {
 // independent validator; ETag and Last-Modified revalidate (304), gzip is
 // served on request, and a change moves only the datasets it touches.
 func TestOpenData(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{OpenData: opendata.Options{Burst: 1000, Rate: 1000}})
 	openDataFixture(t, ts)
 
@@ -399,6 +400,7 @@ func TestOpenData(t *testing.T) {
 // TestOpenDataRateLimit checks the per-client limit of anonymous readers:
 // past the burst, 429 with Retry-After.
 func TestOpenDataRateLimit(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{OpenData: opendata.Options{Rate: 0.01, Burst: 3}})
 	for i := range 3 {
 		if res, _ := get(t, ts, "/opendata/"); res.StatusCode != http.StatusOK {

@@ -108,6 +108,7 @@ func scrapeCommitted(t testing.TB, url, region string) map[string]float64 {
 // /metrics on the metrics listener: a count per RPC and surface, the
 // store's commit histogram and gauges, login failures, the Go runtime.
 func TestMetricsEverySurface(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{AdminAddr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:0"})
 	ctx := t.Context()
 	for _, kind := range surfaceKinds {
@@ -186,6 +187,7 @@ func TestMetricsEverySurface(t *testing.T) {
 // in-process gRPC hop, the pipeline and the store, one trace, each span a
 // descendant of the caller's.
 func TestTraceOfARESTCall(t *testing.T) {
+	t.Parallel()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })
@@ -246,6 +248,7 @@ func TestTraceOfARESTCall(t *testing.T) {
 // server keeps answering for the drain delay but says NOT_SERVING, so a
 // load balancer stops sending it calls.
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	// The drain lasts until the test hurries it: its checks run while it
 	// lasts, however slow the machine.
 	ts := startServer(t, server.Config{DrainDelay: time.Hour})
@@ -304,6 +307,7 @@ func TestHealthAndReadiness(t *testing.T) {
 // and gRPC-Web and checks that the pipeline's and the store's spans join
 // the caller's trace, below the caller's span.
 func TestTracePropagatesOnEverySurface(t *testing.T) {
+	t.Parallel()
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	t.Cleanup(func() { tp.Shutdown(context.Background()) })

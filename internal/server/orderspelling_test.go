@@ -19,6 +19,7 @@ import (
 // ListCalendarTokens' "create_time" and "create_time asc". A token of
 // another order is still refused.
 func TestOrderSpellingsShareTheirPageTokens(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

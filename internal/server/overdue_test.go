@@ -20,6 +20,7 @@ import (
 // then Veneto's, in pages of two; a bad period and a bad page token
 // refused naming the field; Veneto's admin refused Lombardia's list.
 func TestOverdueProjectsEverySurface(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

@@ -47,6 +47,7 @@ const (
 // regions/lombardia, Veneto's admin not; moving one project's dates apart
 // removes them.
 func TestOverlapsEverySurface(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		lombardia := ts.mintToken(regionAdminSpec("lombardia"))

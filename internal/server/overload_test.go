@@ -33,6 +33,7 @@ import (
 // There was no limit: every call was queued. The refusals are counted
 // under their RPC and surface, REST's too (they had no service or method).
 func TestLoadShedding(t *testing.T) {
+	t.Parallel()
 	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, time.Hour) // a held call keeps its slot for the whole test
 	ts := startServer(t, cfg)
@@ -93,6 +94,7 @@ func TestLoadShedding(t *testing.T) {
 // hold, where a probe of the slot while it is held would race the hold on
 // a busy machine.
 func TestStalledCallGivesBackItsSlot(t *testing.T) {
+	t.Parallel()
 	const hold = time.Second
 	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, hold)
@@ -339,6 +341,7 @@ func BenchmarkOverload(b *testing.B) {
 // refusal: all waited for the client. A small body sent whole is read,
 // and its connection kept for the next call.
 func TestRefusalReadsNoBody(t *testing.T) {
+	t.Parallel()
 	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, time.Hour)
 	ts := startServer(t, cfg)
@@ -471,6 +474,7 @@ func grpcStatus(code string) func(*http.Response) bool {
 // (or the interval ends). The metrics count every refusal. They had no
 // line at all.
 func TestOverloadRefusalsLogged(t *testing.T) {
+	t.Parallel()
 	const lines, refusals = 2, 5
 	var buf syncbuf.Buffer
 	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0", Logger: textLog(&buf, slog.LevelInfo)}

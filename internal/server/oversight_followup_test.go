@@ -20,6 +20,7 @@ import (
 // its row in the national dashboard, and that its indicators are in the
 // national totals.
 func TestDashboardKeepsRegionOfIndicatorsOnly(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		const parent = "regions/molise"
@@ -51,6 +52,7 @@ func TestDashboardKeepsRegionOfIndicatorsOnly(t *testing.T) {
 // server's clock is moved to the last quarter's first day: a report of a
 // quarter not begun is refused (ADR 39).
 func TestRegionMoneyCeiling(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ts.Clock.Advance(time.Date(2046, time.January, 1, 12, 0, 0, 0, time.UTC).Sub(ts.Clock.Now()))
 		ctx := t.Context()
@@ -92,6 +94,7 @@ func TestRegionMoneyCeiling(t *testing.T) {
 // in its quarter's summary (with REPORT_OVERDUE: the draft was never
 // submitted), where paid_percent passes 100.
 func TestPaidAboveBudgetFlagged(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurfaceFor(t, ts, kind, regionAdminSpec("molise"))
@@ -120,6 +123,7 @@ func TestPaidAboveBudgetFlagged(t *testing.T) {
 // project's budget is paid, not 110%. The ended project's own summary
 // plans nothing and says its money is an ended project's.
 func TestPaidPercentOfTheProjectsItCounts(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
@@ -176,6 +180,7 @@ func TestPaidPercentOfTheProjectsItCounts(t *testing.T) {
 // 30 of 100 hours, one row each. Before, they were one row, 34 of 110 in
 // whichever unit the first plan named.
 func TestIndicatorsAddUpByUnit(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

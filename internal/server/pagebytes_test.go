@@ -29,6 +29,7 @@ var pageBytesRegions = []string{"abruzzo", "lombardia", "veneto"}
 // each of three items, and reach every item exactly once; before, the
 // first page held all six.
 func TestNationalPagesWithinMaxPageBytes(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	big := strings.Repeat("€", 200_000) // 600 kB: the most minutes hold
 	var partners []string

@@ -55,6 +55,7 @@ func (c listCall) page(t *testing.T, s surface, size int32, token string) (strin
 // and paged the other request from the first request's position. The same
 // token with another page_size still serves.
 func TestPageTokenBoundToRequest(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	names := seedEveryType(t, ts)
@@ -184,6 +185,7 @@ func TestPageTokenBoundToRequest(t *testing.T) {
 // token one to three characters short was taken, and the list resumed
 // after a prefix of the position it was issued at.
 func TestPageTokenCutShortIsRefused(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		admin := newSurface(t, ts, kind)

@@ -18,6 +18,7 @@ import (
 // network once. Pages used to be bounded by count only (a thousand
 // protocols of a few MB each made one answer of gigabytes).
 func TestPagesAreBoundedInBytes(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "grpc")

@@ -61,6 +61,7 @@ func labImpact() *famiv1.Project {
 // extension that brought it to EUR 9,250,000 and checks the history and the
 // validation of every plan field, on the four surfaces.
 func TestProjectPlanEverySurface(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -172,6 +173,7 @@ func TestProjectPlanEverySurface(t *testing.T) {
 // nation's monitoring sums cannot overflow. Two budgets of 2^63-1 cents
 // were accepted and summed to -2 cents in both summaries.
 func TestAmountsStayWithinTheSums(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ministry := newSurfaceFor(t, ts, kind, ministrySpec)
@@ -213,6 +215,7 @@ func TestAmountsStayWithinTheSums(t *testing.T) {
 // with a no-break space or another dash. Each such code was accepted as a
 // new one beside PROG-1.
 func TestProjectCodesAreUniqueFolded(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -249,6 +252,7 @@ func TestProjectCodesAreUniqueFolded(t *testing.T) {
 // first, so that a plan could list what a person reads as one action
 // twice.
 func TestProjectListsEachCodeOnceFolded(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -291,6 +295,7 @@ func setCode(ctx context.Context, s surface, id, code string) error {
 // Latin one made a second "PROG-1" nobody could tell from the first; such
 // a code is refused naming project.code, on create and on update.
 func TestProjectCodesAreLatin(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -325,6 +330,7 @@ func TestProjectCodesAreLatin(t *testing.T) {
 // under a name nothing had, counted in the summaries, and inherited by a
 // new project or network of the same id.
 func TestRecordsOutliveNoParent(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()
@@ -365,6 +371,7 @@ func TestRecordsOutliveNoParent(t *testing.T) {
 // request could change (FAILED_PRECONDITION, LIMIT_REACHED, naming no field
 // of the request but the limit in its metadata), and nothing is written.
 func TestProjectExtensionsAreBounded(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

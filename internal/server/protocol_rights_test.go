@@ -78,6 +78,7 @@ func inForeignRegion(rpc, caller string) protocolRight {
 // TestProtocolRights calls every ProtocolService RPC as every kind of
 // caller, in its own region and in another, on every surface.
 func TestProtocolRights(t *testing.T) {
+	t.Parallel()
 	if len(protocolRights) != 9 {
 		t.Fatalf("protocolRights covers %d RPCs, want the 9 of ProtocolService", len(protocolRights))
 	}

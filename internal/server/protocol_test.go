@@ -28,6 +28,7 @@ func protocolName(id string) string { return lombardia + "/protocols/" + id }
 // partners' staff, IN_FORCE; the refusals; an amendment that supersedes the
 // first version once in force.
 func TestProtocolsEverySurface(t *testing.T) {
+	t.Parallel()
 	onEverySurface(t, server.Config{}, rendered(summary), false, func(on *onSurface) {
 		(&protocolScenario{on}).run()
 	})
@@ -251,6 +252,7 @@ func draftProtocol(t *testing.T, ctx context.Context, s surface, id string) *fam
 // (FAILED_PRECONDITION, LIMIT_REACHED, naming no field of the request but
 // the limit in its metadata), and nothing is written.
 func TestProtocolAmendmentsAreBounded(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

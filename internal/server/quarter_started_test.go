@@ -20,6 +20,7 @@ import (
 // January in Rome, still 31 December in UTC, the new quarter has begun.
 // Before, any quarter of the span was accepted, years ahead.
 func TestReportOfAQuarterNotStarted(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		at := func(when time.Time) surface { // a token signed at the clock's new time

@@ -23,6 +23,7 @@ import (
 // and a path that names no field is refused naming read_mask. On REST the mask is the readMask parameter, in JSON
 // names as the README shows.
 func TestReadMask(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		s := newSurface(t, ts, kind)
 		ctx := t.Context()

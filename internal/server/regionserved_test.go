@@ -17,6 +17,7 @@ import (
 // It vanished from the metrics instead, while /readyz stays ready (the
 // other regions serve): the start's log line was its only trace.
 func TestMetricsNameTheRegionsNotServed(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{MetricsAddr: "127.0.0.1:0"})
 	for _, r := range territory.Regions() {
 		if got, ok := sample(scrape(t, ts.metricsURL()), "raccordo_store_region_served", `region="`+r.ID+`"`); !ok || got != 1 {

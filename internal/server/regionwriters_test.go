@@ -19,6 +19,7 @@ import (
 // store.MutationOf (a client's request) or store.By (a write no request
 // asks for).
 func TestRegionWritesGoThroughMutate(t *testing.T) {
+	t.Parallel()
 	inspectModule(t, func(rel string, fset *token.FileSet, n ast.Node) {
 		if strings.HasSuffix(path.Dir(rel), "test") {
 			return

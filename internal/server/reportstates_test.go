@@ -18,6 +18,7 @@ import (
 // is refused naming page_token (AIP-158); a project's own list keeps the
 // filter; a state unspecified or unknown is refused naming states[i].
 func TestReportsListedByState(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

@@ -17,6 +17,7 @@ import (
 // report left SUBMITTED with a success, and the delete failed INTERNAL on
 // the protocol the opening had answered.
 func TestRequestIDReusedByAnotherMethod(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)

@@ -21,6 +21,7 @@ import (
 // the services' answers without a copy and writes them into a buffer sized
 // from their encoding; neither may change a byte of what is served.
 func TestRESTAnswersAsMarshalled(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	names := seedEveryType(t, ts)

@@ -119,6 +119,7 @@ func seedNetworkLedBy(t *testing.T, ctx context.Context, s surface, id, lead str
 // with a 400 problem document naming the part of the request at fault, and
 // nothing is written.
 func TestRESTDecodingErrors(t *testing.T) {
+	t.Parallel()
 	const maxBytes = 64 << 10
 	_, rs, api := restWithPartner(t, server.Config{MaxMessageBytes: maxBytes})
 	ctx := t.Context()
@@ -174,6 +175,7 @@ func TestRESTDecodingErrors(t *testing.T) {
 // TestRESTQueryErrors: a query parameter of the wrong type is refused
 // naming it, as the services name the fields they check.
 func TestRESTQueryErrors(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	rs := newRESTSurface(t, ts, ts.token)
@@ -207,6 +209,7 @@ func TestRESTQueryErrors(t *testing.T) {
 // TestRPCUnknownEnumNumber: the RPC surfaces carry an enum number the API
 // does not define; it is refused naming the field, and nothing is written.
 func TestRPCUnknownEnumNumber(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"grpc", "connect", "grpcweb"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
@@ -230,6 +233,7 @@ func TestRPCUnknownEnumNumber(t *testing.T) {
 // (PATCH ...?updateMask=displayName), and it must mean the same as the
 // proto names the RPC surfaces use.
 func TestRESTUpdateMaskJSONNames(t *testing.T) {
+	t.Parallel()
 	_, rs, _ := restWithPartner(t, server.Config{})
 	ctx := t.Context()
 
@@ -259,6 +263,7 @@ func TestRESTUpdateMaskJSONNames(t *testing.T) {
 // query parameter: each is a 400 problem naming where they were (they used
 // to reach the proto encoder and come back as a 500).
 func TestRESTInvalidUTF8(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	rs := newRESTSurface(t, ts, ts.token)
@@ -361,6 +366,7 @@ func TestRESTBodyNotUTF8(t *testing.T) {
 // X-HTTP-Method-Override: DELETE deleted the resource, while the admission
 // and its metrics counted a POST.
 func TestRESTMethodIsTheRequests(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	s := newSurface(t, ts, "grpc")

@@ -51,6 +51,7 @@ func TestRequestShapes(t *testing.T) {
 // (restRoute.create), If-None-Match and 304 on a GET whose answer is the
 // resource it names, with an etag (tagAnswer); and 412 on the first two.
 func TestConditionalHeadersDocumented(t *testing.T) {
+	t.Parallel()
 	routes, table := routeTable(t)
 	b, err := openapi.Document()
 	if err != nil {

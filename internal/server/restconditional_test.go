@@ -63,6 +63,7 @@ func guardedPartner(t *testing.T) (ts *testServer, admin surface, name, path str
 // request's own field, where the server would have to guess which one the
 // client meant.
 func TestRESTRefusesConditionalHeaders(t *testing.T) {
+	t.Parallel()
 	ts, admin, name, path := guardedPartner(t)
 	ctx := t.Context()
 	before, err := admin.GetPartner(ctx, &famiv1.GetPartnerRequest{Name: name})
@@ -111,6 +112,7 @@ func TestRESTRefusesConditionalHeaders(t *testing.T) {
 // through; "*" asks only that the resource exist. The body's etag, sent
 // alone, is refused 409 as before.
 func TestRESTIfMatch(t *testing.T) {
+	t.Parallel()
 	ts, admin, name, path := guardedPartner(t)
 	ctx := t.Context()
 	read := conditional(t, ts, http.MethodGet, path, nil)
@@ -167,6 +169,7 @@ func TestRESTIfMatch(t *testing.T) {
 // the name be free; a taken one is 412 Precondition Failed, with the
 // reason ALREADY_EXISTS, and the resource there is left as it was.
 func TestRESTIfNoneMatchOnCreate(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	path := "/v1/" + lombardia + "/partners?partnerId=udp-milano"
 	create := func(display string) *restResponse {
@@ -187,6 +190,7 @@ func TestRESTIfNoneMatchOnCreate(t *testing.T) {
 // Not Modified with the ETag and no body; a stale one, or a change since,
 // the resource whole. A List has no ETag.
 func TestRESTETag(t *testing.T) {
+	t.Parallel()
 	ts, admin, name, path := guardedPartner(t)
 	ctx := t.Context()
 	res := conditional(t, ts, http.MethodGet, path, nil)
@@ -224,6 +228,7 @@ func TestRESTETag(t *testing.T) {
 // (reopening a closed period) is guarded by If-Match as an Update or a
 // Delete is: a stale tag is 412 and leaves the period closed.
 func TestRESTIfMatchOnACustomMethod(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	admin := newSurface(t, ts, "grpc")
 	period, err := admin.ClosePeriod(t.Context(), &famiv1.ClosePeriodRequest{Parent: lombardia, ClosedPeriodId: "giugno",
@@ -247,6 +252,7 @@ func TestRESTIfMatchOnACustomMethod(t *testing.T) {
 // resource's etag (RFC 9110, section 13.1.1), and fails 412, writing
 // nothing, when none is, or when the only one that is is weak.
 func TestRESTIfMatchOfSeveralTags(t *testing.T) {
+	t.Parallel()
 	ts, admin, name, path := guardedPartner(t)
 	ctx := t.Context()
 	current := func() string {
@@ -297,6 +303,7 @@ func TestRESTIfMatchOfSeveralTags(t *testing.T) {
 // client's next write can send it in If-Match without reading again; and
 // that ETag guards that next write as a read's does.
 func TestRESTWritesAnswerTheirETag(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	etagOf := func(what string, res *restResponse) string {
 		t.Helper()
@@ -331,6 +338,7 @@ func TestRESTWritesAnswerTheirETag(t *testing.T) {
 // method's name: ClosePeriod creates a closed period, and a taken id is
 // 412 as any create's.
 func TestRESTIfNoneMatchOnACreateOfAnotherName(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	path := "/v1/" + lombardia + "/closedPeriods?closedPeriodId=giugno"
 	closePeriod := func(reason string) *restResponse {
@@ -349,6 +357,7 @@ func TestRESTIfNoneMatchOnACreateOfAnotherName(t *testing.T) {
 // made with, and a retry that tried the first tag alone was refused as
 // a request_id reused for another request, REQUEST_ID_REUSED.
 func TestRESTRetryOfAWriteOfSeveralTags(t *testing.T) {
+	t.Parallel()
 	ts, admin, _, _ := guardedPartner(t)
 	c, err := admin.CreateContact(t.Context(), &famiv1.CreateContactRequest{Parent: lombardia, ContactId: "op-01", Contact: &famiv1.Contact{
 		DisplayName: "Operatore Uno", Role: famiv1.SupportOperatorRole(1), Partner: partnerName("udp-milano")}})
@@ -378,6 +387,7 @@ func TestRESTRetryOfAWriteOfSeveralTags(t *testing.T) {
 // ETAG_MISMATCH, its retry (same request_id) made again after
 // REQUEST_ID_REUSED, and one whose list names no current tag.
 func TestRESTWriteOfSeveralTagsRecordedOnce(t *testing.T) {
+	t.Parallel()
 	var logged syncbuf.Buffer
 	ts := startServer(t, server.Config{MetricsAddr: "127.0.0.1:0", Logger: textLog(&logged, slog.LevelInfo)})
 	admin := newSurface(t, ts, "grpc")

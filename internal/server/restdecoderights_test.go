@@ -22,6 +22,7 @@ import (
 // for a well-formed one (403/404, 401), since its rights are decided by
 // the path; a caller the rights let in still gets 400 naming the body.
 func TestRESTRightsBeforeTheBody(t *testing.T) {
+	t.Parallel()
 	ts, _, api := restWithPartner(t, server.Config{})
 	ctx := t.Context()
 	before := snapshot(t, ctx, api)
@@ -136,6 +137,7 @@ func TestRESTRightsBeforeTheBody(t *testing.T) {
 // rights' refusal. A caller without a token is refused 401 before the
 // body is decoded (authBeforeDecode, ADR 34): it used to get the 400.
 func TestConnectJSONMalformedBodyOfAnotherRegion(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	consultant := ts.mintToken(auth.TokenSpec{Subject: "test:consultant:lombardia", Role: principal.Consultant, Region: "lombardia"})
 	post := func(token, body string) int {

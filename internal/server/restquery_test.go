@@ -27,6 +27,7 @@ import (
 // the whole request, and the downloads. The gateway used to ignore it, so
 // a misspelt filter or update mask gave a wrong answer and no error.
 func TestRESTUnknownQueryParameters(t *testing.T) {
+	t.Parallel()
 	_, rs, api := restWithPartner(t, server.Config{})
 	ctx := t.Context()
 	before := snapshot(t, ctx, api)
@@ -66,6 +67,7 @@ func TestRESTUnknownQueryParameters(t *testing.T) {
 // TestRESTKnownQueryParameters: the parameters clients send keep working,
 // in the proto names and the JSON names the gateway accepts alike.
 func TestRESTKnownQueryParameters(t *testing.T) {
+	t.Parallel()
 	_, rs, api := restWithPartner(t, server.Config{})
 	ctx := t.Context()
 	partners := "/v1/" + lombardia + "/partners"
@@ -101,6 +103,7 @@ func TestRESTKnownQueryParameters(t *testing.T) {
 // download (a calendar feed) answered as if the parameter had not been
 // sent.
 func TestRESTQueryReadWhole(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	rs := newRESTSurface(t, ts, ts.token)
@@ -129,6 +132,7 @@ func TestRESTQueryReadWhole(t *testing.T) {
 // neither. A call the pipeline refuses is still recorded once, not again
 // by the gateway's error handler.
 func TestRESTRefusalsBeforeThePipelineAreRecorded(t *testing.T) {
+	t.Parallel()
 	for _, tracing := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tracing=%v", tracing), func(t *testing.T) {
 			testRESTRefusalsRecorded(t, tracing)

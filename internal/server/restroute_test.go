@@ -26,6 +26,7 @@ import (
 // callers used to get the 400), and a public one gives the 400; either
 // is recorded as the route's RPC.
 func TestRESTRoutesReachTheirRPC(t *testing.T) {
+	t.Parallel()
 	routes, err := openapi.Routes()
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +92,7 @@ func TestRESTRoutesReachTheirRPC(t *testing.T) {
 // gateway: a wrong method is still a 405 and an unknown path a 404, both
 // problem documents naming the request.
 func TestRESTRouterFallsBack(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	rs := newRESTSurface(t, ts, ts.token)
 	for _, tc := range []struct {

@@ -30,6 +30,7 @@ import (
 // alike: the line and the pipeline's span did not have it, and the
 // gateway's span was named by it and held it whole.
 func TestRESTRefusalsWithoutARoute(t *testing.T) {
+	t.Parallel()
 	ts := startRecording(t, server.Config{})
 	hc := newHTTPClient(t)
 	const nowhere = "/v1/regions/lombardia/nowhere"
@@ -169,6 +170,7 @@ func spanAttr(s tracetest.SpanStub, key string) string {
 // are counted under service "http" and their method, as a refused call is
 // under its RPC; they were counted with an empty service and method.
 func TestOverloadRefusalsWithoutAnRPC(t *testing.T) {
+	t.Parallel()
 	cfg := server.Config{MaxConcurrentCalls: 1, MetricsAddr: "127.0.0.1:0"}
 	server.SetAdmissionHold(&cfg, time.Hour) // the held call keeps its slot for the whole test
 	ts := startServer(t, cfg)

@@ -1274,6 +1274,7 @@ func apiProcedures(t *testing.T) []string {
 // (UNAUTHENTICATED without a token, PERMISSION_DENIED or NOT_FOUND with
 // one), carries no data and writes nothing.
 func TestRightsMatrix(t *testing.T) {
+	t.Parallel()
 	procs := apiProcedures(t)
 	cases := matrixCases()
 	maps.Copy(cases, meetingMatrixCases())

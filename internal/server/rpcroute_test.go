@@ -21,6 +21,7 @@ import (
 // grpc-status 0. (Streams over gRPC-Web still get each message as it is
 // sent: TestWatchEverySurface watches over gRPC-Web on HTTP/1.1.)
 func TestGRPCWebUnaryAnswerIsWhole(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	name := benchPartner(t, ts)
 	msg, err := proto.Marshal(&famiv1.GetPartnerRequest{Name: name})
@@ -63,6 +64,7 @@ func TestGRPCWebUnaryAnswerIsWhole(t *testing.T) {
 // transport) still gets its status in HTTP trailers: its answer is not
 // held back to be written whole as a gRPC-Web answer is.
 func TestGRPCOverHTTP1KeepsItsTrailers(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	name := benchPartner(t, ts)
 	client := famiv1connect.NewPartnerServiceClient(newHTTPClient(t), ts.httpURL(), bearer(ts.token), connect.WithGRPC())

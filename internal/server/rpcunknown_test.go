@@ -30,6 +30,7 @@ import (
 // The line carries the path asked, clipped, and the span the method asked
 // as rpc.method_original, clipped alike. They were not recorded at all.
 func TestUnknownProcedures(t *testing.T) {
+	t.Parallel()
 	var cfg server.Config
 	server.SetNoRPCLines(&cfg, 100) // every call's line, above the 20 a minute it makes
 	ts := startRecording(t, cfg)
@@ -126,6 +127,7 @@ func connectCaller(t *testing.T, hc connect.HTTPClient, ts *testServer, opts ...
 // every surface together, while their metrics count every call, and the
 // other calls' lines are untouched. Every such call wrote a line.
 func TestCallsNamingNoRPCLogBounded(t *testing.T) {
+	t.Parallel()
 	var cfg server.Config
 	const lines, calls = 4, 15
 	server.SetNoRPCLines(&cfg, lines)
@@ -197,6 +199,7 @@ func suppressedSaid(t *testing.T, log string) int64 {
 // server runs: a test moves the clock rather than wait. They were said a
 // minute of real time after the flood, whatever the server's clock said.
 func TestNoRPCDropsSaidOnTheServersClock(t *testing.T) {
+	t.Parallel()
 	var cfg server.Config
 	server.SetNoRPCLines(&cfg, 1)
 	ts := startRecording(t, cfg)
@@ -226,6 +229,7 @@ func TestNoRPCDropsSaidOnTheServersClock(t *testing.T) {
 // makes no span of its own for it, still joins the caller's trace, below
 // the caller's span.
 func TestUnknownProcedureJoinsTheCallersTrace(t *testing.T) {
+	t.Parallel()
 	ts := startRecording(t, server.Config{})
 	conn := dialGRPC(t, ts.testServer, ts.token)
 	const traceID, parent = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"

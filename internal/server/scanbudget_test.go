@@ -23,6 +23,7 @@ import (
 // for a page of 50): empty pages with a next page token until the one it
 // keeps, found by paging on; the number of pages shows the bound.
 func TestFilteredListPagesWithinItsScanBudget(t *testing.T) {
+	t.Parallel()
 	const n = 3 * aip.MinScan
 	ts := startServer(t, server.Config{}).storedDirectly(func(tx store.WriteTx) error {
 		for i := 1; i <= n; i++ {
@@ -85,6 +86,7 @@ func TestFilteredListPagesWithinItsScanBudget(t *testing.T) {
 // answer the partner at once. Each page ends where the budget did, with
 // a token that resumes there, in the same region or the next.
 func TestNationalPageWithinOneScanBudget(t *testing.T) {
+	t.Parallel()
 	const perRegion = 700
 	regions := []string{"abruzzo", "basilicata", "calabria"}
 	ts := startServer(t, server.Config{})
@@ -138,6 +140,7 @@ func TestNationalPageWithinOneScanBudget(t *testing.T) {
 // entries their filters pass over count against the budget as every
 // List's do.
 func TestFilteredMeetingListsPageWithinTheirScanBudget(t *testing.T) {
+	t.Parallel()
 	const n, perMeeting = aip.MinScan + 200, 200
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()

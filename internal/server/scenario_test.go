@@ -31,6 +31,7 @@ const (
 // HTTP/JSON on the REST paths, each against its own fresh server, and
 // requires the four transcripts to be identical.
 func TestScenarioEverySurface(t *testing.T) {
+	t.Parallel()
 	onEverySurface(t, server.Config{MunicipalitiesFile: municipalitiesFile}, brief, true, func(on *onSurface) {
 		newScenario(on).run()
 	})

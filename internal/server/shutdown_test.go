@@ -23,6 +23,7 @@ import (
 // gRPC call's connection (the transport's UNAVAILABLE) before its
 // message can reach the services.
 func TestCallInFlightWhenTheStoreCloses(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{"connect", "grpcweb", "rest"} {
 		t.Run(kind, func(t *testing.T) {
 			cfg := server.Config{ShutdownTimeout: 100 * time.Millisecond, MetricsAddr: "127.0.0.1:0"}
@@ -59,6 +60,7 @@ func TestCallInFlightWhenTheStoreCloses(t *testing.T) {
 // in progress then had only what the HTTP wait had left of it. The REST
 // call is still answered, by the store it started on.
 func TestShutdownClosesEveryListenerAtOnce(t *testing.T) {
+	t.Parallel()
 	ts, finish, stopped := stopWithACallInProgress(t, 2*waittest.Bound)
 	waitRefused(t, "gRPC", ts.GRPCAddr())
 	if err := finish(); err != nil {
@@ -107,6 +109,7 @@ func waitRefused(t *testing.T, what, addr string) {
 // during a stop waiting for a call in progress ends the stop at once, as
 // the shutdown timeout would, rather than after the call.
 func TestHurryEndsTheWaitForCallsInProgress(t *testing.T) {
+	t.Parallel()
 	ts, _, stopped := stopWithACallInProgress(t, time.Minute)
 	ts.Hurry()
 	// The shutdown timeout, a minute, is twice the bound: a stop that

@@ -59,6 +59,7 @@ func (t keyShareTx) Get(bucket, key string) ([]byte, error) {
 // the start had shared them twice (besides the download before the keys
 // are loaded, which is not here).
 func TestStartSharesTheKeysOnce(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	st, err := etcd.Open(t.Context(), etcd.Options{Client: c.Client(t), Prefix: "/shares/", Regions: []string{"lombardia"}})
 	if err != nil {

@@ -76,6 +76,7 @@ var (
 // Connect, gRPC-Web and REST, each against its own server, and requires
 // the four transcripts to be identical.
 func TestSupportEverySurface(t *testing.T) {
+	t.Parallel()
 	onEverySurface(t, server.Config{}, supportBrief, true, func(on *onSurface) {
 		sc := &supportScenario{transcript: on.transcript, ctx: on.ctx, registry: newSurface(on.t, on.ts, on.kind),
 			admin:       newSurfaceAs(on.t, on.ts, on.kind, on.ts.token),
@@ -386,6 +387,7 @@ func rome(t *testing.T) *time.Location {
 // a multi-page export in one file, and errors as problem documents before
 // any byte of CSV.
 func TestSupportCSVExport(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	admin := newSurface(t, ts, "rest")
@@ -499,6 +501,7 @@ func TestSupportCSVExport(t *testing.T) {
 // says what is wrong with it (its form, its region or its id), instead of
 // calling every one "not a name of region lombardia's supportEntries".
 func TestBatchNamesSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

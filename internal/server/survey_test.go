@@ -22,6 +22,7 @@ import (
 // not counted, a forged ticket and a wrong link are refused, an answer after
 // the closing time is refused, and a flood from one address is slowed down.
 func TestSurveyEverySurface(t *testing.T) {
+	t.Parallel()
 	const (
 		score     = famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_SCORE
 		recommend = famiv1.SurveyQuestionKind_SURVEY_QUESTION_KIND_RECOMMEND
@@ -144,6 +145,7 @@ func TestSurveyEverySurface(t *testing.T) {
 // for a survey nobody created and "invalid ticket" for one that exists, in
 // any region.
 func TestAnswerSurveyHidesWhichSurveysExist(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})
@@ -189,6 +191,7 @@ func createGradimento(t *testing.T, s surface) *famiv1.Survey {
 // evaluated, nor the ministry, in Get and List, nor in the change feed's
 // payloads, before and after answers are counted.
 func TestSurveyLinkOnlyForAssessors(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		as := func(role principal.Role) surface {

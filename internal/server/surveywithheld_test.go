@@ -21,6 +21,7 @@ import (
 // (ADR 37), on Get and List, on every surface. They read every count
 // from 3 on.
 func TestSurveyResultsWithheldFromFewAnswers(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		consultant := newSurfaceFor(t, ts, kind, auth.TokenSpec{Subject: "test:consultant", Role: principal.Consultant, Region: "lombardia"})

@@ -23,6 +23,7 @@ var systemWriters = []string{"internal/accounts/", "internal/server/storage.go"}
 // the AuthService's cells. A call of SystemUpdate anywhere else in the
 // module fails here: make writesSystemStore cover its service first.
 func TestOnlyTheAuthServiceWritesTheSystemStore(t *testing.T) {
+	t.Parallel()
 	found := 0
 	inspectModule(t, func(rel string, fset *token.FileSet, n ast.Node) {
 		call, ok := n.(*ast.CallExpr)

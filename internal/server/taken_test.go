@@ -19,6 +19,7 @@ import (
 // (AIP-133, AIP-211). The entry's own consultant still gets
 // ALREADY_EXISTS, and the entry is left as it was.
 func TestCreateWithAnIdTheCallerMayNotRead(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)

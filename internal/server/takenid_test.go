@@ -21,6 +21,7 @@ import (
 // field it sent whatever it created. Before, only CreateMeeting and
 // CreateAccount named it.
 func TestTakenIDsNameTheirField(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		names := seedEveryType(t, ts)

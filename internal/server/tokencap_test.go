@@ -21,6 +21,7 @@ import (
 // naming what to revoke, while another owner is not held back, and
 // revoking one makes room again.
 func TestTokensCappedPerOwner(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		as := func(subject string) surface {

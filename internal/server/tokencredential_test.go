@@ -26,6 +26,7 @@ import (
 // state read the token's revoke and expiry times alone: all of these were
 // listed LIVE, and the owner was refused a new token.
 func TestCalendarTokenStateFollowsItsCredential(t *testing.T) {
+	t.Parallel()
 	const (
 		live  = famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_LIVE
 		ended = famiv1.CalendarTokenState_CALENDAR_TOKEN_STATE_ENDED
@@ -124,6 +125,7 @@ func countOf(m map[string]bool, v bool) int {
 // it and dies at its logout. It was taken for a session and outlived it
 // by a year.
 func TestFeedTokenOfAnAccountlessSubjectDiesWithItsToken(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	ctx := t.Context()
 	spec := auth.TokenSpec{Subject: "account:ghost", Role: principal.Consultant, Region: "lombardia", TTL: 2 * time.Hour}
@@ -163,6 +165,7 @@ func feedStatus(t *testing.T, ts *testServer, token string) int {
 // were. The records said nothing of the deletion: the tokens ended by the
 // credential's generation alone, with no revoke time.
 func TestDeletedAccountsFeedTokensAreRevoked(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		credentialEndRevokesFeedTokens(t, ts, kind, deleteMario)
 	})
@@ -180,6 +183,7 @@ func TestDeletedAccountsFeedTokensAreRevoked(t *testing.T) {
 // 0 (made before 2026-12-01) would work again if its generation record
 // were lost.
 func TestNewPasswordRevokesFeedTokens(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		credentialEndRevokesFeedTokens(t, ts, kind, func(t *testing.T, admin surface) {
 			mustOK(admin.SetAccountPassword(t.Context(), &famiv1.SetAccountPasswordRequest{Name: "regions/lombardia/accounts/mrossi", Password: "another long password"}))(t, "the new password")

@@ -28,6 +28,7 @@ import (
 // pipeline ran (gRPC on its own port with INTERNAL), and recorded
 // nothing.
 func TestUndecodableBodyIsCounted(t *testing.T) {
+	t.Parallel()
 	rs := startRecording(t, server.Config{})
 	procedure := famiv1.PartnerService_CreatePartner_FullMethodName
 	calls := rawCalls(rs.testServer, procedure, "/v1/regions/lombardia/partners")
@@ -57,6 +58,7 @@ func TestUndecodableBodyIsCounted(t *testing.T) {
 // went out without any, while the proto codecs', whose words echo
 // nothing, had them.
 func TestUndecodableBodyCarriesDetails(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{})
 	procedure := famiv1.PartnerService_CreatePartner_FullMethodName
 	for _, contentType := range []string{"application/json", "application/proto"} {
@@ -115,6 +117,7 @@ func TestUndecodableBodyCarriesDetails(t *testing.T) {
 // on the access line, as every refusal after the token does on the other
 // surfaces; one refused for its token names none.
 func TestRESTRefusalNamesTheCheckedCaller(t *testing.T) {
+	t.Parallel()
 	rs := startRecording(t, server.Config{})
 	procedure := famiv1.PartnerService_ListPartners_FullMethodName
 	for _, tc := range []struct {

@@ -47,6 +47,7 @@ func fillRegions(t *testing.T, ts *testServer, kind string) {
 // DATA_LOSS; a caller's own error still fails the call; and each degraded
 // call is logged once, naming the region and the damaged record.
 func TestNationalViewWithoutARegion(t *testing.T) {
+	t.Parallel()
 	onEachSurfaceLogged(t, func(t *testing.T, ts *testServer, kind string, log *syncbuf.Buffer) {
 		ctx := t.Context()
 		fillRegions(t, ts, kind)
@@ -184,6 +185,7 @@ func wantDegradedLog(t *testing.T, log, method, region, damage string) {
 // with no good build since the start (or with a region file refused at
 // start), it answers 503 naming the regions.
 func TestOpenDataWithoutARegion(t *testing.T) {
+	t.Parallel()
 	var log syncbuf.Buffer
 	ts := startServer(t, server.Config{OpenData: opendata.Options{Burst: 1000, Rate: 1000},
 		Logger: textLog(&log, slog.LevelWarn)})
@@ -240,6 +242,7 @@ func TestOpenDataWithoutARegion(t *testing.T) {
 // network's hours are read from the summary's aggregate cells, which a
 // damaged entry record does not reach.)
 func TestOpenDataNamesARegionDamagedUnderItsLists(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{OpenData: opendata.Options{Burst: 1000, Rate: 1000}})
 	ctx := t.Context()
 	const kind = "grpc"
@@ -279,6 +282,7 @@ func TestOpenDataNamesARegionDamagedUnderItsLists(t *testing.T) {
 // every surface: each of them lacks that region's meetings too. The other
 // regions' meetings are answered once each, in order.
 func TestMergedNationalPagesNameALeftOutRegion(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		first := ts.Clock.Now().Truncate(time.Hour).AddDate(0, 0, -30)
@@ -329,6 +333,7 @@ func TestMergedNationalPagesNameALeftOutRegion(t *testing.T) {
 // that is no quarter (it answered OK: each region failed on its partner
 // counts, before monitoring could refuse the period), on every surface.
 func TestNationalSummariesWithEveryRegionUnreachable(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		ts.Stop()

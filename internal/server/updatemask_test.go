@@ -30,6 +30,7 @@ import (
 // revision or change-log entry, as a mask naming only a resource's own
 // output-only fields (a meeting's state) already did.
 func TestUpdateNamingOnlyOutputOnlyWritesNothing(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
@@ -143,6 +144,7 @@ func ownOutputOnly(t *testing.T) map[string][]string {
 // of output-only fields were taken for the empty one, and if the empty one
 // lost its meaning.
 func TestEveryUpdateMaskOfOutputOnlyWritesNothing(t *testing.T) {
+	t.Parallel()
 	updates := updateMethods(t)
 	outputOnly := ownOutputOnly(t)
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
@@ -253,6 +255,7 @@ func updateWithMask(t *testing.T, s surface, procedure string, res protoreflect.
 // update_time, a meeting's sequence). It fails while an Update refuses
 // its own output-only fields in a mask, and if one wrote them.
 func TestEveryUpdateOfABodyFromAGet(t *testing.T) {
+	t.Parallel()
 	updates := updateMethods(t)
 	outputOnly := ownOutputOnly(t)
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
@@ -310,6 +313,7 @@ func TestEveryUpdateOfABodyFromAGet(t *testing.T) {
 // mutable field changed in it and nothing else, sent back as it is with
 // PATCH and no updateMask, is 200 with the change.
 func TestRESTPatchOfTheBytesAGetAnswered(t *testing.T) {
+	t.Parallel()
 	updates := updateMethods(t)
 	ts := startServer(t, server.Config{})
 	names := seedEveryType(t, ts)
@@ -356,6 +360,7 @@ func TestRESTPatchOfTheBytesAGetAnswered(t *testing.T) {
 // updates: grpc-gateway derives a path per field inside it
 // ("programme.measure"), and each is applied, changed or not.
 func TestUpdateOfABodyFromAGetWithNestedFields(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)

@@ -28,6 +28,7 @@ import (
 // damaged neither stops the start nor any meeting delete of its own (the
 // start logs it and tries again at the next).
 func TestStartRecordsTheMeetingsOlderSurveysEvaluate(t *testing.T) {
+	t.Parallel()
 	var log syncbuf.Buffer
 	ts := startServer(t, server.Config{Logger: textLog(&log, slog.LevelError)})
 	if err := ts.Stop(); err != nil {
@@ -85,6 +86,7 @@ func TestStartRecordsTheMeetingsOlderSurveysEvaluate(t *testing.T) {
 // start logs it. Before, their reports' money counted while their budgets
 // and targets did not until each project's next write.
 func TestStartRecordsTheOlderProjectsPlans(t *testing.T) {
+	t.Parallel()
 	var log syncbuf.Buffer
 	ts := startServer(t, server.Config{Logger: textLog(&log, slog.LevelError)})
 	admin := newSurface(t, ts, "grpc")

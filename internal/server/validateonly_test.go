@@ -28,6 +28,7 @@ import (
 // and a check under the id of a real call is judged afresh (ALREADY_EXISTS),
 // not answered with the earlier call's project.
 func TestValidateOnlyProjectWrites(t *testing.T) {
+	t.Parallel()
 	onEachSurface(t, server.Config{}, func(t *testing.T, ts *testServer, kind string) {
 		ctx := t.Context()
 		s := newSurface(t, ts, kind)
@@ -137,6 +138,7 @@ func sameRefusal[R any](t *testing.T, what string, call func(R) error, real, che
 // write's records say none of it. The check's store span ended with an
 // error status, and nothing told a check from a write.
 func TestValidateOnlyRecordedAsACheck(t *testing.T) {
+	t.Parallel()
 	rs := startRecording(t, server.Config{})
 	s := newSurface(t, rs.testServer, "grpc")
 	req := &famiv1.CreateProjectRequest{Parent: lombardia, ProjectId: "checked", Project: &famiv1.Project{

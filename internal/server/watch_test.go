@@ -130,6 +130,7 @@ func (w *feedWatcher) watchOnce(ctx context.Context, t *testing.T, ts *testServe
 // exactly the committed changes, in revision order, with no gap or
 // duplicate; a Mirror built from the feed equals a fresh List.
 func TestWatchEverySurface(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{BookmarkInterval: 50 * time.Millisecond})
 	live := &liveServer{ts: ts}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -340,6 +341,7 @@ func watchEach(ctx context.Context, t *testing.T, ts *testServer, kind, token st
 // from the message: each watch must still receive exactly the changes for
 // it, in order, whatever its surface and filter.
 func TestWatchersShareOnlyIdenticalResponses(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{BookmarkInterval: 50 * time.Millisecond, MaxStreamsPerPrincipal: 16})
 	ctx := t.Context()
 	s := newSurface(t, ts, "grpc")

@@ -46,6 +46,7 @@ func wantStreamEnd(t *testing.T, step string, done <-chan error, code codes.Code
 // surface: it used to be authorised on its first message only and kept
 // delivering.
 func TestWatchObeysItsCredential(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{BookmarkInterval: 100 * time.Millisecond})
 	admin := newSurface(t, ts, "grpc")
 	for _, kind := range watchSurfaces {
@@ -86,6 +87,7 @@ func TestWatchObeysItsCredential(t *testing.T) {
 // ends at its next bookmark. Its end was a real-time timer, so a watch
 // with an hour-long token ran on for an hour of real time.
 func TestWatchEndsOnTheServersClock(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{BookmarkInterval: 100 * time.Millisecond})
 	toks := map[string]string{}
 	for _, kind := range watchSurfaces {
@@ -114,6 +116,7 @@ func TestWatchEndsOnTheServersClock(t *testing.T) {
 // refused with RESOURCE_EXHAUSTED and a Retry-After on every surface, and
 // that a closed stream frees its slot.
 func TestWatchLimits(t *testing.T) {
+	t.Parallel()
 	ts := startServer(t, server.Config{BookmarkInterval: 100 * time.Millisecond, MaxStreamsPerPrincipal: 2, MaxStreams: 100})
 	for _, kind := range watchSurfaces {
 		t.Run(kind, func(t *testing.T) {
@@ -172,6 +175,7 @@ func TestWatchLimits(t *testing.T) {
 // token was checked twice, before connect-go read the request and again
 // as the stream started.
 func TestStreamTokenCheckedOnce(t *testing.T) {
+	t.Parallel()
 	var cfg server.Config
 	checks := server.CountTokenChecks(&cfg)
 	ts := startServer(t, cfg)

@@ -22,6 +22,7 @@ import (
 // surface, for the ministry (which may read regions/-) as for a region's
 // administrator: not NOT_FOUND, nor a national read refused.
 func TestWritesOfTheWildcardNameTheirField(t *testing.T) {
+	t.Parallel()
 	routes, err := openapi.Routes()
 	if err != nil {
 		t.Fatal(err)
