@@ -147,11 +147,19 @@ type child struct {
 // loopback ports it tells in its --ready-file, and waits until it serves.
 func startChild(t *testing.T, dir string, flags ...string) *child {
 	t.Helper()
+	return startChildWith(t, dir, nil, flags...)
+}
+
+// startChildWith is startChild with env added to famid's environment
+// ("NAME=value" each): a parallel test may not change the test process's
+// own (t.Setenv).
+func startChildWith(t *testing.T, dir string, env []string, flags ...string) *child {
+	t.Helper()
 	ready := readyPath(t)
 	args := []string{"--data-dir", dir, "--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0,
 		"--ready-file", ready, "--log-level", "error", "--lock-timeout", "5s"}
 	cmd := exec.Command(os.Args[0], append(args, flags...)...)
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Env = append(append(os.Environ(), childEnv+"=1"), env...)
 	c := &child{cmd: cmd, exited: make(chan error, 1), done: make(chan struct{})}
 	cmd.Stderr = io.MultiWriter(os.Stderr, &c.stderr)
 	if err := cmd.Start(); err != nil {

@@ -12,12 +12,12 @@ import (
 	"github.com/raccordo/raccordo/internal/syncbuf"
 )
 
-// TestEtcdDataDirIsLocked: a second etcd famid started on the data dir of
-// a running one is refused at once, naming the dir, and the first's
-// backup in progress keeps its copy. The second started, and removed the
-// first's copies of the regions it was sending.
-func TestEtcdDataDirIsLocked(t *testing.T) {
-	onEtcd := largeEtcdRegion(t)
+// etcdDataDirIsLocked: a second etcd famid started on the data dir of a
+// running one is refused at once, naming the dir, and the first's backup
+// in progress keeps its copy. The second started, and removed the first's
+// copies of the regions it was sending. onEtcd are famid's flags for a
+// large region (largeEtcdRegion).
+func etcdDataDirIsLocked(t *testing.T, onEtcd []string) {
 	dir := t.TempDir()
 	first := startChild(t, dir, onEtcd...)
 	defer stallBackup(t, first.httpAddr, mintAdminToken(t, dir), "rest").Close()

@@ -15,6 +15,7 @@ import (
 // put its signing keys (keys/) and its backups in progress in the
 // directory it was started from.
 func TestEmptyDataDirIsRefused(t *testing.T) {
+	t.Parallel()
 	c := etcdtest.Start(t, etcdtest.Options{NoFsync: true})
 	onEtcd := []string{"--store", "etcd", "--etcd-endpoints", strings.Join(c.Endpoints(), ","), "--etcd-prefix", "/empty/",
 		"--grpc-addr", loopback0, "--http-addr", loopback0, "--metrics-addr", loopback0, "--log-level", "error"}
@@ -25,6 +26,7 @@ func TestEmptyDataDirIsRefused(t *testing.T) {
 		"flag with spaces": {args: []string{"--data-dir= "}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			work := t.TempDir()
 			ready := readyPath(t)
 			famid := exec.Command(os.Args[0], append(append(how.args, "--ready-file", ready), onEtcd...)...)

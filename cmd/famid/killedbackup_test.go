@@ -10,17 +10,35 @@ import (
 	"github.com/raccordo/raccordo/internal/store/etcd/etcdtest"
 )
 
-// TestKilledEtcdBackupLeavesNoCopy: an etcd famid killed with SIGKILL in
-// the middle of a backup leaves its copy of the region in its data dir,
-// which the next start removes; nothing in the system's temporary
-// directory. The copy was written to TMPDIR/famid-backup-*, where a full
-// copy of the region's personal data outlived the kill.
-func TestKilledEtcdBackupLeavesNoCopy(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp) // the children's temporary directory
+// TestEtcdBackupInProgress runs the tests of an etcd famid's backup in
+// progress, each with famid processes and a data dir of its own, side by
+// side on one large region: writing it through etcd is the most of their
+// time, and they only read it.
+func TestEtcdBackupInProgress(t *testing.T) {
+	t.Parallel()
 	onEtcd := largeEtcdRegion(t)
+	for name, test := range map[string]func(*testing.T, []string){
+		"data dir is locked":           etcdDataDirIsLocked,
+		"killed backup leaves no copy": killedEtcdBackupLeavesNoCopy,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, onEtcd)
+		})
+	}
+}
+
+// killedEtcdBackupLeavesNoCopy: an etcd famid killed with SIGKILL in the
+// middle of a backup leaves its copy of the region in its data dir, which
+// the next start removes; nothing in the system's temporary directory. The
+// copy was written to TMPDIR/famid-backup-*, where a full copy of the
+// region's personal data outlived the kill. onEtcd are famid's flags for a
+// large region (largeEtcdRegion).
+func killedEtcdBackupLeavesNoCopy(t *testing.T, onEtcd []string) {
+	tmp := t.TempDir()
+	tmpEnv := []string{"TMPDIR=" + tmp} // the children's temporary directory
 	dir := t.TempDir()
-	f := startChild(t, dir, onEtcd...)
+	f := startChildWith(t, dir, tmpEnv, onEtcd...)
 	defer stallBackup(t, f.httpAddr, mintAdminToken(t, dir), "rest").Close()
 	f.kill(t)
 
@@ -35,7 +53,7 @@ func TestKilledEtcdBackupLeavesNoCopy(t *testing.T) {
 	if left := copies(); len(left) != 1 || !strings.HasPrefix(left[0], dir) {
 		t.Fatalf("the killed backup left %v, want one copy in the data dir %s", left, dir)
 	}
-	f = startChild(t, dir, onEtcd...)
+	f = startChildWith(t, dir, tmpEnv, onEtcd...)
 	f.terminate(t, "SIGTERM")
 	if left := copies(); len(left) > 0 {
 		t.Errorf("after the next start: %v, want no copy of the region", left)

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,25 +28,61 @@ import (
 // famid hung past its shutdown timeout, past a second SIGTERM too, until
 // the client read or its connection died.
 func TestStopWithAStalledBackup(t *testing.T) {
+	t.Parallel()
+	const partners = 128
+	// The 16 MiB region, more than the sockets' buffers hold, is written
+	// once (the most of this test's time) and each surface gets a copy.
+	large := t.TempDir()
+	startChild(t, large).stop(t) // the data dir and its keys
+	storeLarge(t, large, partners)
 	for _, surface := range []string{"rest", "connect"} {
-		t.Run(surface, func(t *testing.T) { stopWithAStalledBackup(t, surface) })
+		t.Run(surface, func(t *testing.T) {
+			t.Parallel()
+			stopWithAStalledBackup(t, copyDataDir(t, large), partners, surface)
+		})
 	}
 }
 
 // stopWithAStalledBackup is TestStopWithAStalledBackup through surface:
 // REST's download, or the Connect stream (AdminService.BackupRegion)
-// famictl's clients may use on the HTTP port.
-func stopWithAStalledBackup(t *testing.T, surface string) {
-	dir := t.TempDir()
-	startChild(t, dir).stop(t) // the data dir and its keys
-	const partners = 128
-	storeLarge(t, dir, partners) // 16 MiB: more than the sockets' buffers hold
+// famictl's clients may use on the HTTP port. dir is a stopped famid's
+// data dir whose lombardia holds partners large partners (storeLarge).
+func stopWithAStalledBackup(t *testing.T, dir string, partners int, surface string) {
 	c := startChild(t, dir, "--shutdown-timeout", "500ms")
 	defer stallBackup(t, c.httpAddr, mintAdminToken(t, dir), surface).Close()
 	// The client reads no more: famid's writes fill the sockets' buffers
 	// and block. The wait's bound is 60 times the shutdown timeout.
 	c.terminate(t, "SIGTERM with a backup to a client that reads nothing (a 500ms shutdown timeout)")
 	checkFiles(t, dir, partners)
+}
+
+// copyDataDir copies the data dir of a stopped famid into a new directory
+// and returns it: a fixture written once, served by each test's own famid.
+// Folders and files get the modes famid gives its own.
+func copyDataDir(t *testing.T, from string) string {
+	t.Helper()
+	to := t.TempDir()
+	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(from, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		if d.IsDir() {
+			return os.Mkdir(filepath.Join(to, rel), 0o700)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), data, 0o600)
+	})
+	if err != nil {
+		t.Fatalf("copy the data dir %s: %v", from, err)
+	}
+	return to
 }
 
 // storeLarge writes n partners of 128 KiB each straight into lombardia's

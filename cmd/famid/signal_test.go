@@ -18,6 +18,7 @@ import (
 // signal was ignored, so an operator's second Ctrl-C waited out the drain
 // delay and the calls in progress.
 func TestSecondSignalHurriesTheStop(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	c := startChild(t, dir, "--drain-delay", "1h")
 	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {

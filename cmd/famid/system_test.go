@@ -23,6 +23,7 @@ import (
 // truncated one killed the process with SIGBUS, and a garbage one said
 // only "invalid database".
 func TestDamagedSystemFileStopsTheStart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs real server processes")
 	}
@@ -38,6 +39,7 @@ func TestDamagedSystemFileStopsTheStart(t *testing.T) {
 		"garbage":   bytes.Repeat([]byte("not bbolt "), len(whole)/10),
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			path := bolt.SystemFile(dir)
 			if err := os.WriteFile(path, damaged, 0o600); err != nil {
@@ -81,6 +83,7 @@ func startFails(t *testing.T, dir, what string) string {
 // what to do, and leaves the file byte for byte as it was: never framed a
 // second time as if it were old.
 func TestSystemFileOfNewerFormatStopsTheStart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs real server processes")
 	}
@@ -108,6 +111,7 @@ func TestSystemFileOfNewerFormatStopsTheStart(t *testing.T) {
 // that the next start could not tell from a damaged one; the next start
 // creates it whole and serves.
 func TestFirstStartLeavesNoEmptySystemFile(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs real server processes")
 	}

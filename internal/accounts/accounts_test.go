@@ -80,6 +80,7 @@ func account(role famiv1.Role, partner string) *famiv1.Account {
 }
 
 func TestCreateAccountRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
 	if _, err := f.svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "taken", Account: account(famiv1.Role_ROLE_CONSULTANT, ""), Password: password}); err != nil {
@@ -152,6 +153,7 @@ func TestCreateAccountRules(t *testing.T) {
 // stored record fails its checksum is refused with the store's DATA_LOSS,
 // not told that the partner does not exist, and no account is created.
 func TestNetworkMemberOfADamagedPartner(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	damaged := &famiv1.Partner{Name: "regions/lombardia/partners/guasto", DisplayName: "MARKER-partner", Kind: famiv1.PartnerKind_PARTNER_KIND_MUNICIPALITY}
 	if _, err := f.st.Update(t.Context(), "lombardia", store.Mutation{Principal: "test"}, func(tx store.WriteTx) (proto.Message, error) {
@@ -173,6 +175,7 @@ func TestNetworkMemberOfADamagedPartner(t *testing.T) {
 // lets create accounts can create a ministry account, and both are told
 // so once, the same way.
 func TestNoMinistryAccountFromAnyone(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for _, p := range []principal.Principal{
 		{Subject: "test:admin:lombardia", Role: principal.RegionAdmin, Region: "lombardia"},
@@ -185,6 +188,7 @@ func TestNoMinistryAccountFromAnyone(t *testing.T) {
 }
 
 func TestAccountsStayInTheirRegion(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
 	for _, id := range []string{"anna", "bruno", "carla"} {
@@ -225,6 +229,7 @@ func TestAccountsStayInTheirRegion(t *testing.T) {
 }
 
 func TestLoginRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
 	if _, err := f.svc.CreateAccount(ctx, &famiv1.CreateAccountRequest{Parent: "regions/lombardia", AccountId: "mrossi", Account: account(famiv1.Role_ROLE_NETWORK_MEMBER, partner), Password: password}); err != nil {
@@ -292,6 +297,7 @@ func TestLoginRules(t *testing.T) {
 }
 
 func TestLoginFailuresAreLimitedPerUsername(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var err error
 	for i := range 6 {
@@ -313,6 +319,7 @@ func TestLoginFailuresAreLimitedPerUsername(t *testing.T) {
 }
 
 func TestServiceTokenRules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
 	verifier := auth.NewVerifier(f.keys, f.svc.Revocations(), func() time.Time { return f.now })

@@ -21,6 +21,7 @@ import (
 // token is neither listed nor revoked. Other accounts are unaffected, and
 // a restart on the damaged file still starts.
 func TestDamagedSystemRecords(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
 	for id, name := range map[string]string{"mrossi": "MARKER-account", "lbianchi": "Lucia Bianchi"} {
@@ -96,6 +97,7 @@ func restart(t *testing.T, f *fixture) *accounts.Service {
 // a revocation list missing it and let a revoked token back in (the short
 // generation was read as 0 in a transaction, and panicked the start).
 func TestDamagedRevocationStopsTheStart(t *testing.T) {
+	t.Parallel()
 	counter := binary.BigEndian.AppendUint64(nil, 7)
 	for _, tt := range []struct {
 		name, bucket string

@@ -20,7 +20,9 @@ const fullHashBytes = 19 << 20
 // username still checks its password against one hash at the full cost,
 // as a wrong password for a real account does: the two take as long. The
 // checks are counted, not timed; the start's cost is the memory argon2id
-// takes, which TotalAlloc counts whatever the machine's load.
+// takes, which TotalAlloc counts whatever the machine's load. It is the
+// package's one test not run in parallel: TotalAlloc counts the whole
+// process's allocations, and no parallel test runs beside a serial one.
 func TestUnknownUsernameCostsOneFullHash(t *testing.T) {
 	f := newFixture(t)
 	before := totalAlloc()

@@ -42,6 +42,7 @@ func (w *inTheWindow) RevokeTokensOf(ctx context.Context, region, owner string) 
 // after it was authenticated is refused. Its record was left live, the
 // token ended by the generation alone.
 func TestFeedTokenCreatedInTheCredentialsEndIsRevoked(t *testing.T) {
+	t.Parallel()
 	for name, end := range map[string]func(*fixture, context.Context) error{
 		"deleted": func(f *fixture, ctx context.Context) error {
 			_, err := f.svc.DeleteAccount(ctx, &famiv1.DeleteAccountRequest{Name: "regions/lombardia/accounts/mrossi"})

@@ -142,6 +142,7 @@ func revoked(name string) func(store.SystemChange) bool {
 // internal/store/etcd) and after a change it failed to apply: a change
 // missed would be a revocation missed.
 func TestFollowReadsTheChangedRecords(t *testing.T) {
+	t.Parallel()
 	const stored = 1000
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	p := startSharedPair(t, stored, now)
@@ -207,6 +208,7 @@ func TestFollowReadsTheChangedRecords(t *testing.T) {
 // reads tells them apart: a read each by name, the 200 tokens stored
 // whole.
 func TestFollowReloadsAFarTooLargeChange(t *testing.T) {
+	t.Parallel()
 	const stored = 200
 	p := startSharedPair(t, stored, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	naming := func(n int) store.SystemChange {
@@ -246,6 +248,7 @@ func TestFollowReloadsAFarTooLargeChange(t *testing.T) {
 // them twice; and what is written while they open, after New read, here
 // a revocation, is still followed: the notices start from before New.
 func TestOpenFollowingReadsOnce(t *testing.T) {
+	t.Parallel()
 	const stored = 1000
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	p := startSharedPair(t, stored, now)
@@ -355,6 +358,7 @@ func BenchmarkFollowSystem(b *testing.B) {
 // (store.Prefetch in unindexed), not one a revocation: forty revocations
 // cost B a few round trips, the pages of the reload's scans and that one.
 func TestWholeChangeReadsNewIndexKeysAtOnce(t *testing.T) {
+	t.Parallel()
 	const stored, revoked = 100, 40
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	p := startSharedPair(t, stored, now)
@@ -390,6 +394,7 @@ func TestWholeChangeReadsNewIndexKeysAtOnce(t *testing.T) {
 // holds, if no lower than the one B held before the damage (a generation
 // only rises: a copy restored from an older backup revives no token).
 func TestFollowHoldsADamagedGenerationRevoked(t *testing.T) {
+	t.Parallel()
 	const stored = 200
 	p := startSharedPair(t, stored, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	changes := storetest.FollowChanges(t, p.shared)
@@ -461,6 +466,7 @@ func TestFollowHoldsADamagedGenerationRevoked(t *testing.T) {
 // Read by name, the deletion lifted the block back to that value, where a
 // whole read kept it.
 func TestFollowHoldsADeletedDamagedGenerationRevoked(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name   string
 		follow func(t *testing.T, p *sharedPair, changes <-chan store.SystemChange)
@@ -511,6 +517,7 @@ func TestFollowHoldsADeletedDamagedGenerationRevoked(t *testing.T) {
 // above the clock: a generation written by a famid whose clock ran ahead,
 // or after many changes). The new password's session verifies on B.
 func TestNewPasswordKeepsADeletedDamagedGenerationsBlock(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	p := startSharedPair(t, 1, now)
 	changes := storetest.FollowChanges(t, p.shared)
@@ -571,6 +578,7 @@ func TestNewPasswordKeepsADeletedDamagedGenerationsBlock(t *testing.T) {
 // too has lost it (ADR 27): its token stays refused, read once, not at
 // every call, until a record of it reaches B.
 func TestTokenOfAnAccountAnotherFamidJustMade(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	p := startSharedPair(t, 0, now)
 	changes := storetest.FollowChanges(t, p.shared)

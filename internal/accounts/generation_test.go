@@ -113,6 +113,7 @@ func deleteGeneration(t *testing.T, sys store.System, key string) {
 // generation there and took it for 0: every token of the account, those
 // revoked by its password changes included, was valid again.
 func TestADeletedGenerationRevivesNoToken(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		a := e.startVerifying(t)
 		a.createAccount("mrossi")
@@ -147,6 +148,7 @@ func TestADeletedGenerationRevivesNoToken(t *testing.T) {
 // account): the deleted account's sessions, and its calendar feed
 // addresses for up to two years, were valid again.
 func TestADeletedAccountsLostRecordRevivesNoToken(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		a := e.startVerifying(t)
 		a.createAccount("mrossi")
@@ -172,6 +174,7 @@ func TestADeletedAccountsLostRecordRevivesNoToken(t *testing.T) {
 // wrote 0, below every generation the lost record held, and the revoked
 // session was valid again.
 func TestALostMarkRevivesNoToken(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		a := e.startVerifying(t)
 		a.createAccount("lbianchi")
@@ -209,6 +212,7 @@ func TestALostMarkRevivesNoToken(t *testing.T) {
 // every session before: the one the new password had revoked (generation
 // 0) was valid again at that start, read as having no record.
 func TestStartGivesAnAccountItsGeneration(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		// As an earlier famid wrote them, with no generation.
 		e.putEarlierAccount(t, func(store.SystemTx) error { return nil })
@@ -242,6 +246,7 @@ func TestStartGivesAnAccountItsGeneration(t *testing.T) {
 // session that the third password had revoked was valid again for good.
 // The upgrade's start keeps the sessions under the legacy generation.
 func TestALegacyGenerationIsNoRecord(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		// As a famid of before ADR 14 left them: generation 1 under the
 		// subject alone.
@@ -275,6 +280,7 @@ func TestALegacyGenerationIsNoRecord(t *testing.T) {
 // first such account: the accounts after it were left with no record,
 // their sessions refused, until a later start ended them all.
 func TestStartGivesEveryAccountItsGenerationPastOneRecordedMeanwhile(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		// Two earlier accounts, abianchi's first in key order.
 		e.putEarlierAccount(t, func(tx store.SystemTx) error {

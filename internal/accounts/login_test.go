@@ -68,6 +68,7 @@ func login(s *accounts.Service, addr, username, pw string) error {
 // refusals used to spend the victim's budget (five of them locked the
 // account), now they spend nothing.
 func TestRefusedAttemptsSpendNoUsernameBudget(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	const attacker = "203.0.113.7"
 	// Spend the attacker address's budget on usernames that do not exist.
@@ -95,6 +96,7 @@ func TestRefusedAttemptsSpendNoUsernameBudget(t *testing.T) {
 // username for unknown paths, but its owner still logs in from where they
 // logged in before.
 func TestUsernameLockSparesKnownPath(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	const home = "198.51.100.20"
 	if err := login(s, home, owner, password); err != nil {
@@ -122,6 +124,7 @@ func TestUsernameLockSparesKnownPath(t *testing.T) {
 // client still try. Each address had a budget of its own, and a client
 // with a /64 could try usernames without end.
 func TestClientLimitCountsAnIPv6Slash64(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	for i := range 20 {
 		err := login(s, fmt.Sprintf("2001:db8:0:1::%x", i+1), fmt.Sprintf("nobody%d@lombardia", i), "wrong password!")
@@ -146,6 +149,7 @@ func TestClientLimitCountsAnIPv6Slash64(t *testing.T) {
 // with spaces around it. The login name was bounded at 64 characters,
 // the username's own bound, and was refused as too long.
 func TestLoginWithTheLongestUsername(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	long := "m" + strings.Repeat("r", 62) + "i"
 	admin := principal.With(t.Context(), principal.Principal{Subject: "test:admin", Role: principal.RegionAdmin, Region: "lombardia"})

@@ -14,6 +14,7 @@ import (
 // and no other of the same subject; doing it again is harmless, and the
 // revocation outlives a restart of the service.
 func TestLogoutRevokesOnlyItsToken(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	clock := func() time.Time { return f.now }
 	spec := auth.TokenSpec{Subject: "account:mrossi", Role: principal.Consultant, Region: "lombardia", TTL: time.Hour}

@@ -26,6 +26,7 @@ import (
 // are as valid or void as they were.
 // Both system stores are moved alike.
 func TestGlobalUsernamesMoveToTheirRegion(t *testing.T) {
+	t.Parallel()
 	t.Run("bolt", func(t *testing.T) {
 		st, err := bolt.Open(t.TempDir(), bolt.Options{Regions: []string{"lombardia"}})
 		if err != nil {
@@ -130,6 +131,7 @@ func testGlobalUsernamesMove(t *testing.T, st stores) {
 // and is read as it was, and its records are checksummed from then on (a
 // damaged one is refused, where before it was served).
 func TestSystemFileBeforeChecksums(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	acc, hash := oldAccount(t, "MARKER-old")
 	db, err := bbolt.Open(bolt.SystemFile(dir), 0o600, nil)

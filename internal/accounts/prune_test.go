@@ -26,6 +26,7 @@ import (
 // still within its lifetime stays refused, across a restart on the same
 // system.db. The revocation list used to keep every entry for ever.
 func TestExpiredRevocationsArePruned(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
 	revoked := func(svc *accounts.Service, system string, ttl time.Duration) (token, jti string) {
@@ -100,6 +101,7 @@ func TestExpiredRevocationsArePruned(t *testing.T) {
 // restart, at the next token issued. The records used to be kept and
 // listed for ever, an expired token looking like a valid one.
 func TestServiceTokenRecordsExpireThenGo(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := as(t.Context(), "lombardia")
 	issue := func(svc *accounts.Service, system string, ttl time.Duration) string {
@@ -194,6 +196,7 @@ func etcdAccounts(t testing.TB, now *time.Time, trips *atomic.Int64) (*accounts.
 // (store.Prefetch), not one each: with 40 expired, a logout takes a few
 // round trips, and forgets 32 of them.
 func TestPruneReadsABatchAtOnce(t *testing.T) {
+	t.Parallel()
 	const expiredEntries = 40
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	var trips atomic.Int64
@@ -243,6 +246,7 @@ func BenchmarkPruneOnEtcd(b *testing.B) {
 // 32 intact ones behind them, and the next one the rest. The damage comes
 // after the start, as a failing disk's would (the start stops on it).
 func TestPruneKeepsDamagedRevocations(t *testing.T) {
+	t.Parallel()
 	const damaged, intact = 33, 40
 	f := newFixture(t)
 	sys := &damagingSystem{System: f.st, damaged: map[string]bool{}}

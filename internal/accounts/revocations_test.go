@@ -48,6 +48,7 @@ func revokedIDs(t *testing.T, sys store.System) (jtis, keys []string) {
 // with 300 tokens revoked and still valid as with none, and its reads grow
 // with the expired entries it forgets. It read every entry before.
 func TestRevocationReadsOnlyTheExpired(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, revocationReadsOnlyTheExpired)
 }
 
@@ -91,6 +92,7 @@ func revocationReadsOnlyTheExpired(t *testing.T, f *tokenEnv) {
 // version pruned, one revoked again until later) never forget a
 // revocation early.
 func TestRevocationsWrittenBeforeTheIndex(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, revocationsWrittenBeforeTheIndex)
 }
 
@@ -156,6 +158,7 @@ func revocationsWrittenBeforeTheIndex(t *testing.T, f *tokenEnv) {
 // list, as it does at a Whole system change (FollowSystem), and so is
 // pruned once expired without waiting for a restart.
 func TestRevocationsOfAnEarlierVersionIndexedOnReload(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, revocationsOfAnEarlierVersionIndexedOnReload)
 }
 
@@ -195,6 +198,7 @@ func revocationsOfAnEarlierVersionIndexedOnReload(t *testing.T, f *tokenEnv) {
 // entry missing for no revocation, and the token was valid again until
 // it expired, up to a year on.
 func TestADeletedRevocationOfAServiceTokenRevivesNoToken(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, func(t *testing.T, e *tokenEnv) {
 		a := e.startVerifying(t)
 		ctx := as(t.Context(), "lombardia")

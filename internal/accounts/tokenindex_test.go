@@ -99,6 +99,7 @@ func wantLimit(t *testing.T, ctx context.Context, svc *accounts.Service, system 
 // revocation or an expiry frees a place, another system's or another
 // region's tokens take none.
 func TestLiveTokensCountedByTheIndex(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, liveTokensCountedByTheIndex)
 }
 
@@ -150,6 +151,7 @@ func liveTokensCountedByTheIndex(t *testing.T, f *tokenEnv) {
 // indexes dropped) are counted against the limit and pruned as before,
 // once a start built the indexes.
 func TestLiveTokensWrittenBeforeTheIndex(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, liveTokensWrittenBeforeTheIndex)
 }
 
@@ -232,6 +234,7 @@ func liveTokensWrittenBeforeTheIndex(t *testing.T, f *tokenEnv) {
 // record marked, its live key left) does not count against the limit, nor
 // does one whose record that famid pruned.
 func TestLiveTokensRevokedByAnEarlierVersion(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, liveTokensRevokedByAnEarlierVersion)
 }
 
@@ -295,6 +298,7 @@ func plantEarlierToken(t *testing.T, f *tokenEnv, jti string) string {
 // famid does on each), they count against the limit and are pruned, as
 // its own are, without waiting for a restart.
 func TestTokensOfAnEarlierVersionWhileRunning(t *testing.T) {
+	t.Parallel()
 	onEachBackend(t, tokensOfAnEarlierVersionWhileRunning)
 }
 
